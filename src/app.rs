@@ -1,0 +1,53 @@
+//! Routing: one request, the configuration, the site and the time in; one
+//! response out. Pure, host-independent, and it never panics.
+
+use crate::config::{Config, ConfigError};
+use crate::files;
+use crate::fs::Files;
+use crate::http::{Request, Response};
+use crate::info;
+use crate::negotiate;
+use crate::outcome::{Context, Outcome, respond};
+use std::time::SystemTime;
+
+/// Answers `req` from the site `fs` with `config`, at time `now`.
+pub fn handle<Fs: Files>(
+    req: &Request,
+    config: &Config,
+    fs: &Fs,
+    now: SystemTime,
+) -> Response<Fs::File> {
+    let outcome = route(req, config, fs, now);
+    respond(outcome, &Context::of(req, config.cache_control.as_deref()))
+}
+
+/// Answers `req` when the configuration could not be used: a 500 page that
+/// names the variable and what is wrong with it.
+pub fn misconfigured<F>(req: &Request, err: ConfigError) -> Response<F> {
+    respond(Outcome::Misconfigured(err), &Context::of(req, None))
+}
+
+fn route<Fs: Files>(req: &Request, config: &Config, fs: &Fs, now: SystemTime) -> Outcome<Fs::File> {
+    match req.method.as_str() {
+        "GET" | "HEAD" => {}
+        "OPTIONS" => return Outcome::Options,
+        _ => return Outcome::MethodNotAllowed,
+    }
+    if config.info_path.as_deref() == Some(req.path()) {
+        let json =
+            info::query_wants_json(req.query()) || negotiate::prefers_json(req.header("accept"));
+        return Outcome::Info(info::render(req, now, json));
+    }
+    files::serve(req, config, fs)
+}
+
+/// The access-log line for one request (`DOCROOT_ACCESS_LOG=on`).
+pub fn access_log_line(req: &Request, status: u16, bytes: u64, micros: u128) -> String {
+    format!(
+        "{} {} {status} {bytes} {}.{:03}ms",
+        req.method.escape_debug(),
+        req.path_with_query.escape_debug(),
+        micros / 1000,
+        micros % 1000
+    )
+}

@@ -1,0 +1,335 @@
+//! Configuration: every `DOCROOT_*` environment variable, parsed once per
+//! request into a [`Config`], or a [`ConfigError`] that names the variable.
+//!
+//! Nothing else reads the environment. A bad value is never guessed at: the
+//! component answers every request with a 500 page naming the variable.
+
+use crate::files::path::SitePath;
+use std::ffi::OsStr;
+use std::fmt;
+
+/// The variables docroot reads, for the error that names an unknown one.
+pub const VARIABLES: [&str; 9] = [
+    "DOCROOT_ROOT",
+    "DOCROOT_INFO_PATH",
+    "DOCROOT_INDEX",
+    "DOCROOT_LISTING",
+    "DOCROOT_NOT_FOUND",
+    "DOCROOT_FALLBACK",
+    "DOCROOT_CACHE_CONTROL",
+    "DOCROOT_HIDDEN",
+    "DOCROOT_ACCESS_LOG",
+];
+
+/// The server's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `DOCROOT_ROOT`: the guest directory that is the site's root, absolute,
+    /// as plain names (`/` is the empty list).
+    pub root: SitePath,
+    /// `DOCROOT_INFO_PATH`: the info page's path; `None` turns it off.
+    pub info_path: Option<String>,
+    /// `DOCROOT_INDEX`: index file names, tried in order.
+    pub index: Vec<String>,
+    /// `DOCROOT_LISTING`: list directories that have no index file.
+    pub listing: bool,
+    /// `DOCROOT_NOT_FOUND`: a site file served with 404 for missing paths.
+    pub not_found: Option<SitePath>,
+    /// `DOCROOT_FALLBACK`: a site file served with 200 for missing pages.
+    pub fallback: Option<SitePath>,
+    /// `DOCROOT_CACHE_CONTROL`: the `Cache-Control` value for files.
+    pub cache_control: Option<String>,
+    /// `DOCROOT_HIDDEN=allow`: serve dotfiles.
+    pub allow_hidden: bool,
+    /// `DOCROOT_ACCESS_LOG=on`: one line per request on stderr.
+    pub access_log: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            root: SitePath::default(),
+            info_path: Some("/__info".to_owned()),
+            index: vec!["index.html".to_owned()],
+            listing: false,
+            not_found: None,
+            fallback: None,
+            cache_control: None,
+            allow_hidden: false,
+            access_log: false,
+        }
+    }
+}
+
+/// A variable with a value docroot will not guess at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The variable's name.
+    pub variable: String,
+    /// What is wrong with it, in one sentence.
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.variable, self.problem)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn error(variable: &str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable: variable.to_owned(),
+        problem: problem.into(),
+    }
+}
+
+impl Config {
+    /// Reads the process environment (`wasi:cli/environment` in the component).
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_vars(std::env::vars_os())
+    }
+
+    /// Builds a config from name/value pairs; variables not starting with
+    /// `DOCROOT_` are ignored (jco passes the whole host environment).
+    pub fn from_vars<K, V>(vars: impl IntoIterator<Item = (K, V)>) -> Result<Config, ConfigError>
+    where
+        K: AsRef<OsStr>,
+        V: AsRef<OsStr>,
+    {
+        let mut config = Config::default();
+        for (name, value) in vars {
+            let Some(name) = name.as_ref().to_str() else {
+                continue;
+            };
+            if !name.starts_with("DOCROOT_") {
+                continue;
+            }
+            let value = value
+                .as_ref()
+                .to_str()
+                .ok_or_else(|| error(name, "the value is not valid UTF-8."))?;
+            config.set(name, value)?;
+        }
+        Ok(config)
+    }
+
+    fn set(&mut self, name: &str, value: &str) -> Result<(), ConfigError> {
+        match name {
+            "DOCROOT_ROOT" => self.root = parse_root(name, value)?,
+            "DOCROOT_INFO_PATH" => self.info_path = parse_info_path(name, value)?,
+            "DOCROOT_INDEX" => self.index = parse_index(name, value)?,
+            "DOCROOT_LISTING" => self.listing = parse_switch(name, value, "on", "off")?,
+            "DOCROOT_NOT_FOUND" => self.not_found = parse_site_file(name, value)?,
+            "DOCROOT_FALLBACK" => self.fallback = parse_site_file(name, value)?,
+            "DOCROOT_CACHE_CONTROL" => self.cache_control = parse_header_value(name, value)?,
+            "DOCROOT_HIDDEN" => self.allow_hidden = parse_switch(name, value, "allow", "hide")?,
+            "DOCROOT_ACCESS_LOG" => self.access_log = parse_switch(name, value, "on", "off")?,
+            _ => {
+                return Err(error(
+                    name,
+                    format!(
+                        "docroot has no such setting (a typo?); it reads {}.",
+                        VARIABLES.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn parse_switch(name: &str, value: &str, yes: &str, no: &str) -> Result<bool, ConfigError> {
+    if value == yes {
+        Ok(true)
+    } else if value == no {
+        Ok(false)
+    } else {
+        Err(error(
+            name,
+            format!("must be \"{yes}\" or \"{no}\", not {value:?}."),
+        ))
+    }
+}
+
+fn parse_root(name: &str, value: &str) -> Result<SitePath, ConfigError> {
+    let path = SitePath::parse(value).map_err(|e| {
+        error(
+            name,
+            format!(
+                "must be an absolute guest directory such as \"/\" or \"/site\", not {value:?} ({})",
+                e.reason()
+            ),
+        )
+    })?;
+    if value.contains('%') {
+        return Err(error(
+            name,
+            "is a directory name, not a URL: write it without percent-escapes.",
+        ));
+    }
+    Ok(path.as_dir())
+}
+
+fn parse_info_path(name: &str, value: &str) -> Result<Option<String>, ConfigError> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let valid = value.starts_with('/')
+        && !value.contains(['?', '#'])
+        && value.bytes().all(|b| b.is_ascii_graphic());
+    if !valid {
+        return Err(error(
+            name,
+            format!(
+                "must be empty (no info page) or a URL path such as \"/__info\", not {value:?}."
+            ),
+        ));
+    }
+    Ok(Some(value.to_owned()))
+}
+
+fn parse_index(name: &str, value: &str) -> Result<Vec<String>, ConfigError> {
+    let names: Vec<String> = value.split(',').map(|s| s.trim().to_owned()).collect();
+    for n in &names {
+        if n.is_empty() || n == "." || n == ".." || n.contains(['/', '\\', '\0']) {
+            return Err(error(
+                name,
+                format!(
+                    "must be a comma list of file names such as \"index.html,index.htm\"; {n:?} is not a file name."
+                ),
+            ));
+        }
+    }
+    Ok(names)
+}
+
+fn parse_site_file(name: &str, value: &str) -> Result<Option<SitePath>, ConfigError> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let path = SitePath::parse(value).map_err(|e| {
+        error(
+            name,
+            format!(
+                "must be the URL path of a file in the site, such as \"/404.html\", not {value:?} ({})",
+                e.reason()
+            ),
+        )
+    })?;
+    if path.is_dir_form() {
+        return Err(error(
+            name,
+            format!("must name a file, not a directory: {value:?}."),
+        ));
+    }
+    Ok(Some(path))
+}
+
+fn parse_header_value(name: &str, value: &str) -> Result<Option<String>, ConfigError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    if !value
+        .bytes()
+        .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+    {
+        return Err(error(
+            name,
+            "must be a header value of visible ASCII characters, such as \"public, max-age=3600\".",
+        ));
+    }
+    Ok(Some(value.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_vars(vars.iter().copied())
+    }
+
+    fn problem(vars: &[(&str, &str)]) -> ConfigError {
+        parse(vars).unwrap_err()
+    }
+
+    #[test]
+    fn no_variables_gives_the_defaults() {
+        assert_eq!(
+            parse(&[("PATH", "/bin"), ("HOME", "/root")]),
+            Ok(Config::default())
+        );
+    }
+
+    #[test]
+    fn every_variable_is_read() {
+        let c = parse(&[
+            ("DOCROOT_ROOT", "/site"),
+            ("DOCROOT_INFO_PATH", "/_debug/info"),
+            ("DOCROOT_INDEX", "index.html, index.htm"),
+            ("DOCROOT_LISTING", "on"),
+            ("DOCROOT_NOT_FOUND", "/404.html"),
+            ("DOCROOT_FALLBACK", "/app.html"),
+            ("DOCROOT_CACHE_CONTROL", "public, max-age=60"),
+            ("DOCROOT_HIDDEN", "allow"),
+            ("DOCROOT_ACCESS_LOG", "on"),
+        ])
+        .unwrap();
+        assert_eq!(c.root.segments(), ["site"]);
+        assert_eq!(c.info_path.as_deref(), Some("/_debug/info"));
+        assert_eq!(c.index, ["index.html", "index.htm"]);
+        assert!(c.listing && c.allow_hidden && c.access_log);
+        assert_eq!(c.not_found.unwrap().segments(), ["404.html"]);
+        assert_eq!(c.fallback.unwrap().segments(), ["app.html"]);
+        assert_eq!(c.cache_control.as_deref(), Some("public, max-age=60"));
+    }
+
+    #[test]
+    fn an_empty_info_path_turns_the_page_off() {
+        assert_eq!(parse(&[("DOCROOT_INFO_PATH", "")]).unwrap().info_path, None);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (name, value) in [
+            ("DOCROOT_ROOT", "site"),
+            ("DOCROOT_ROOT", "/a/../b"),
+            ("DOCROOT_ROOT", ""),
+            ("DOCROOT_INFO_PATH", "__info"),
+            ("DOCROOT_INFO_PATH", "/a b"),
+            ("DOCROOT_INDEX", "index.html,,x"),
+            ("DOCROOT_INDEX", "../secret"),
+            ("DOCROOT_LISTING", "yes"),
+            ("DOCROOT_LISTING", "ON"),
+            ("DOCROOT_NOT_FOUND", "404.html"),
+            ("DOCROOT_NOT_FOUND", "/errors/"),
+            ("DOCROOT_FALLBACK", "/../x"),
+            ("DOCROOT_CACHE_CONTROL", "max-age=1\r\nSet-Cookie: x"),
+            ("DOCROOT_HIDDEN", "true"),
+            ("DOCROOT_ACCESS_LOG", "1"),
+            ("DOCROOT_LISTNG", "on"),
+        ] {
+            let err = problem(&[(name, value)]);
+            assert_eq!(err.variable, name, "{name}={value:?}");
+            assert!(!err.problem.is_empty());
+        }
+    }
+
+    #[test]
+    fn an_unknown_variable_lists_the_known_ones() {
+        let err = problem(&[("DOCROOT_LISTNG", "on")]);
+        assert!(err.problem.contains("DOCROOT_LISTING"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_value_that_is_not_utf8_is_an_error() {
+        use std::os::unix::ffi::OsStrExt;
+        let err = Config::from_vars([(OsStr::new("DOCROOT_INDEX"), OsStr::from_bytes(b"\xff"))])
+            .unwrap_err();
+        assert_eq!(err.variable, "DOCROOT_INDEX");
+    }
+}

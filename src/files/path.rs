@@ -1,0 +1,247 @@
+//! Turning a request path into a path inside the site, or refusing it.
+//!
+//! Each `/`-separated segment is percent-decoded exactly once. A segment that
+//! decodes to `..`, or to something holding `/`, `\` or NUL, or to bytes that
+//! are not UTF-8, ends the request with 400: it is never repaired into some
+//! other path. `.` segments and empty segments (`//`) are dropped, so the
+//! segments that remain are plain names, safe to join under the root.
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+
+/// Characters left as they are when a segment is written back into a URL:
+/// the unreserved ones of RFC 3986 §2.3. Everything else is percent-encoded,
+/// which keeps links and `Location` values safe in HTML attributes and headers.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// A validated path inside the site: plain names, no `.`/`..`, no separators.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SitePath {
+    segments: Vec<String>,
+    dir_form: bool,
+}
+
+/// Why a request path was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathError {
+    /// The path does not start with `/` (`*`, an empty target, …).
+    NotAbsolute,
+    /// A `%` not followed by two hex digits.
+    BadEscape,
+    /// A segment that is `..` once decoded.
+    DotDot,
+    /// A segment holding `/`, `\` or NUL once decoded.
+    Separator,
+    /// A segment whose decoded bytes are not UTF-8.
+    NotUtf8,
+}
+
+impl PathError {
+    /// The short reason shown on the 400 page.
+    pub fn reason(self) -> &'static str {
+        match self {
+            PathError::NotAbsolute => "The request path must start with \"/\".",
+            PathError::BadEscape => "The request path holds a \"%\" that is not a valid escape.",
+            PathError::DotDot => "The request path holds a \"..\" segment.",
+            PathError::Separator => {
+                "The request path holds an encoded \"/\", \"\\\" or NUL inside a segment."
+            }
+            PathError::NotUtf8 => "The request path does not decode to UTF-8.",
+        }
+    }
+}
+
+impl SitePath {
+    /// Parses the path part of a request target (without the query).
+    pub fn parse(raw: &str) -> Result<SitePath, PathError> {
+        let rest = raw.strip_prefix('/').ok_or(PathError::NotAbsolute)?;
+        let mut segments = Vec::new();
+        let mut dir_form = true;
+        for raw_segment in rest.split('/') {
+            let segment = decode_segment(raw_segment)?;
+            match segment.as_str() {
+                "" | "." => dir_form = true,
+                ".." => return Err(PathError::DotDot),
+                _ => {
+                    dir_form = false;
+                    segments.push(segment);
+                }
+            }
+        }
+        Ok(SitePath { segments, dir_form })
+    }
+
+    /// The names from the root down.
+    pub fn segments(&self) -> &[String] {
+        &self.segments
+    }
+
+    /// Whether the request path ended in `/` (asks for a directory).
+    pub fn is_dir_form(&self) -> bool {
+        self.dir_form
+    }
+
+    /// The last name, if the path is not the root.
+    pub fn file_name(&self) -> Option<&str> {
+        self.segments.last().map(String::as_str)
+    }
+
+    /// Whether a segment is a dotfile name. `/.well-known/` at the top is not
+    /// hidden: ACME challenges and `security.txt` live there.
+    pub fn is_hidden(&self) -> bool {
+        self.segments
+            .iter()
+            .enumerate()
+            .any(|(i, s)| s.starts_with('.') && !(i == 0 && s == ".well-known"))
+    }
+
+    /// This path with one more name below it, as a file path.
+    pub fn child(&self, name: &str) -> SitePath {
+        let mut segments = self.segments.clone();
+        segments.push(name.to_owned());
+        SitePath {
+            segments,
+            dir_form: false,
+        }
+    }
+
+    /// The same path in directory form (ending in `/`).
+    pub fn as_dir(&self) -> SitePath {
+        SitePath {
+            segments: self.segments.clone(),
+            dir_form: true,
+        }
+    }
+
+    /// The path written back as a URL path: `/` + percent-encoded names,
+    /// with a trailing `/` in directory form. It always starts with exactly
+    /// one `/`, so it can never be read as `//host`.
+    pub fn to_url_path(&self) -> String {
+        let mut url = String::from("/");
+        for (i, segment) in self.segments.iter().enumerate() {
+            if i > 0 {
+                url.push('/');
+            }
+            url.extend(utf8_percent_encode(segment, SEGMENT));
+        }
+        if self.dir_form && !self.segments.is_empty() {
+            url.push('/');
+        }
+        url
+    }
+}
+
+/// Percent-decodes one segment, refusing what may not be in a name.
+fn decode_segment(raw: &str) -> Result<String, PathError> {
+    let bytes = raw.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'%'
+            && !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+        {
+            return Err(PathError::BadEscape);
+        }
+    }
+    let decoded: Vec<u8> = percent_decode_str(raw).collect();
+    if decoded.iter().any(|&b| matches!(b, b'/' | b'\\' | 0)) {
+        return Err(PathError::Separator);
+    }
+    String::from_utf8(decoded).map_err(|_| PathError::NotUtf8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(raw: &str) -> Vec<String> {
+        SitePath::parse(raw).unwrap().segments().to_vec()
+    }
+
+    #[test]
+    fn plain_paths_split_into_names() {
+        assert_eq!(names("/"), Vec::<String>::new());
+        assert_eq!(names("/a/b.txt"), ["a", "b.txt"]);
+        assert_eq!(names("/a//b/./c"), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn segments_are_decoded_once() {
+        assert_eq!(names("/hello%20world.txt"), ["hello world.txt"]);
+        assert_eq!(names("/%E6%97%A5%E6%9C%AC.txt"), ["日本.txt"]);
+        assert_eq!(names("/100%25.txt"), ["100%.txt"]);
+        // `%252e%252e` decodes once to the name `%2e%2e`, not to `..`.
+        assert_eq!(names("/%252e%252e/x"), ["%2e%2e", "x"]);
+        assert_eq!(names("/%2e/x"), ["x"]);
+    }
+
+    #[test]
+    fn traversal_and_separators_are_refused() {
+        for (raw, err) in [
+            ("/..", PathError::DotDot),
+            ("/a/../b", PathError::DotDot),
+            ("/%2e%2e/x", PathError::DotDot),
+            ("/%2E%2e/x", PathError::DotDot),
+            ("/.%2e", PathError::DotDot),
+            ("/a%2fb", PathError::Separator),
+            ("/..%2f..%2fetc", PathError::Separator),
+            ("/a%5cb", PathError::Separator),
+            ("/a%00", PathError::Separator),
+            ("/%c0%ae%c0%ae/x", PathError::NotUtf8),
+            ("/%ff", PathError::NotUtf8),
+            ("/%", PathError::BadEscape),
+            ("/%zz", PathError::BadEscape),
+            ("/%4", PathError::BadEscape),
+            ("", PathError::NotAbsolute),
+            ("*", PathError::NotAbsolute),
+            ("a/b", PathError::NotAbsolute),
+        ] {
+            assert_eq!(SitePath::parse(raw), Err(err), "{raw}");
+        }
+    }
+
+    #[test]
+    fn a_raw_backslash_is_refused_like_an_encoded_one() {
+        assert_eq!(SitePath::parse("/a\\..\\b"), Err(PathError::Separator));
+    }
+
+    #[test]
+    fn dir_form_follows_the_last_segment() {
+        assert!(SitePath::parse("/").unwrap().is_dir_form());
+        assert!(SitePath::parse("/a/").unwrap().is_dir_form());
+        assert!(SitePath::parse("/a/.").unwrap().is_dir_form());
+        assert!(!SitePath::parse("/a").unwrap().is_dir_form());
+        assert!(!SitePath::parse("/a/./b").unwrap().is_dir_form());
+    }
+
+    #[test]
+    fn dotfiles_are_hidden_but_well_known_is_not() {
+        assert!(SitePath::parse("/.env").unwrap().is_hidden());
+        assert!(SitePath::parse("/.git/config").unwrap().is_hidden());
+        assert!(SitePath::parse("/a/.htaccess").unwrap().is_hidden());
+        assert!(
+            !SitePath::parse("/.well-known/security.txt")
+                .unwrap()
+                .is_hidden()
+        );
+        assert!(SitePath::parse("/a/.well-known/x").unwrap().is_hidden());
+        assert!(!SitePath::parse("/a.b/c").unwrap().is_hidden());
+    }
+
+    #[test]
+    fn url_paths_are_encoded_and_never_protocol_relative() {
+        let p = SitePath::parse("/a%20b/%E6%97%A5/%3Cx%3E").unwrap();
+        assert_eq!(p.to_url_path(), "/a%20b/%E6%97%A5/%3Cx%3E");
+        assert_eq!(p.as_dir().to_url_path(), "/a%20b/%E6%97%A5/%3Cx%3E/");
+        assert_eq!(
+            SitePath::parse("//evil.example/x")
+                .unwrap()
+                .as_dir()
+                .to_url_path(),
+            "/evil.example/x/"
+        );
+        assert_eq!(SitePath::parse("/").unwrap().to_url_path(), "/");
+    }
+}

@@ -1,0 +1,133 @@
+//! The site as the core sees it: a small read-only [`Files`] trait.
+//!
+//! The component implements it over the preopened `wasi:filesystem`
+//! descriptors (`guest::site`); the native tests use [`StdFiles`] over
+//! `std::fs`. Both keep every lookup inside the site's root, and both map
+//! their errors into [`FsError`] in one place.
+
+use std::time::SystemTime;
+
+/// What a path names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Dir,
+    /// Anything else (FIFO, socket, device): never opened, never served.
+    Other,
+}
+
+/// What the server needs to know about a path, from one `stat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Meta {
+    /// File, directory or other.
+    pub kind: Kind,
+    /// Size in bytes.
+    pub len: u64,
+    /// Last modification time, when the filesystem keeps one.
+    pub modified: Option<SystemTime>,
+}
+
+/// Why a lookup failed, reduced to what decides the response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FsError {
+    /// Nothing there, not a directory on the way, or a path the sandbox
+    /// refuses (a symlink that leaves the root): 404, never a hint of why.
+    NotFound,
+    /// The file exists but may not be read: 403.
+    Forbidden,
+    /// Anything else: 500, with this detail written to stderr only.
+    Failed(String),
+}
+
+/// A read-only view of the site, rooted at `DOCROOT_ROOT`.
+///
+/// Paths are [`SitePath`](crate::files::path::SitePath) segments: plain names,
+/// already validated, joined under the root.
+pub trait Files {
+    /// An open file, streamed into the response body by the host glue.
+    type File;
+
+    /// Looks a path up, following symlinks only as far as the root allows.
+    fn stat(&self, path: &[String]) -> Result<Meta, FsError>;
+
+    /// Opens a regular file for reading (after [`Files::stat`] said it is one).
+    fn open(&self, path: &[String]) -> Result<Self::File, FsError>;
+}
+
+#[cfg(not(target_os = "wasi"))]
+pub use native::StdFiles;
+
+#[cfg(not(target_os = "wasi"))]
+mod native {
+    use super::{FsError, Kind, Meta};
+    use std::io::{self, ErrorKind};
+    use std::path::{Path, PathBuf};
+
+    /// [`Files`](super::Files) over `std::fs`, for native tests and tools.
+    ///
+    /// Every path is canonicalised and must stay under the canonical root,
+    /// which is how a symlink out of the tree becomes [`FsError::NotFound`],
+    /// as the wasi preopen sandbox makes it in the component.
+    #[derive(Debug, Clone)]
+    pub struct StdFiles {
+        root: PathBuf,
+    }
+
+    impl StdFiles {
+        /// A view of the directory `root`.
+        pub fn new(root: impl AsRef<Path>) -> io::Result<StdFiles> {
+            Ok(StdFiles {
+                root: std::fs::canonicalize(root)?,
+            })
+        }
+
+        fn inside(&self, path: &[String]) -> Result<PathBuf, FsError> {
+            let joined = path.iter().fold(self.root.clone(), |p, name| p.join(name));
+            let real = std::fs::canonicalize(joined).map_err(map_error)?;
+            if real.starts_with(&self.root) {
+                Ok(real)
+            } else {
+                Err(FsError::NotFound)
+            }
+        }
+    }
+
+    impl super::Files for StdFiles {
+        type File = std::fs::File;
+
+        fn stat(&self, path: &[String]) -> Result<Meta, FsError> {
+            let md = std::fs::metadata(self.inside(path)?).map_err(map_error)?;
+            let kind = if md.is_file() {
+                Kind::File
+            } else if md.is_dir() {
+                Kind::Dir
+            } else {
+                Kind::Other
+            };
+            Ok(Meta {
+                kind,
+                len: md.len(),
+                modified: md.modified().ok(),
+            })
+        }
+
+        fn open(&self, path: &[String]) -> Result<std::fs::File, FsError> {
+            std::fs::File::open(self.inside(path)?).map_err(map_error)
+        }
+    }
+
+    /// The one place an `io::Error` becomes a response class.
+    fn map_error(err: io::Error) -> FsError {
+        match err.kind() {
+            ErrorKind::NotFound | ErrorKind::NotADirectory | ErrorKind::InvalidFilename => {
+                FsError::NotFound
+            }
+            // ELOOP: a symlink cycle.
+            _ if err.raw_os_error() == Some(40) => FsError::NotFound,
+            ErrorKind::PermissionDenied => FsError::Forbidden,
+            _ => FsError::Failed(err.to_string()),
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! The wasi glue, and the only module that touches the bindings: the
+//! incoming request becomes a [`Request`], the [`Response`] is written back,
+//! and file bodies are streamed by the host (`splice` from the file's input
+//! stream into the body), so guest memory stays the same whatever the size.
+
+mod site;
+
+use crate::app;
+use crate::config::Config;
+use crate::http::{Body, Request, Response};
+use anyhow::{Context as _, anyhow, bail};
+use std::io::Write as _;
+use std::time::{Instant, SystemTime};
+use wasi::filesystem::types::Descriptor;
+use wasi::http::types::{
+    ErrorCode, Fields, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam,
+    Scheme,
+};
+use wasi::io::streams::StreamError;
+
+#[allow(unsafe_code, missing_docs)]
+mod bindings {
+    // Only the export is generated; every import is the `wasi` crate's type.
+    wit_bindgen::generate!({
+        path: "wit",
+        world: "docroot",
+        with: {
+            "wasi:cli/environment@0.2.12": wasi::cli::environment,
+            "wasi:cli/exit@0.2.12": wasi::cli::exit,
+            "wasi:cli/stderr@0.2.12": wasi::cli::stderr,
+            "wasi:cli/stdin@0.2.12": wasi::cli::stdin,
+            "wasi:cli/stdout@0.2.12": wasi::cli::stdout,
+            "wasi:cli/terminal-input@0.2.12": wasi::cli::terminal_input,
+            "wasi:cli/terminal-output@0.2.12": wasi::cli::terminal_output,
+            "wasi:cli/terminal-stderr@0.2.12": wasi::cli::terminal_stderr,
+            "wasi:cli/terminal-stdin@0.2.12": wasi::cli::terminal_stdin,
+            "wasi:cli/terminal-stdout@0.2.12": wasi::cli::terminal_stdout,
+            "wasi:clocks/monotonic-clock@0.2.12": wasi::clocks::monotonic_clock,
+            "wasi:clocks/wall-clock@0.2.12": wasi::clocks::wall_clock,
+            "wasi:filesystem/preopens@0.2.12": wasi::filesystem::preopens,
+            "wasi:filesystem/types@0.2.12": wasi::filesystem::types,
+            "wasi:http/types@0.2.12": wasi::http::types,
+            "wasi:io/error@0.2.12": wasi::io::error,
+            "wasi:io/poll@0.2.12": wasi::io::poll,
+            "wasi:io/streams@0.2.12": wasi::io::streams,
+        },
+    });
+
+    use super::Component;
+    export!(Component with_types_in crate::guest::bindings);
+}
+
+/// The exported `wasi:http/incoming-handler`.
+struct Component;
+
+impl bindings::exports::wasi::http::incoming_handler::Guest for Component {
+    fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
+        let req = request(&incoming);
+        drop(incoming);
+        let (mut response, access_log) = match Config::from_env() {
+            Err(err) => (app::misconfigured(&req, err), None),
+            Ok(config) => {
+                let started = config.access_log.then(Instant::now);
+                let response = match site::WasiFiles::open(&config.root) {
+                    Ok(fs) => app::handle(&req, &config, &fs, SystemTime::now()),
+                    Err(err) => app::misconfigured(&req, err),
+                };
+                (response, started)
+            }
+        };
+        if let Some(why) = response.log.take() {
+            eprintln!("docroot: {why}");
+        }
+        let status = response.status;
+        let sent = match send(response, out) {
+            Ok(sent) => sent,
+            Err(err) => {
+                eprintln!(
+                    "docroot: {} {}: response aborted: {err:#}",
+                    req.method.escape_debug(),
+                    req.path_with_query.escape_debug()
+                );
+                0
+            }
+        };
+        if let Some(started) = access_log {
+            let micros = started.elapsed().as_micros();
+            eprintln!("{}", app::access_log_line(&req, status, sent, micros));
+        }
+    }
+}
+
+/// The incoming request as plain data.
+fn request(incoming: &IncomingRequest) -> Request {
+    let method = match incoming.method() {
+        Method::Get => "GET".to_owned(),
+        Method::Head => "HEAD".to_owned(),
+        Method::Post => "POST".to_owned(),
+        Method::Put => "PUT".to_owned(),
+        Method::Delete => "DELETE".to_owned(),
+        Method::Connect => "CONNECT".to_owned(),
+        Method::Options => "OPTIONS".to_owned(),
+        Method::Trace => "TRACE".to_owned(),
+        Method::Patch => "PATCH".to_owned(),
+        Method::Other(other) => other,
+    };
+    let scheme = incoming.scheme().map(|s| match s {
+        Scheme::Http => "http".to_owned(),
+        Scheme::Https => "https".to_owned(),
+        Scheme::Other(other) => other,
+    });
+    Request {
+        method,
+        path_with_query: incoming.path_with_query().unwrap_or_default(),
+        scheme,
+        authority: incoming.authority(),
+        headers: incoming.headers().entries(),
+    }
+}
+
+/// Writes `response` and returns the number of body bytes sent.
+fn send(response: Response<Descriptor>, out: ResponseOutparam) -> anyhow::Result<u64> {
+    let entries: Vec<(String, Vec<u8>)> = response
+        .headers
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), value.as_bytes().to_vec()))
+        .collect();
+    let fields = match Fields::from_list(&entries) {
+        Ok(fields) => fields,
+        Err(err) => {
+            ResponseOutparam::set(out, Err(ErrorCode::InternalError(None)));
+            bail!("invalid response header: {err:?}");
+        }
+    };
+    let outgoing = OutgoingResponse::new(fields);
+    outgoing
+        .set_status_code(response.status)
+        .map_err(|()| anyhow!("invalid status {}", response.status))?;
+    let body = outgoing
+        .body()
+        .map_err(|()| anyhow!("the response body was already taken"))?;
+    ResponseOutparam::set(out, Ok(outgoing));
+    let written = write_body(&body, response.body);
+    // Finish even after a failed write: with fewer bytes than the
+    // Content-Length, finishing fails and the host aborts the response
+    // instead of ending it as if it were complete.
+    let finished = OutgoingBody::finish(body, None);
+    let written = written?;
+    finished.map_err(|e| anyhow!("finishing the body: {e:?}"))?;
+    Ok(written)
+}
+
+/// Writes the body; the output stream is dropped on return, as `finish` requires.
+fn write_body(body: &OutgoingBody, content: Body<Descriptor>) -> anyhow::Result<u64> {
+    let mut stream = body
+        .write()
+        .map_err(|()| anyhow!("the body stream was already taken"))?;
+    match content {
+        Body::Empty => Ok(0),
+        Body::Bytes(bytes) => {
+            stream.write_all(&bytes).context("writing the body")?;
+            stream.flush().context("flushing the body")?;
+            Ok(bytes.len() as u64)
+        }
+        Body::File { file, offset, len } => {
+            let input = file
+                .read_via_stream(offset)
+                .map_err(|e| anyhow!("reading the file: {e:?}"))?;
+            let mut sent = 0;
+            let mut stalls = 0;
+            while sent < len {
+                match stream.blocking_splice(&input, len - sent) {
+                    Ok(0) if stalls < 16 => stalls += 1,
+                    Ok(0) => bail!("the file stopped after {sent} of {len} bytes"),
+                    Ok(n) => {
+                        sent += n;
+                        stalls = 0;
+                    }
+                    Err(StreamError::Closed) => {
+                        bail!("the file ended after {sent} of {len} bytes")
+                    }
+                    Err(StreamError::LastOperationFailed(e)) => {
+                        bail!("streaming the file: {}", e.to_debug_string())
+                    }
+                }
+            }
+            stream.blocking_flush().context("flushing the body")?;
+            Ok(sent)
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! [`Files`] over the host's preopened `wasi:filesystem` descriptors.
+//!
+//! Every lookup is relative to the root's descriptor, so the host's sandbox
+//! refuses any path or symlink that leads out of it; the core's path
+//! validation is the first wall, this is the second. Each lookup is one
+//! `stat-at`, and a regular file costs one `open-at` more.
+
+use crate::config::ConfigError;
+use crate::files::path::SitePath;
+use crate::fs::{Files, FsError, Kind, Meta};
+use std::time::{Duration, UNIX_EPOCH};
+use wasi::filesystem::preopens::get_directories;
+use wasi::filesystem::types::{
+    Descriptor, DescriptorFlags, DescriptorType, ErrorCode, OpenFlags, PathFlags,
+};
+
+/// The site: a directory descriptor at `DOCROOT_ROOT`.
+pub struct WasiFiles {
+    root: Descriptor,
+}
+
+impl WasiFiles {
+    /// Finds `root` among the preopened directories: the preopen whose guest
+    /// path is the longest prefix of it, then the rest opened below that.
+    pub fn open(root: &SitePath) -> Result<WasiFiles, ConfigError> {
+        let mut best: Option<(Descriptor, usize)> = None;
+        let mut names = Vec::new();
+        for (descriptor, name) in get_directories() {
+            let prefix: Vec<&str> = name
+                .split('/')
+                .filter(|s| !s.is_empty() && *s != ".")
+                .collect();
+            let inside = prefix.len() <= root.segments().len()
+                && prefix.iter().zip(root.segments()).all(|(a, b)| a == b)
+                && !prefix.contains(&"..");
+            if inside && best.as_ref().is_none_or(|(_, len)| prefix.len() > *len) {
+                best = Some((descriptor, prefix.len()));
+            }
+            names.push(name);
+        }
+        let shown = root.to_url_path();
+        let Some((preopen, depth)) = best else {
+            return Err(ConfigError {
+                variable: "DOCROOT_ROOT".to_owned(),
+                problem: if names.is_empty() {
+                    format!(
+                        "{shown} cannot be served: the host preopened no directory (wasmtime: --dir DIR::/)."
+                    )
+                } else {
+                    format!(
+                        "{shown} is not inside a directory the host preopened ({}).",
+                        names.join(", ")
+                    )
+                },
+            });
+        };
+        let rest = &root.segments()[depth..];
+        if rest.is_empty() {
+            return Ok(WasiFiles { root: preopen });
+        }
+        let dir = preopen
+            .open_at(
+                PathFlags::SYMLINK_FOLLOW,
+                &rest.join("/"),
+                OpenFlags::DIRECTORY,
+                DescriptorFlags::READ,
+            )
+            .map_err(|code| ConfigError {
+                variable: "DOCROOT_ROOT".to_owned(),
+                problem: format!("{shown} cannot be opened as a directory ({code}).",),
+            })?;
+        Ok(WasiFiles { root: dir })
+    }
+}
+
+/// A path relative to the root descriptor; the root itself is `.`.
+fn relative(path: &[String]) -> String {
+    if path.is_empty() {
+        ".".to_owned()
+    } else {
+        path.join("/")
+    }
+}
+
+impl Files for WasiFiles {
+    type File = Descriptor;
+
+    fn stat(&self, path: &[String]) -> Result<Meta, FsError> {
+        let stat = self
+            .root
+            .stat_at(PathFlags::SYMLINK_FOLLOW, &relative(path))
+            .map_err(map_error)?;
+        let kind = match stat.type_ {
+            DescriptorType::RegularFile => Kind::File,
+            DescriptorType::Directory => Kind::Dir,
+            _ => Kind::Other,
+        };
+        let modified = stat
+            .data_modification_timestamp
+            .map(|t| UNIX_EPOCH + Duration::new(t.seconds, t.nanoseconds));
+        Ok(Meta {
+            kind,
+            len: stat.size,
+            modified,
+        })
+    }
+
+    fn open(&self, path: &[String]) -> Result<Descriptor, FsError> {
+        self.root
+            .open_at(
+                PathFlags::SYMLINK_FOLLOW,
+                &relative(path),
+                OpenFlags::empty(),
+                DescriptorFlags::READ,
+            )
+            .map_err(map_error)
+    }
+}
+
+/// The one place a `wasi:filesystem` error becomes a response class. What the
+/// sandbox refuses (`not-permitted`, `cross-device` for a path leading out of
+/// the preopen) is indistinguishable from a missing file.
+fn map_error(code: ErrorCode) -> FsError {
+    match code {
+        ErrorCode::NoEntry
+        | ErrorCode::NotDirectory
+        | ErrorCode::NameTooLong
+        | ErrorCode::Loop
+        | ErrorCode::IllegalByteSequence
+        | ErrorCode::Invalid
+        | ErrorCode::NotPermitted
+        | ErrorCode::CrossDevice => FsError::NotFound,
+        ErrorCode::Access => FsError::Forbidden,
+        other => FsError::Failed(format!("filesystem error: {other}")),
+    }
+}

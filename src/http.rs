@@ -1,0 +1,94 @@
+//! The request and response as the pure core sees them: plain data, no wasi types.
+
+/// An incoming request, converted once by the host glue.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// The method exactly as received (`GET`, `get`, `PROPFIND`, …); methods are case-sensitive.
+    pub method: String,
+    /// The request target's path with its query, exactly as the host passed it.
+    pub path_with_query: String,
+    /// `http`, `https` or another scheme, when the host says.
+    pub scheme: Option<String>,
+    /// The authority (host and port), when the host says.
+    pub authority: Option<String>,
+    /// Every header in the order received; names are lower-case, values raw bytes.
+    pub headers: Vec<(String, Vec<u8>)>,
+}
+
+impl Request {
+    /// The path part of the target, without the query.
+    pub fn path(&self) -> &str {
+        match self.path_with_query.split_once('?') {
+            Some((path, _)) => path,
+            None => &self.path_with_query,
+        }
+    }
+
+    /// The query part of the target (after `?`), if there is one.
+    pub fn query(&self) -> Option<&str> {
+        self.path_with_query.split_once('?').map(|(_, q)| q)
+    }
+
+    /// The value of the first header called `name` (lower-case).
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_slice())
+    }
+
+    /// Whether this is a `HEAD` request, whose response carries no body.
+    pub fn is_head(&self) -> bool {
+        self.method == "HEAD"
+    }
+}
+
+/// The body of a response.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Body<F> {
+    /// No body at all (204, 301, 304, and every `HEAD` response).
+    Empty,
+    /// A body held in memory: pages, listings, the info page.
+    Bytes(Vec<u8>),
+    /// `len` bytes of an open file from `offset`, streamed by the host glue in chunks.
+    File {
+        /// The open file.
+        file: F,
+        /// Where the bytes start.
+        offset: u64,
+        /// How many bytes to send; the response's `Content-Length`.
+        len: u64,
+    },
+}
+
+/// A response, ready for the host glue to write.
+#[derive(Debug)]
+pub struct Response<F> {
+    /// The status code.
+    pub status: u16,
+    /// Header names (lower-case) and values; every value is a valid field value.
+    pub headers: Vec<(&'static str, String)>,
+    /// The body.
+    pub body: Body<F>,
+    /// Why a 5xx happened, for one line on stderr; never shown to the client.
+    pub log: Option<String>,
+}
+
+impl<F> Response<F> {
+    /// The value of the first header called `name`.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The number of body bytes the client is sent.
+    pub fn body_len(&self) -> u64 {
+        match &self.body {
+            Body::Empty => 0,
+            Body::Bytes(bytes) => bytes.len() as u64,
+            Body::File { len, .. } => *len,
+        }
+    }
+}

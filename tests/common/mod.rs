@@ -1,0 +1,326 @@
+//! Shared by the test tiers: the fixture site, the built component, and a
+//! `wasmtime serve` harness that speaks raw HTTP/1.1 over TCP.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::time::{Duration, Instant};
+
+/// A secret placed beside the site, which no response may ever contain.
+pub const SECRET: &[u8] = b"TOP-SECRET-OUTSIDE-THE-ROOT";
+/// The content of the site's hidden files, which no response may contain by default.
+pub const HIDDEN: &[u8] = b"HIDDEN-DOTFILE-CONTENT";
+/// Size of the large file, checked byte for byte.
+pub const BIG_LEN: usize = 5 * 1024 * 1024 + 123;
+
+/// A fixture: `dir/secret.txt` outside, `dir/site/` the root, with awkward names.
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().join("site")
+    }
+}
+
+/// The deterministic bytes of the large file.
+pub fn big_bytes() -> Vec<u8> {
+    let mut x: u32 = 0x1234_5678;
+    (0..BIG_LEN)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+pub fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let outside = dir.path();
+    std::fs::write(outside.join("secret.txt"), SECRET).unwrap();
+    std::fs::create_dir(outside.join("secret-dir")).unwrap();
+    std::fs::write(outside.join("secret-dir/inner.txt"), SECRET).unwrap();
+    let root = outside.join("site");
+    let files: &[(&str, &[u8])] = &[
+        ("index.html", b"<!doctype html><h1>home</h1>\n"),
+        ("hello.txt", b"hello\n"),
+        ("empty.txt", b""),
+        ("hello world.txt", b"spaces\n"),
+        ("\u{65e5}\u{672c}\u{8a9e}.txt", b"cjk\n"),
+        ("100%.txt", b"percent\n"),
+        ("a&b <c>.txt", b"markup\n"),
+        ("style.css", b"body{}\n"),
+        ("app.js", b"console.log(1)\n"),
+        ("data.json", b"{\"a\":1}\n"),
+        ("image.png", b"\x89PNG\r\n\x1a\n"),
+        ("noext", b"no extension\n"),
+        ("UPPER.HTML", b"<p>upper</p>\n"),
+        (".env", HIDDEN),
+        (".git/config", HIDDEN),
+        ("docs/readme.md", b"# readme\n"),
+        ("docs/guide/index.html", b"<h1>guide</h1>\n"),
+        ("nested/a/b/c.txt", b"deep\n"),
+        ("space dir/index.html", b"<h1>space dir</h1>\n"),
+        (
+            ".well-known/security.txt",
+            b"Contact: mailto:security@example.test\n",
+        ),
+        ("alt/index.htm", b"<h1>htm index</h1>\n"),
+    ];
+    for (name, content) in files {
+        let path = root.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+    std::fs::write(root.join("big.bin"), big_bytes()).unwrap();
+    std::fs::create_dir(root.join("empty-dir")).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::symlink;
+        symlink("../secret.txt", root.join("link-out.txt")).unwrap();
+        symlink(outside.join("secret.txt"), root.join("abs-link-out.txt")).unwrap();
+        symlink("../secret-dir", root.join("dir-link-out")).unwrap();
+        symlink("..", root.join("parent-link")).unwrap();
+        symlink("hello.txt", root.join("link-in.txt")).unwrap();
+        symlink("docs", root.join("docs-link")).unwrap();
+        symlink("missing.txt", root.join("broken-link.txt")).unwrap();
+    }
+    Fixture { dir }
+}
+
+/// Builds the release component once per test binary and returns its path.
+pub fn component() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--release", "--target", "wasm32-wasip2"])
+            .current_dir(manifest)
+            .status()
+            .expect("running cargo build");
+        assert!(
+            status.success(),
+            "building the component failed (is the target installed? rustup target add wasm32-wasip2)"
+        );
+        manifest.join("target/wasm32-wasip2/release/docroot.wasm")
+    })
+}
+
+/// The wasmtime CLI: `$WASMTIME`, or `wasmtime` on PATH. A missing CLI is a
+/// failure that says how to install it, never a skipped test.
+pub fn wasmtime() -> String {
+    let bin = std::env::var("WASMTIME").unwrap_or_else(|_| "wasmtime".to_owned());
+    match Command::new(&bin).arg("--version").output() {
+        Ok(out) if out.status.success() => bin,
+        _ => panic!(
+            "the wasmtime CLI was not found ({bin}). Install it with\n  \
+             cargo install wasmtime-cli --locked --version 48.0.8\n\
+             or run ./scripts/test, which does."
+        ),
+    }
+}
+
+/// A running `wasmtime serve` with the component, killed on drop.
+pub struct Server {
+    child: Child,
+    pub addr: SocketAddr,
+    output: Arc<Mutex<String>>,
+}
+
+impl Server {
+    /// Starts `wasmtime serve -S cli --addr 127.0.0.1:0 --dir ROOT::/` with `env`.
+    pub fn start(root: &Path, env: &[(&str, &str)]) -> Server {
+        let mut cmd = Command::new(wasmtime());
+        cmd.args(["serve", "-S", "cli", "--addr", "127.0.0.1:0"])
+            .arg("--dir")
+            .arg(format!("{}::/", root.display()));
+        for (k, v) in env {
+            cmd.arg("--env").arg(format!("{k}={v}"));
+        }
+        cmd.arg(component())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        Server::spawn(cmd)
+    }
+
+    /// Spawns `cmd` (a `wasmtime serve` command) and waits for its address.
+    pub fn spawn(mut cmd: Command) -> Server {
+        let mut child = cmd.spawn().expect("starting wasmtime serve");
+        let output = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        for (stream, tx) in [
+            (Box::new(stderr) as Box<dyn Read + Send>, Some(tx)),
+            (Box::new(stdout), None),
+        ] {
+            let output = output.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines() {
+                    let Ok(line) = line else { break };
+                    if let Some(rest) = line.strip_prefix("Serving HTTP on http://")
+                        && let Some(tx) = &tx
+                    {
+                        let _ = tx.send(rest.trim_end_matches('/').to_owned());
+                    }
+                    let mut out = output.lock().unwrap();
+                    out.push_str(&line);
+                    out.push('\n');
+                }
+            });
+        }
+        match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(addr) => Server {
+                child,
+                addr: addr.parse().expect("address in wasmtime's output"),
+                output,
+            },
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "wasmtime serve did not print its address within 120 s; its output:\n{}",
+                    output.lock().unwrap()
+                );
+            }
+        }
+    }
+
+    /// Everything the server printed so far (stderr and stdout).
+    pub fn output(&self) -> String {
+        self.output.lock().unwrap().clone()
+    }
+
+    /// Sends raw bytes on a new connection and reads the whole answer.
+    pub fn raw(&self, request: &[u8]) -> Vec<u8> {
+        let mut stream = TcpStream::connect(self.addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        stream.write_all(request).expect("send");
+        let mut answer = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut buf = [0u8; 64 * 1024];
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+                Err(e) => panic!("reading the answer: {e}; server output:\n{}", self.output()),
+            }
+            assert!(Instant::now() < deadline, "answer took over 30 s");
+        }
+        answer
+    }
+
+    /// `METHOD path` with extra headers, `Connection: close`, parsed.
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.addr);
+        for (name, value) in headers {
+            req.push_str(&format!("{name}: {value}\r\n"));
+        }
+        req.push_str("Connection: close\r\n\r\n");
+        let raw = self.raw(req.as_bytes());
+        Reply::parse(&raw, method == "HEAD").unwrap_or_else(|| {
+            panic!(
+                "unparsable answer to {method} {path}: {:?}; server output:\n{}",
+                String::from_utf8_lossy(&raw),
+                self.output()
+            )
+        })
+    }
+
+    pub fn get(&self, path: &str) -> Reply {
+        self.request("GET", path, &[])
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A parsed HTTP/1.1 response.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// Parses one response that ends at connection close; `None` when malformed
+    /// or shorter than its `Content-Length`.
+    pub fn parse(raw: &[u8], head: bool) -> Option<Reply> {
+        let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+        let head_text = std::str::from_utf8(&raw[..end]).ok()?;
+        let mut lines = head_text.split("\r\n");
+        let status_line = lines.next()?;
+        let status = status_line.split(' ').nth(1)?.parse().ok()?;
+        let headers: Vec<(String, String)> = lines
+            .map(|l| {
+                let (n, v) = l.split_once(':').unwrap_or((l, ""));
+                (n.trim().to_ascii_lowercase(), v.trim().to_owned())
+            })
+            .collect();
+        let mut body = raw[end + 4..].to_vec();
+        let reply = Reply {
+            status,
+            headers,
+            body: Vec::new(),
+        };
+        if head {
+            return Some(reply);
+        }
+        if let Some(len) = reply.header("content-length") {
+            let len: usize = len.parse().ok()?;
+            if body.len() < len {
+                return None;
+            }
+            body.truncate(len);
+        } else if reply.header("transfer-encoding") == Some("chunked") {
+            body = dechunk(&body)?;
+        }
+        Some(Reply { body, ..reply })
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = raw.windows(2).position(|w| w == b"\r\n")?;
+        let size_text = std::str::from_utf8(&raw[..line_end]).ok()?;
+        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+        raw = &raw[line_end + 2..];
+        if size == 0 {
+            return Some(out);
+        }
+        out.extend_from_slice(raw.get(..size)?);
+        raw = raw.get(size + 2..)?;
+    }
+}
+
+/// Whether `haystack` contains `needle`.
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
