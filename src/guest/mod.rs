@@ -136,6 +136,12 @@ fn send(response: Response<Descriptor>, out: ResponseOutparam) -> anyhow::Result
     outgoing
         .set_status_code(response.status)
         .map_err(|()| anyhow!("invalid status {}", response.status))?;
+    if let Body::Empty = response.body {
+        // No body resource at all: a HEAD response keeps the Content-Length
+        // of its GET, which the host would hold an empty body stream to.
+        ResponseOutparam::set(out, Ok(outgoing));
+        return Ok(0);
+    }
     let body = outgoing
         .body()
         .map_err(|()| anyhow!("the response body was already taken"))?;
@@ -159,7 +165,7 @@ fn write_body(body: &OutgoingBody, content: Body<Descriptor>) -> anyhow::Result<
         Body::Empty => Ok(0),
         Body::Bytes(bytes) => {
             stream.write_all(&bytes).context("writing the body")?;
-            stream.flush().context("flushing the body")?;
+            flush(&stream)?;
             Ok(bytes.len() as u64)
         }
         Body::File { file, offset, len } => {
@@ -184,8 +190,20 @@ fn write_body(body: &OutgoingBody, content: Body<Descriptor>) -> anyhow::Result<
                     }
                 }
             }
-            stream.blocking_flush().context("flushing the body")?;
+            flush(&stream)?;
             Ok(sent)
+        }
+    }
+}
+
+/// Waits until the host has taken every byte written. `closed` is not an
+/// error here: once the host has the whole `Content-Length`, it may finish
+/// the response and drop the stream before the flush returns.
+fn flush(stream: &wasi::io::streams::OutputStream) -> anyhow::Result<()> {
+    match stream.blocking_flush() {
+        Ok(()) | Err(StreamError::Closed) => Ok(()),
+        Err(StreamError::LastOperationFailed(e)) => {
+            bail!("flushing the body: {}", e.to_debug_string())
         }
     }
 }

@@ -1,0 +1,251 @@
+//! End to end: the built component under the real `wasmtime serve`, on port
+//! 0, spoken to in raw HTTP/1.1.
+
+mod common;
+
+use common::{HIDDEN, SECRET, Server, big_bytes, contains, fixture};
+
+#[test]
+fn serves_files_pages_and_redirects() {
+    let fx = fixture();
+    let server = Server::start(&fx.root(), &[]);
+
+    let r = server.get("/");
+    assert_eq!(r.status, 200, "{}", server.output());
+    assert_eq!(r.text(), "<!doctype html><h1>home</h1>\n");
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+
+    for (target, body) in [
+        ("/hello.txt", "hello\n"),
+        ("/hello%20world.txt", "spaces\n"),
+        ("/%E6%97%A5%E6%9C%AC%E8%AA%9E.txt", "cjk\n"),
+        ("/100%25.txt", "percent\n"),
+        ("/a%26b%20%3Cc%3E.txt", "markup\n"),
+        ("/empty.txt", ""),
+        ("/docs/guide/", "<h1>guide</h1>\n"),
+        ("/link-in.txt", "hello\n"),
+        (
+            "/.well-known/security.txt",
+            "Contact: mailto:security@example.test\n",
+        ),
+    ] {
+        let r = server.get(target);
+        assert_eq!((r.status, r.text().as_str()), (200, body), "{target}");
+        assert_eq!(r.header("content-length"), Some(&*body.len().to_string()));
+    }
+
+    let r = server.get("/docs?x=1");
+    assert_eq!(r.status, 301);
+    assert_eq!(r.header("location"), Some("/docs/?x=1"));
+
+    let r = server.get("/missing");
+    assert_eq!(r.status, 404);
+    assert!(r.text().contains("404 Not Found"));
+    let r = server.request("GET", "/missing", &[("Accept", "application/json")]);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+
+    let r = server.request("OPTIONS", "/hello.txt", &[]);
+    assert_eq!(r.status, 204);
+    assert_eq!(r.header("allow"), Some("GET, HEAD, OPTIONS"));
+    let r = server.request("DELETE", "/hello.txt", &[]);
+    assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow"), Some("GET, HEAD, OPTIONS"));
+    let r = server.request("POST", "/hello.txt", &[("Content-Length", "0")]);
+    assert_eq!(r.status, 405);
+}
+
+#[test]
+fn head_sends_headers_and_no_body() {
+    let fx = fixture();
+    let server = Server::start(&fx.root(), &[]);
+    for target in ["/hello.txt", "/big.bin", "/missing", "/"] {
+        let raw = server.raw(
+            format!("HEAD {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        );
+        let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        assert_eq!(raw.len(), end, "{target}: no bytes after the headers");
+        let head = common::Reply::parse(&raw, true).unwrap();
+        let get = server.get(target);
+        assert_eq!(head.status, get.status, "{target}");
+        assert_eq!(
+            head.header("content-length"),
+            get.header("content-length"),
+            "{target}"
+        );
+    }
+    assert!(!server.output().contains("docroot:"), "{}", server.output());
+}
+
+#[test]
+fn a_large_file_arrives_byte_for_byte() {
+    let fx = fixture();
+    let server = Server::start(&fx.root(), &[]);
+    let r = server.get("/big.bin");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("application/octet-stream"));
+    assert_eq!(
+        r.header("content-length"),
+        Some(&*common::BIG_LEN.to_string())
+    );
+    assert!(r.body == big_bytes(), "the 5 MiB body differs");
+}
+
+#[test]
+fn the_info_page_shows_the_request() {
+    let fx = fixture();
+    let server = Server::start(&fx.root(), &[]);
+    let r = server.request(
+        "GET",
+        "/__info?a=%3Cb%3E&format=json",
+        &[
+            ("X-Test", "<script>"),
+            ("Cookie", "session=secret-cookie"),
+            ("Authorization", "Bearer secret-token"),
+        ],
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert_eq!(r.header("vary"), Some("Accept"));
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["method"], "GET");
+    assert_eq!(v["path"], "/__info?a=%3Cb%3E&format=json");
+    assert_eq!(v["scheme"], "http");
+    assert_eq!(v["authority"], server.addr.to_string());
+    assert_eq!(v["client"]["host"], "unknown");
+    assert!(httpdate::parse_http_date(v["date"].as_str().unwrap()).is_ok());
+    let headers = v["headers"].as_array().unwrap();
+    let names: Vec<&str> = headers
+        .iter()
+        .map(|h| h["name"].as_str().unwrap())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+    assert!(names.contains(&"x-test"));
+    assert!(!r.text().contains("secret-cookie") && !r.text().contains("secret-token"));
+
+    let r = server.request("GET", "/__info", &[("X-Test", "<script>alert(1)</script>")]);
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    assert!(r.text().contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!r.text().contains("<script>"));
+}
+
+#[test]
+fn hostile_paths_sent_raw_never_leak_or_fail() {
+    let fx = fixture();
+    let server = Server::start(&fx.root(), &[]);
+    for target in [
+        "/../secret.txt",
+        "/../../../../etc/passwd",
+        "/%2e%2e/secret.txt",
+        "/%2e%2e%2fsecret.txt",
+        "/..%2fsecret.txt",
+        "/..%5csecret.txt",
+        "/%252e%252e/secret.txt",
+        "/docs/%2e%2e/%2e%2e/secret.txt",
+        "/link-out.txt",
+        "/abs-link-out.txt",
+        "/dir-link-out/inner.txt",
+        "/parent-link/secret.txt",
+        "/parent-link/site/.env",
+        "/.env",
+        "/.git/config",
+        "/%2eenv",
+        "/hello.txt%00",
+        "/%c0%ae%c0%ae/secret.txt",
+        "/%ff%fe",
+        "/%",
+        "//etc/passwd",
+        "*",
+        "http://evil.example/../secret.txt",
+    ] {
+        for method in ["GET", "HEAD", "OPTIONS"] {
+            let raw = server.raw(
+                format!("{method} {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            );
+            assert!(
+                !contains(&raw, SECRET),
+                "{method} {target} leaked the secret"
+            );
+            assert!(
+                !contains(&raw, HIDDEN),
+                "{method} {target} leaked a dotfile"
+            );
+            let reply = common::Reply::parse(&raw, method == "HEAD")
+                .unwrap_or_else(|| panic!("{method} {target}: {raw:?}"));
+            assert!(
+                (200..500).contains(&reply.status),
+                "{method} {target}: {}",
+                reply.status
+            );
+            if method == "GET" && target != "*" {
+                assert!(reply.status >= 400, "{method} {target}: {}", reply.status);
+            }
+        }
+    }
+    // A backslash is not a valid request-target byte: the host answers it.
+    let raw = server.raw(b"GET /..\\secret.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert!(!contains(&raw, SECRET));
+    // And the server still serves.
+    assert_eq!(server.get("/hello.txt").status, 200);
+    assert!(!server.output().contains("docroot:"), "{}", server.output());
+}
+
+#[test]
+fn a_root_below_the_preopen_confines_symlinks_to_it() {
+    // The preopen is the fixture's top (holding secret.txt); the site root is
+    // /site inside it, so ../secret.txt is inside the sandbox but outside the root.
+    let fx = fixture();
+    let server = Server::start(fx.dir.path(), &[("DOCROOT_ROOT", "/site")]);
+    assert_eq!(server.get("/hello.txt").text(), "hello\n");
+    for target in [
+        "/link-out.txt",
+        "/parent-link/secret.txt",
+        "/dir-link-out/inner.txt",
+    ] {
+        let r = server.get(target);
+        assert_eq!(r.status, 404, "{target}");
+        assert!(!contains(&r.body, SECRET), "{target}");
+    }
+}
+
+#[test]
+fn a_bad_configuration_answers_500_naming_the_variable() {
+    let fx = fixture();
+    let server = Server::start(&fx.root(), &[("DOCROOT_LISTING", "maybe")]);
+    for target in ["/", "/hello.txt", "/__info"] {
+        let r = server.get(target);
+        assert_eq!(r.status, 500, "{target}");
+        assert!(r.text().contains("DOCROOT_LISTING"), "{}", r.text());
+    }
+    assert!(
+        server.output().contains("DOCROOT_LISTING"),
+        "the reason is on stderr: {}",
+        server.output()
+    );
+
+    let server = Server::start(&fx.root(), &[("DOCROOT_ROOT", "/not-there")]);
+    let r = server.get("/hello.txt");
+    assert_eq!(r.status, 500);
+    assert!(r.text().contains("DOCROOT_ROOT"), "{}", r.text());
+}
+
+#[test]
+fn the_access_log_writes_one_line_per_request() {
+    let fx = fixture();
+    let server = Server::start(&fx.root(), &[("DOCROOT_ACCESS_LOG", "on")]);
+    server.get("/hello.txt");
+    server.get("/missing?x=1");
+    // Lines are written after the body; give the instance a moment to finish.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let out = server.output();
+        if out.contains("GET /hello.txt 200 6 ") && out.contains("GET /missing?x=1 404 ") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "access log:\n{out}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
