@@ -33,12 +33,12 @@ fn route<Fs: Files>(req: &Request, config: &Config, fs: &Fs, now: SystemTime) ->
         "OPTIONS" => return Outcome::Options,
         _ => return Outcome::MethodNotAllowed,
     }
+    let json = negotiate::prefers_json(req.header("accept"));
     if config.info_path.as_deref() == Some(req.path()) {
-        let json =
-            info::query_wants_json(req.query()) || negotiate::prefers_json(req.header("accept"));
+        let json = json || info::query_wants_json(req.query());
         return Outcome::Info(info::render(req, now, json));
     }
-    files::serve(req, config, fs)
+    files::serve(req, config, fs, json)
 }
 
 /// The access-log line for one request (`DOCROOT_ACCESS_LOG=on`).

@@ -41,6 +41,16 @@ pub enum FsError {
     Failed(String),
 }
 
+/// One entry of a directory, with the metadata of what it names (symlinks
+/// followed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The entry's name.
+    pub name: String,
+    /// What the name leads to.
+    pub meta: Meta,
+}
+
 /// A read-only view of the site, rooted at `DOCROOT_ROOT`.
 ///
 /// Paths are [`SitePath`](crate::files::path::SitePath) segments: plain names,
@@ -54,6 +64,11 @@ pub trait Files {
 
     /// Opens a regular file for reading (after [`Files::stat`] said it is one).
     fn open(&self, path: &[String]) -> Result<Self::File, FsError>;
+
+    /// The entries of a directory, in no particular order. Entries the
+    /// sandbox will not let us look at (a symlink out of the root, a broken
+    /// link) and names that are not UTF-8 are left out.
+    fn read_dir(&self, path: &[String]) -> Result<Vec<Entry>, FsError>;
 }
 
 #[cfg(not(target_os = "wasi"))]
@@ -61,7 +76,7 @@ pub use native::StdFiles;
 
 #[cfg(not(target_os = "wasi"))]
 mod native {
-    use super::{FsError, Kind, Meta};
+    use super::{Entry, FsError, Kind, Meta};
     use std::io::{self, ErrorKind};
     use std::path::{Path, PathBuf};
 
@@ -99,22 +114,43 @@ mod native {
 
         fn stat(&self, path: &[String]) -> Result<Meta, FsError> {
             let md = std::fs::metadata(self.inside(path)?).map_err(map_error)?;
-            let kind = if md.is_file() {
-                Kind::File
-            } else if md.is_dir() {
-                Kind::Dir
-            } else {
-                Kind::Other
-            };
-            Ok(Meta {
-                kind,
-                len: md.len(),
-                modified: md.modified().ok(),
-            })
+            Ok(meta(&md))
         }
 
         fn open(&self, path: &[String]) -> Result<std::fs::File, FsError> {
             std::fs::File::open(self.inside(path)?).map_err(map_error)
+        }
+
+        fn read_dir(&self, path: &[String]) -> Result<Vec<Entry>, FsError> {
+            let dir = self.inside(path)?;
+            let mut entries = Vec::new();
+            for entry in std::fs::read_dir(&dir).map_err(map_error)? {
+                let entry = entry.map_err(map_error)?;
+                let Ok(name) = entry.file_name().into_string() else {
+                    continue;
+                };
+                let mut child = path.to_vec();
+                child.push(name.clone());
+                if let Ok(meta) = self.stat(&child) {
+                    entries.push(Entry { name, meta });
+                }
+            }
+            Ok(entries)
+        }
+    }
+
+    fn meta(md: &std::fs::Metadata) -> Meta {
+        let kind = if md.is_file() {
+            Kind::File
+        } else if md.is_dir() {
+            Kind::Dir
+        } else {
+            Kind::Other
+        };
+        Meta {
+            kind,
+            len: md.len(),
+            modified: md.modified().ok(),
         }
     }
 

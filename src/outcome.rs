@@ -35,6 +35,8 @@ pub enum Outcome<F> {
         /// Its `Content-Type`.
         content_type: String,
     },
+    /// A directory listing: 200.
+    Listing(Page),
     /// The request-info page: 200, never cached.
     Info(Page),
     /// A configuration variable with a bad value: 500 naming it.
@@ -113,6 +115,11 @@ pub fn respond<F>(outcome: Outcome<F>, cx: &Context<'_>) -> Response<F> {
                 },
                 log: None,
             }
+        }
+        Outcome::Listing(page) => {
+            let mut r = page_response(200, page);
+            r.headers.push(("vary", "Accept".to_owned()));
+            r
         }
         Outcome::Info(page) => {
             let mut r = page_response(200, page);

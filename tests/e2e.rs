@@ -249,3 +249,35 @@ fn the_access_log_writes_one_line_per_request() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+#[test]
+fn listings_under_wasmtime_leave_out_what_leaves_the_root() {
+    let fx = fixture();
+    let server = Server::start(
+        &fx.root(),
+        &[("DOCROOT_LISTING", "on"), ("DOCROOT_INDEX", "none.html")],
+    );
+    let r = server.get("/");
+    assert_eq!(r.status, 200, "{}", server.output());
+    let html = r.text();
+    assert!(html.contains("a&amp;b &lt;c&gt;.txt"));
+    assert!(html.contains("href=\"a%26b%20%3Cc%3E.txt\""));
+    assert!(html.contains("href=\"docs/\""));
+    assert!(html.contains("link-in.txt"));
+    for absent in [
+        "link-out",
+        "abs-link-out",
+        "dir-link-out",
+        "parent-link",
+        ".env",
+        "broken-link",
+    ] {
+        assert!(!html.contains(absent), "{absent} is listed");
+    }
+    let r = server.get("/docs/");
+    assert!(r.text().contains("href=\"../\""));
+    let r = server.request("GET", "/nested/a/", &[("Accept", "application/json")]);
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["entries"][0]["href"], "b/");
+    assert!(!server.output().contains("docroot:"), "{}", server.output());
+}

@@ -483,3 +483,48 @@ fn hostile_input_never_panics_or_leaks() {
         }
     }
 }
+
+#[test]
+fn listings_when_on() {
+    let fx = fixture();
+    let on = config(&[("DOCROOT_LISTING", "on")]);
+    let r = run_with(&fx, &on, &request("GET", "/docs/", &[]));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    let html = r.text();
+    assert!(html.contains("href=\"guide/\"") && html.contains("href=\"readme.md\""));
+    assert!(html.find("guide/").unwrap() < html.find("readme.md").unwrap());
+    assert!(html.contains("href=\"../\""));
+
+    let html = run_with(&fx, &on, &request("GET", "/", &[])).text();
+    assert!(
+        html.contains("<h1>home</h1>"),
+        "an index file wins over the listing"
+    );
+
+    let r = run_with(
+        &fx,
+        &on,
+        &request("GET", "/empty-dir/", &[("accept", "application/json")]),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["entries"].as_array().unwrap().len(), 0);
+
+    let c = config(&[("DOCROOT_LISTING", "on"), ("DOCROOT_INDEX", "none.html")]);
+    let html = run_with(&fx, &c, &request("GET", "/", &[])).text();
+    assert!(html.contains("a&amp;b &lt;c&gt;.txt"), "names are escaped");
+    assert!(
+        html.contains("href=\"a%26b%20%3Cc%3E.txt\""),
+        "links are encoded"
+    );
+    assert!(html.contains("href=\"%E6%97%A5%E6%9C%AC%E8%AA%9E.txt\""));
+    assert!(
+        !html.contains(".env") && !html.contains(".git"),
+        "dotfiles are left out"
+    );
+    assert!(!html.contains("link-out") && !html.contains("parent-link"));
+    assert!(
+        html.contains("link-in.txt"),
+        "links inside the root are listed"
+    );
+}

@@ -5,12 +5,14 @@
 //! 2. **Path**: [`path::SitePath::parse`] decodes and validates, or 400;
 //!    dotfiles are 404 unless `DOCROOT_HIDDEN=allow`.
 //! 3. **Resolve** inside the root ([`resolve`]): a directory without its
-//!    slash is a 301, a directory is its index file (or 404), a file is itself;
-//!    whatever the sandbox refuses is 404.
+//!    slash is a 301, a directory is its index file, else its listing when
+//!    listings are on, else 404; a file is itself; whatever the sandbox
+//!    refuses is 404.
 //! 4. **Reply**: [`crate::outcome::respond`] turns the [`Outcome`] into headers
 //!    and a streamed body.
 
 pub mod content_type;
+pub mod listing;
 pub mod path;
 
 use crate::config::Config;
@@ -23,8 +25,8 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 /// Bytes escaped when a query is copied into `Location`: what a header value may not hold.
 const QUERY: &AsciiSet = &CONTROLS.add(b' ');
 
-/// Steps 2 and 3 for a `GET` or `HEAD` request.
-pub fn serve<Fs: Files>(req: &Request, config: &Config, fs: &Fs) -> Outcome<Fs::File> {
+/// Steps 2 and 3 for a `GET` or `HEAD` request; `json` asks for listings in JSON.
+pub fn serve<Fs: Files>(req: &Request, config: &Config, fs: &Fs, json: bool) -> Outcome<Fs::File> {
     let path = match SitePath::parse(req.path()) {
         Ok(path) => path,
         Err(err) => return Outcome::BadPath(err),
@@ -32,7 +34,7 @@ pub fn serve<Fs: Files>(req: &Request, config: &Config, fs: &Fs) -> Outcome<Fs::
     if path.is_hidden() && !config.allow_hidden {
         return Outcome::NotFound;
     }
-    resolve(fs, &path, req.query(), config)
+    resolve(fs, &path, req.query(), config, json)
 }
 
 /// Step 3: what `path` names inside the root.
@@ -41,6 +43,7 @@ fn resolve<Fs: Files>(
     path: &SitePath,
     query: Option<&str>,
     config: &Config,
+    json: bool,
 ) -> Outcome<Fs::File> {
     let meta = match fs.stat(path.segments()) {
         Ok(meta) => meta,
@@ -50,14 +53,14 @@ fn resolve<Fs: Files>(
         Kind::File if path.is_dir_form() => Outcome::NotFound,
         Kind::File => open(fs, path, meta),
         Kind::Dir if !path.is_dir_form() => Outcome::Redirect(redirect_target(path, query)),
-        Kind::Dir => index(fs, path, config),
+        Kind::Dir => index(fs, path, config, json),
         Kind::Other => Outcome::NotFound,
     }
 }
 
 /// A directory asked for with its slash: the first index file that is a
-/// regular file, or 404.
-fn index<Fs: Files>(fs: &Fs, dir: &SitePath, config: &Config) -> Outcome<Fs::File> {
+/// regular file, else the listing when listings are on, else 404.
+fn index<Fs: Files>(fs: &Fs, dir: &SitePath, config: &Config, json: bool) -> Outcome<Fs::File> {
     for name in &config.index {
         let candidate = dir.child(name);
         match fs.stat(candidate.segments()) {
@@ -66,7 +69,13 @@ fn index<Fs: Files>(fs: &Fs, dir: &SitePath, config: &Config) -> Outcome<Fs::Fil
             Err(err) => return Outcome::from(err),
         }
     }
-    Outcome::NotFound
+    if !config.listing {
+        return Outcome::NotFound;
+    }
+    match fs.read_dir(dir.segments()) {
+        Ok(entries) => Outcome::Listing(listing::render(dir, entries, config.allow_hidden, json)),
+        Err(err) => Outcome::from(err),
+    }
 }
 
 fn open<Fs: Files>(fs: &Fs, path: &SitePath, meta: Meta) -> Outcome<Fs::File> {

@@ -125,13 +125,20 @@ impl SitePath {
             if i > 0 {
                 url.push('/');
             }
-            url.extend(utf8_percent_encode(segment, SEGMENT));
+            url.push_str(&encode_segment(segment));
         }
         if self.dir_form && !self.segments.is_empty() {
             url.push('/');
         }
         url
     }
+}
+
+/// A name written as one URL path segment: every byte but the unreserved
+/// ones percent-encoded, so it is also safe as a relative link (`a:b`
+/// becomes `a%3Ab`, never a scheme).
+pub fn encode_segment(name: &str) -> String {
+    utf8_percent_encode(name, SEGMENT).to_string()
 }
 
 /// Percent-decodes one segment, refusing what may not be in a name.

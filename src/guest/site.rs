@@ -7,7 +7,7 @@
 
 use crate::config::ConfigError;
 use crate::files::path::SitePath;
-use crate::fs::{Files, FsError, Kind, Meta};
+use crate::fs::{Entry, Files, FsError, Kind, Meta};
 use std::time::{Duration, UNIX_EPOCH};
 use wasi::filesystem::preopens::get_directories;
 use wasi::filesystem::types::{
@@ -86,23 +86,7 @@ impl Files for WasiFiles {
     type File = Descriptor;
 
     fn stat(&self, path: &[String]) -> Result<Meta, FsError> {
-        let stat = self
-            .root
-            .stat_at(PathFlags::SYMLINK_FOLLOW, &relative(path))
-            .map_err(map_error)?;
-        let kind = match stat.type_ {
-            DescriptorType::RegularFile => Kind::File,
-            DescriptorType::Directory => Kind::Dir,
-            _ => Kind::Other,
-        };
-        let modified = stat
-            .data_modification_timestamp
-            .map(|t| UNIX_EPOCH + Duration::new(t.seconds, t.nanoseconds));
-        Ok(Meta {
-            kind,
-            len: stat.size,
-            modified,
-        })
+        stat_at(&self.root, &relative(path))
     }
 
     fn open(&self, path: &[String]) -> Result<Descriptor, FsError> {
@@ -115,6 +99,64 @@ impl Files for WasiFiles {
             )
             .map_err(map_error)
     }
+
+    fn read_dir(&self, path: &[String]) -> Result<Vec<Entry>, FsError> {
+        let opened;
+        let dir = if path.is_empty() {
+            &self.root
+        } else {
+            opened = self
+                .root
+                .open_at(
+                    PathFlags::SYMLINK_FOLLOW,
+                    &relative(path),
+                    OpenFlags::DIRECTORY,
+                    DescriptorFlags::READ,
+                )
+                .map_err(map_error)?;
+            &opened
+        };
+        let stream = dir.read_directory().map_err(map_error)?;
+        let mut entries = Vec::new();
+        loop {
+            match stream.read_directory_entry() {
+                Ok(Some(entry)) => {
+                    // One stat-at each: sizes, times, and where symlinks lead.
+                    if let Ok(meta) = stat_at(dir, &entry.name) {
+                        entries.push(Entry {
+                            name: entry.name,
+                            meta,
+                        });
+                    }
+                }
+                Ok(None) => break,
+                // A name that is not UTF-8: leave it out, keep listing.
+                Err(ErrorCode::IllegalByteSequence) => continue,
+                Err(code) => return Err(map_error(code)),
+            }
+        }
+        Ok(entries)
+    }
+}
+
+/// One `stat-at` below `dir`, following symlinks as far as the sandbox allows.
+fn stat_at(dir: &Descriptor, path: &str) -> Result<Meta, FsError> {
+    let stat = dir
+        .stat_at(PathFlags::SYMLINK_FOLLOW, path)
+        .map_err(map_error)?;
+    let kind = match stat.type_ {
+        DescriptorType::RegularFile => Kind::File,
+        DescriptorType::Directory => Kind::Dir,
+        _ => Kind::Other,
+    };
+    let modified = stat
+        .data_modification_timestamp
+        .map(|t| UNIX_EPOCH + Duration::new(t.seconds, t.nanoseconds));
+    Ok(Meta {
+        kind,
+        len: stat.size,
+        modified,
+    })
 }
 
 /// The one place a `wasi:filesystem` error becomes a response class. What the
