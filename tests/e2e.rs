@@ -212,6 +212,28 @@ fn a_root_below_the_preopen_confines_symlinks_to_it() {
 }
 
 #[test]
+fn the_root_is_found_below_a_preopen_by_its_guest_path() {
+    let fx = fixture();
+    let server = Server::start_at(fx.dir.path(), "/srv", &[("DOCROOT_ROOT", "/srv/site")]);
+    assert_eq!(
+        server.get("/hello.txt").text(),
+        "hello\n",
+        "{}",
+        server.output()
+    );
+    assert_eq!(server.get("/link-out.txt").status, 404);
+
+    let server = Server::start_at(&fx.root(), "/srv", &[]);
+    let r = server.get("/hello.txt");
+    assert_eq!(r.status, 500, "/ is not inside the preopen /srv");
+    assert!(
+        r.text().contains("DOCROOT_ROOT") && r.text().contains("/srv"),
+        "{}",
+        r.text()
+    );
+}
+
+#[test]
 fn a_bad_configuration_answers_500_naming_the_variable() {
     let fx = fixture();
     let server = Server::start(&fx.root(), &[("DOCROOT_LISTING", "maybe")]);

@@ -136,10 +136,15 @@ pub struct Server {
 impl Server {
     /// Starts `wasmtime serve -S cli --addr 127.0.0.1:0 --dir ROOT::/` with `env`.
     pub fn start(root: &Path, env: &[(&str, &str)]) -> Server {
+        Server::start_at(root, "/", env)
+    }
+
+    /// The same, with `dir` preopened at the guest path `guest`.
+    pub fn start_at(dir: &Path, guest: &str, env: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(wasmtime());
         cmd.args(["serve", "-S", "cli", "--addr", "127.0.0.1:0"])
             .arg("--dir")
-            .arg(format!("{}::/", root.display()));
+            .arg(format!("{}::{guest}", dir.display()));
         for (k, v) in env {
             cmd.arg("--env").arg(format!("{k}={v}"));
         }
