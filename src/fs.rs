@@ -25,7 +25,8 @@ pub struct Meta {
     pub kind: Kind,
     /// Size in bytes.
     pub len: u64,
-    /// Last modification time, when the filesystem keeps one.
+    /// Last modification time, when the filesystem keeps one that an
+    /// HTTP-date can name (see [`crate::date`]).
     pub modified: Option<SystemTime>,
 }
 
@@ -150,7 +151,7 @@ mod native {
         Meta {
             kind,
             len: md.len(),
-            modified: md.modified().ok(),
+            modified: md.modified().ok().and_then(crate::date::in_range),
         }
     }
 

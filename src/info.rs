@@ -77,7 +77,7 @@ fn shown_headers(req: &Request) -> Vec<(&str, String)> {
 
 /// Renders the info page for `req`, received at `now`.
 pub fn render(req: &Request, now: SystemTime, as_json: bool) -> Page {
-    let date = httpdate::fmt_http_date(now);
+    let date = crate::date::format(now).unwrap_or_else(|| UNKNOWN.to_owned());
     let client = Client::of(req);
     let headers = shown_headers(req);
     let scheme = req.scheme.as_deref().unwrap_or(UNKNOWN);

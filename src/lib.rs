@@ -12,6 +12,7 @@
 
 pub mod app;
 pub mod config;
+pub mod date;
 pub mod files;
 pub mod fs;
 pub mod http;

@@ -298,6 +298,8 @@ fn listings_under_wasmtime_leave_out_what_leaves_the_root() {
     }
     let r = server.get("/docs/");
     assert!(r.text().contains("href=\"../\""));
+    let r = server.get("/odd-times/");
+    assert!(r.text().contains("1960.txt"), "{}", r.text());
     let r = server.request("GET", "/nested/a/", &[("Accept", "application/json")]);
     let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(v["entries"][0]["href"], "b/");

@@ -528,3 +528,13 @@ fn listings_when_on() {
         "links inside the root are listed"
     );
 }
+
+#[test]
+fn times_no_http_date_can_name_are_left_out_not_a_panic() {
+    let fx = fixture();
+    let on = config(&[("DOCROOT_LISTING", "on")]);
+    let r = run_with(&fx, &on, &request("GET", "/odd-times/", &[]));
+    assert_eq!(r.status, 200);
+    assert!(r.text().contains("1960.txt"));
+    assert_eq!(get(&fx, "/odd-times/1960.txt").status, 200);
+}

@@ -27,7 +27,7 @@ pub fn render(dir: &SitePath, mut entries: Vec<Entry>, allow_hidden: bool, as_js
                     "name": e.name,
                     "type": if is_dir { "directory" } else { "file" },
                     "size": if is_dir { None } else { Some(e.meta.len) },
-                    "modified": e.meta.modified.map(httpdate::fmt_http_date),
+                    "modified": e.meta.modified.and_then(crate::date::format),
                     "href": href(e),
                 })
             })
@@ -58,7 +58,7 @@ pub fn render(dir: &SitePath, mut entries: Vec<Entry>, allow_hidden: bool, as_js
                 human_size(e.meta.len)
             )
         };
-        let modified = e.meta.modified.map(httpdate::fmt_http_date);
+        let modified = e.meta.modified.and_then(crate::date::format);
         let _ = writeln!(
             body,
             "<tr><td><a href=\"{href}\">{name}{slash}</a></td><td>{size}</td><td>{}</td></tr>",

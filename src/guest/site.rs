@@ -6,9 +6,9 @@
 //! `stat-at`, and a regular file costs one `open-at` more.
 
 use crate::config::ConfigError;
+use crate::date;
 use crate::files::path::SitePath;
 use crate::fs::{Entry, Files, FsError, Kind, Meta};
-use std::time::{Duration, UNIX_EPOCH};
 use wasi::filesystem::preopens::get_directories;
 use wasi::filesystem::types::{
     Descriptor, DescriptorFlags, DescriptorType, ErrorCode, OpenFlags, PathFlags,
@@ -151,7 +151,7 @@ fn stat_at(dir: &Descriptor, path: &str) -> Result<Meta, FsError> {
     };
     let modified = stat
         .data_modification_timestamp
-        .map(|t| UNIX_EPOCH + Duration::new(t.seconds, t.nanoseconds));
+        .and_then(|t| date::from_unix(t.seconds, t.nanoseconds));
     Ok(Meta {
         kind,
         len: stat.size,

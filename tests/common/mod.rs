@@ -79,6 +79,11 @@ pub fn fixture() -> Fixture {
         std::fs::write(path, content).unwrap();
     }
     std::fs::write(root.join("big.bin"), big_bytes()).unwrap();
+    // A modification time before 1970, which no HTTP-date can name.
+    std::fs::create_dir(root.join("odd-times")).unwrap();
+    let old = std::fs::File::create(root.join("odd-times/1960.txt")).unwrap();
+    old.set_modified(std::time::UNIX_EPOCH - Duration::from_secs(10 * 365 * 86_400))
+        .unwrap();
     std::fs::create_dir(root.join("empty-dir")).unwrap();
     #[cfg(unix)]
     {

@@ -1,0 +1,49 @@
+//! HTTP-dates (RFC 9110 §5.6.7), written by `httpdate` but only for times it
+//! can write: `httpdate` panics before 1970 and after 9999, and a file's
+//! modification time or the host's clock can be anything.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// 9999-12-31T23:59:59Z, the last second an HTTP-date can name.
+const LAST_SECOND: u64 = 253_402_300_799;
+
+/// `t` if an HTTP-date can name it, else `None`.
+pub fn in_range(t: SystemTime) -> Option<SystemTime> {
+    let secs = t.duration_since(UNIX_EPOCH).ok()?.as_secs();
+    (secs <= LAST_SECOND).then_some(t)
+}
+
+/// The time `secs` seconds and `nanos` nanoseconds after the epoch, if an
+/// HTTP-date can name it.
+pub fn from_unix(secs: u64, nanos: u32) -> Option<SystemTime> {
+    if secs > LAST_SECOND {
+        return None;
+    }
+    let nanos = Duration::from_nanos(u64::from(nanos.min(999_999_999)));
+    UNIX_EPOCH.checked_add(Duration::from_secs(secs) + nanos)
+}
+
+/// `t` as an HTTP-date (`Sun, 06 Nov 1994 08:49:37 GMT`), or `None` when
+/// out of range.
+pub fn format(t: SystemTime) -> Option<String> {
+    in_range(t).map(httpdate::fmt_http_date)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_what_it_can_and_refuses_the_rest() {
+        let t = from_unix(784_111_777, 0).unwrap();
+        assert_eq!(format(t).unwrap(), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert!(from_unix(LAST_SECOND, 999_999_999).is_some());
+        assert!(from_unix(LAST_SECOND + 1, 0).is_none());
+        assert!(from_unix(u64::MAX, u32::MAX).is_none());
+        assert_eq!(format(UNIX_EPOCH - Duration::from_secs(1)), None);
+        assert_eq!(
+            format(UNIX_EPOCH + Duration::from_secs(LAST_SECOND + 1)),
+            None
+        );
+    }
+}
