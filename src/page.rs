@@ -51,8 +51,8 @@ pub fn json(value: &serde_json::Value) -> Page {
 const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;\
 padding:0 1rem;color:#222}h1{font-size:1.5rem}code{background:#f3f3f3;padding:0 .25em;\
 word-break:break-all}table{border-collapse:collapse;width:100%}th,td{text-align:left;\
-vertical-align:top;padding:.25rem .5rem;border-bottom:1px solid #ddd}td{word-break:break-all}\
-.muted{color:#666}";
+vertical-align:top;padding:.25rem .5rem;border-bottom:1px solid #ddd}th{white-space:nowrap;\
+width:1%}th code{word-break:normal}td{word-break:break-all}.muted{color:#666}";
 
 /// The reason phrase of a status docroot sends.
 pub fn status_text(status: u16) -> &'static str {
