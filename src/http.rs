@@ -37,6 +37,36 @@ impl Request {
             .map(|(_, v)| v.as_slice())
     }
 
+    /// Every line of the list header `name`, joined with `, ` (RFC 9110
+    /// §5.3); `None` when absent or when a line is not UTF-8.
+    pub fn header_list(&self, name: &str) -> Option<String> {
+        let mut combined: Option<String> = None;
+        for (n, v) in &self.headers {
+            if n.eq_ignore_ascii_case(name) {
+                let v = std::str::from_utf8(v).ok()?;
+                match &mut combined {
+                    Some(c) => {
+                        c.push_str(", ");
+                        c.push_str(v);
+                    }
+                    None => combined = Some(v.to_owned()),
+                }
+            }
+        }
+        combined
+    }
+
+    /// The value of header `name` when it is given exactly once; a
+    /// single-valued header given twice is ambiguous, so `None`.
+    pub fn single_header(&self, name: &str) -> Option<&[u8]> {
+        let mut values = self
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name));
+        let (_, value) = values.next()?;
+        values.next().is_none().then_some(value.as_slice())
+    }
+
     /// Whether this is a `HEAD` request, whose response carries no body.
     pub fn is_head(&self) -> bool {
         self.method == "HEAD"

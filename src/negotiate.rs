@@ -14,6 +14,16 @@ pub fn prefers_json(accept: Option<&[u8]>) -> bool {
     json_q > 0.0 && (json_q > html_q || (json_q == html_q && json_spec > html_spec))
 }
 
+/// Whether the client accepts `text/html` at all: no `Accept` header, or
+/// one that gives HTML (directly, by `text/*` or by `*/*`) a quality above 0.
+pub fn accepts_html(accept: Option<&[u8]>) -> bool {
+    match accept.map(std::str::from_utf8) {
+        None => true,
+        Some(Ok(accept)) => quality(accept, "text", "html").0 > 0.0,
+        Some(Err(_)) => false,
+    }
+}
+
 /// The quality `accept` gives `type_/subtype`, from the most specific
 /// matching range (`t/s` over `t/*` over `*/*`), with that range's
 /// specificity (2, 1, 0); quality 0 when nothing matches.
@@ -79,6 +89,18 @@ mod tests {
         assert!(!json("application/json;q=0.5, text/html"));
         assert!(!json("application/json;q=0, */*"));
         assert!(!json("text/html, application/json"));
+    }
+
+    #[test]
+    fn who_accepts_html() {
+        assert!(accepts_html(None));
+        assert!(accepts_html(Some(
+            b"text/html,application/xhtml+xml,*/*;q=0.8"
+        )));
+        assert!(accepts_html(Some(b"*/*")));
+        assert!(!accepts_html(Some(b"image/avif,image/webp")));
+        assert!(!accepts_html(Some(b"application/json")));
+        assert!(!accepts_html(Some(b"text/html;q=0, */*")));
     }
 
     #[test]

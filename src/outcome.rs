@@ -2,8 +2,9 @@
 //! into a response.
 
 use crate::config::ConfigError;
+use crate::date;
+use crate::files::Representation;
 use crate::files::path::PathError;
-use crate::fs::Meta;
 use crate::http::{Body, Request, Response};
 use crate::negotiate;
 use crate::page::{self, Page};
@@ -22,19 +23,34 @@ pub enum Outcome<F> {
     BadPath(PathError),
     /// Nothing to serve at this path: 404.
     NotFound,
+    /// The site's own 404 page (`DOCROOT_NOT_FOUND`), sent with status 404.
+    NotFoundPage {
+        /// The open page.
+        file: F,
+        /// Its `Content-Type`.
+        content_type: String,
+        /// Its size.
+        len: u64,
+    },
     /// The file may not be read: 403.
     Forbidden,
     /// A directory without its trailing slash: 301 to this origin-relative target.
     Redirect(String),
-    /// A regular file to send whole: 200.
+    /// A file: 200 whole, or 206 with `range` (first byte, length).
     File {
-        /// The open file.
+        /// The open file (the precompressed sibling when there is one).
         file: F,
-        /// Its size and times.
-        meta: Meta,
-        /// Its `Content-Type`.
-        content_type: String,
+        /// What is sent.
+        rep: Representation,
+        /// The byte range, for a 206.
+        range: Option<(u64, u64)>,
     },
+    /// A precondition says the client's copy is current: 304.
+    NotModified(Representation),
+    /// `If-Match` or `If-Unmodified-Since` failed: 412.
+    PreconditionFailed,
+    /// A `Range` that selects no byte of a representation this long: 416.
+    RangeNotSatisfiable(u64),
     /// A directory listing: 200.
     Listing(Page),
     /// The request-info page: 200, never cached.
@@ -70,6 +86,8 @@ impl<'a> Context<'a> {
     }
 }
 
+type Headers = Vec<(&'static str, String)>;
+
 /// Turns an outcome into the response sent.
 pub fn respond<F>(outcome: Outcome<F>, cx: &Context<'_>) -> Response<F> {
     let mut response = match outcome {
@@ -86,6 +104,24 @@ pub fn respond<F>(outcome: Outcome<F>, cx: &Context<'_>) -> Response<F> {
         }
         Outcome::BadPath(err) => error(400, err.reason(), cx),
         Outcome::NotFound => error(404, "There is nothing at this path.", cx),
+        Outcome::NotFoundPage {
+            file,
+            content_type,
+            len,
+        } => Response {
+            status: 404,
+            headers: vec![
+                ("content-type", content_type),
+                ("content-length", len.to_string()),
+                ("vary", "Accept".to_owned()),
+            ],
+            body: Body::File {
+                file,
+                offset: 0,
+                len,
+            },
+            log: None,
+        },
         Outcome::Forbidden => error(403, "This file may not be read.", cx),
         Outcome::Redirect(location) => Response {
             status: 301,
@@ -93,28 +129,49 @@ pub fn respond<F>(outcome: Outcome<F>, cx: &Context<'_>) -> Response<F> {
             body: Body::Empty,
             log: None,
         },
-        Outcome::File {
-            file,
-            meta,
-            content_type,
-        } => {
-            let mut headers = vec![
-                ("content-type", content_type),
-                ("content-length", meta.len.to_string()),
-            ];
-            if let Some(value) = cx.cache_control {
-                headers.push(("cache-control", value.to_owned()));
+        Outcome::File { file, rep, range } => {
+            let mut headers = vec![("content-type", rep.content_type.clone())];
+            if let Some(encoding) = rep.encoding {
+                headers.push(("content-encoding", encoding.token().to_owned()));
             }
+            let (status, offset, len) = match range {
+                None => (200, 0, rep.len),
+                Some((start, len)) => {
+                    let end = start + len - 1;
+                    headers.push(("content-range", format!("bytes {start}-{end}/{}", rep.len)));
+                    (206, start, len)
+                }
+            };
+            headers.push(("content-length", len.to_string()));
+            headers.push(("accept-ranges", "bytes".to_owned()));
+            cache_headers(&mut headers, &rep, cx);
             Response {
-                status: 200,
+                status,
                 headers,
-                body: Body::File {
-                    file,
-                    offset: 0,
-                    len: meta.len,
-                },
+                body: Body::File { file, offset, len },
                 log: None,
             }
+        }
+        Outcome::NotModified(rep) => {
+            let mut headers = Headers::new();
+            cache_headers(&mut headers, &rep, cx);
+            Response {
+                status: 304,
+                headers,
+                body: Body::Empty,
+                log: None,
+            }
+        }
+        Outcome::PreconditionFailed => error(
+            412,
+            "A precondition (If-Match or If-Unmodified-Since) does not hold for this file.",
+            cx,
+        ),
+        Outcome::RangeNotSatisfiable(len) => {
+            let mut r = error(416, "The requested range is not within this file.", cx);
+            r.headers.push(("content-range", format!("bytes */{len}")));
+            r.headers.push(("accept-ranges", "bytes".to_owned()));
+            r
         }
         Outcome::Listing(page) => {
             let mut r = page_response(200, page);
@@ -135,7 +192,7 @@ pub fn respond<F>(outcome: Outcome<F>, cx: &Context<'_>) -> Response<F> {
         }
         Outcome::Failed(detail) => {
             let mut r = error(500, "The server could not read this file.", cx);
-            r.log = Some(format!("{} {}: {detail}", 500, cx.path));
+            r.log = Some(format!("500 {}: {detail}", cx.path.escape_debug()));
             r
         }
     };
@@ -146,6 +203,21 @@ pub fn respond<F>(outcome: Outcome<F>, cx: &Context<'_>) -> Response<F> {
         response.body = Body::Empty;
     }
     response
+}
+
+/// What a cache needs, on 200, 206 and 304 alike (RFC 9110 §15.4.5):
+/// validators, `Vary` and `Cache-Control`.
+fn cache_headers(headers: &mut Headers, rep: &Representation, cx: &Context<'_>) {
+    if let Some(etag) = &rep.validators.etag {
+        headers.push(("etag", etag.to_header()));
+    }
+    if let Some(date) = rep.validators.last_modified.and_then(date::format) {
+        headers.push(("last-modified", date));
+    }
+    headers.push(("vary", "Accept-Encoding".to_owned()));
+    if let Some(value) = cx.cache_control {
+        headers.push(("cache-control", value.to_owned()));
+    }
 }
 
 fn page_response<F>(status: u16, page: Page) -> Response<F> {

@@ -108,6 +108,19 @@ impl SitePath {
         }
     }
 
+    /// A sibling file: this path with `suffix` added to its last name
+    /// (`/a/app.js` → `/a/app.js.br`).
+    pub fn with_suffix(&self, suffix: &str) -> SitePath {
+        let mut segments = self.segments.clone();
+        if let Some(last) = segments.last_mut() {
+            last.push_str(suffix);
+        }
+        SitePath {
+            segments,
+            dir_form: false,
+        }
+    }
+
     /// The same path in directory form (ending in `/`).
     pub fn as_dir(&self) -> SitePath {
         SitePath {

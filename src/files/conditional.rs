@@ -1,0 +1,441 @@
+//! Validators and conditional requests (RFC 9110 §8.8 and §13).
+//!
+//! A representation's validators are its `Last-Modified` date and a strong
+//! `ETag` made from its size, modification time and content coding, without
+//! reading it. [`evaluate`] applies the preconditions in the order of
+//! RFC 9110 §13.2.2; [`if_range_allows`] decides `If-Range` (§13.1.5).
+//! Malformed header values are ignored, as the RFC says, never an error.
+
+use super::encoding::Encoding;
+use crate::http::Request;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// An entity tag (RFC 9110 §8.8.3): an opaque quoted string, weak or strong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntityTag {
+    /// `W/` was given.
+    pub weak: bool,
+    /// The characters between the quotes.
+    pub opaque: String,
+}
+
+impl EntityTag {
+    /// The strong tag for a representation of `len` bytes modified at
+    /// `modified`, in `encoding`: `"<secs>.<nanos>-<len>"` in hex, with
+    /// `-br`/`-gzip` for a precompressed representation.
+    pub fn for_file(len: u64, modified: SystemTime, encoding: Option<Encoding>) -> EntityTag {
+        let since = modified.duration_since(UNIX_EPOCH).unwrap_or_default();
+        let mut opaque = format!("{:x}.{:x}-{len:x}", since.as_secs(), since.subsec_nanos());
+        if let Some(encoding) = encoding {
+            opaque.push('-');
+            opaque.push_str(encoding.token());
+        }
+        EntityTag {
+            weak: false,
+            opaque,
+        }
+    }
+
+    /// The header form: `"…"` or `W/"…"`.
+    pub fn to_header(&self) -> String {
+        let weak = if self.weak { "W/" } else { "" };
+        format!("{weak}\"{}\"", self.opaque)
+    }
+
+    /// Strong comparison (§8.8.3.2): both strong and the same characters.
+    pub fn strong_eq(&self, other: &EntityTag) -> bool {
+        !self.weak && !other.weak && self.opaque == other.opaque
+    }
+
+    /// Weak comparison: the same characters, whatever the weakness.
+    pub fn weak_eq(&self, other: &EntityTag) -> bool {
+        self.opaque == other.opaque
+    }
+
+    /// Parses one entity tag, the whole of `s`; `None` if malformed.
+    fn parse(s: &str) -> Option<EntityTag> {
+        let (weak, rest) = match s.strip_prefix("W/") {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        let opaque = rest.strip_prefix('"')?.strip_suffix('"')?;
+        // etagc = %x21 / %x23-7E / obs-text
+        if !opaque
+            .bytes()
+            .all(|b| b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80)
+        {
+            return None;
+        }
+        Some(EntityTag {
+            weak,
+            opaque: opaque.to_owned(),
+        })
+    }
+}
+
+/// `If-Match` / `If-None-Match` (§13.1.1, §13.1.2): `*` or a list of tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TagCondition {
+    /// `*`: any current representation.
+    Any,
+    /// The listed tags.
+    Tags(Vec<EntityTag>),
+}
+
+impl TagCondition {
+    /// Parses every line of header `name`, combined as one list; `None` when
+    /// absent or malformed (a malformed condition is ignored).
+    fn from_request(req: &Request, name: &str) -> Option<TagCondition> {
+        let combined = req.header_list(name)?;
+        let combined = combined.trim();
+        if combined == "*" {
+            return Some(TagCondition::Any);
+        }
+        let mut tags = Vec::new();
+        for item in split_tags(combined)? {
+            let item = item.trim();
+            if item.is_empty() {
+                continue;
+            }
+            tags.push(EntityTag::parse(item)?);
+        }
+        (!tags.is_empty()).then_some(TagCondition::Tags(tags))
+    }
+}
+
+/// Splits a list of entity tags at the commas outside quotes (a tag may
+/// hold a comma); `None` on an unterminated quote.
+fn split_tags(s: &str) -> Option<Vec<&str>> {
+    let mut items = Vec::new();
+    let mut start = 0;
+    let mut quoted = false;
+    for (i, b) in s.bytes().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => {
+                items.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if quoted {
+        return None;
+    }
+    items.push(&s[start..]);
+    Some(items)
+}
+
+/// What a representation can be validated by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Validators {
+    /// The strong entity tag, when the modification time is known.
+    pub etag: Option<EntityTag>,
+    /// The modification time, when known.
+    pub last_modified: Option<SystemTime>,
+}
+
+/// The result of evaluating the preconditions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precondition {
+    /// Go on and serve the representation.
+    Proceed,
+    /// 304 Not Modified.
+    NotModified,
+    /// 412 Precondition Failed.
+    Failed,
+}
+
+/// Evaluates `If-Match`, `If-Unmodified-Since`, `If-None-Match` and
+/// `If-Modified-Since` in the order of RFC 9110 §13.2.2, for a `GET` or
+/// `HEAD` of an existing representation.
+pub fn evaluate(req: &Request, v: &Validators) -> Precondition {
+    // 1. If-Match: strong comparison; `*` matches any current representation.
+    if let Some(cond) = TagCondition::from_request(req, "if-match") {
+        let matches = match cond {
+            TagCondition::Any => true,
+            TagCondition::Tags(tags) => v
+                .etag
+                .as_ref()
+                .is_some_and(|etag| tags.iter().any(|t| t.strong_eq(etag))),
+        };
+        if !matches {
+            return Precondition::Failed;
+        }
+    } else if let (Some(since), Some(modified)) =
+        (date_header(req, "if-unmodified-since"), v.last_modified)
+    {
+        // 2. If-Unmodified-Since, only without If-Match.
+        if seconds(modified) > seconds(since) {
+            return Precondition::Failed;
+        }
+    }
+    // 3. If-None-Match: weak comparison; for GET/HEAD a match is a 304.
+    if let Some(cond) = TagCondition::from_request(req, "if-none-match") {
+        let matches = match cond {
+            TagCondition::Any => true,
+            TagCondition::Tags(tags) => v
+                .etag
+                .as_ref()
+                .is_some_and(|etag| tags.iter().any(|t| t.weak_eq(etag))),
+        };
+        return if matches {
+            Precondition::NotModified
+        } else {
+            Precondition::Proceed
+        };
+    }
+    // 4. If-Modified-Since, only without If-None-Match.
+    if let (Some(since), Some(modified)) = (date_header(req, "if-modified-since"), v.last_modified)
+        && seconds(modified) <= seconds(since)
+    {
+        return Precondition::NotModified;
+    }
+    Precondition::Proceed
+}
+
+/// Whether `If-Range` (§13.1.5) lets the `Range` header apply: absent, or an
+/// entity tag that strongly matches, or exactly the `Last-Modified` date.
+/// Anything else (a weak tag, another date, garbage) means the full 200.
+pub fn if_range_allows(req: &Request, v: &Validators) -> bool {
+    let Some(value) = req.header_list("if-range") else {
+        return true;
+    };
+    let value = value.trim();
+    if value.starts_with('"') || value.starts_with("W/") {
+        return match (EntityTag::parse(value), &v.etag) {
+            (Some(tag), Some(etag)) => tag.strong_eq(etag),
+            _ => false,
+        };
+    }
+    match (httpdate::parse_http_date(value), v.last_modified) {
+        (Ok(date), Some(modified)) => seconds(date) == seconds(modified),
+        _ => false,
+    }
+}
+
+/// A date header given exactly once and valid; otherwise ignored.
+fn date_header(req: &Request, name: &str) -> Option<SystemTime> {
+    let value = req.single_header(name)?;
+    httpdate::parse_http_date(std::str::from_utf8(value).ok()?.trim()).ok()
+}
+
+/// HTTP-dates have one-second resolution; file times have more.
+fn seconds(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    const MTIME: u64 = 1_700_000_000;
+
+    fn validators() -> Validators {
+        let modified = at(MTIME) + Duration::from_millis(250);
+        Validators {
+            etag: Some(EntityTag::for_file(1234, modified, None)),
+            last_modified: Some(modified),
+        }
+    }
+
+    fn etag() -> String {
+        validators().etag.unwrap().to_header()
+    }
+
+    fn req(headers: &[(&str, &str)]) -> Request {
+        Request {
+            method: "GET".into(),
+            path_with_query: "/x".into(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
+                .collect(),
+            ..Request::default()
+        }
+    }
+
+    fn eval(headers: &[(&str, &str)]) -> Precondition {
+        evaluate(&req(headers), &validators())
+    }
+
+    fn date(secs: u64) -> String {
+        httpdate::fmt_http_date(at(secs))
+    }
+
+    #[test]
+    fn etags_are_strong_and_differ_by_encoding() {
+        let t = at(MTIME);
+        let plain = EntityTag::for_file(10, t, None);
+        let br = EntityTag::for_file(10, t, Some(Encoding::Brotli));
+        let gz = EntityTag::for_file(10, t, Some(Encoding::Gzip));
+        assert!(!plain.weak);
+        assert_ne!(plain, br);
+        assert_ne!(br, gz);
+        assert_ne!(plain, EntityTag::for_file(11, t, None));
+        assert_ne!(
+            plain,
+            EntityTag::for_file(10, t + Duration::from_nanos(1), None)
+        );
+        assert_eq!(plain.to_header(), "\"6553f100.0-a\"");
+    }
+
+    #[test]
+    fn parsing_tags() {
+        assert_eq!(EntityTag::parse("\"abc\"").unwrap().opaque, "abc");
+        assert!(EntityTag::parse("W/\"abc\"").unwrap().weak);
+        for bad in ["abc", "\"abc", "W/abc", "\"a\"b\"", "\"a b\"", "w/\"a\""] {
+            assert_eq!(EntityTag::parse(bad), None, "{bad}");
+        }
+        assert_eq!(split_tags("\"a,b\", \"c\"").unwrap(), ["\"a,b\"", " \"c\""]);
+    }
+
+    #[test]
+    fn no_conditions_proceed() {
+        assert_eq!(eval(&[]), Precondition::Proceed);
+    }
+
+    #[test]
+    fn if_match_uses_strong_comparison() {
+        let e = etag();
+        assert_eq!(eval(&[("if-match", &e)]), Precondition::Proceed);
+        assert_eq!(eval(&[("if-match", "*")]), Precondition::Proceed);
+        assert_eq!(
+            eval(&[("if-match", &format!("\"x\", {e}"))]),
+            Precondition::Proceed
+        );
+        assert_eq!(eval(&[("if-match", "\"x\"")]), Precondition::Failed);
+        assert_eq!(
+            eval(&[("if-match", &format!("W/{e}"))]),
+            Precondition::Failed
+        );
+        // Lines of a list header combine.
+        assert_eq!(
+            eval(&[("if-match", "\"x\""), ("if-match", &e)]),
+            Precondition::Proceed
+        );
+        // Malformed: ignored.
+        assert_eq!(eval(&[("if-match", "garbage")]), Precondition::Proceed);
+    }
+
+    #[test]
+    fn if_unmodified_since_only_without_if_match() {
+        assert_eq!(
+            eval(&[("if-unmodified-since", &date(MTIME))]),
+            Precondition::Proceed
+        );
+        assert_eq!(
+            eval(&[("if-unmodified-since", &date(MTIME - 1))]),
+            Precondition::Failed
+        );
+        assert_eq!(
+            eval(&[("if-match", "*"), ("if-unmodified-since", &date(MTIME - 1))]),
+            Precondition::Proceed
+        );
+        assert_eq!(
+            eval(&[("if-unmodified-since", "yesterday")]),
+            Precondition::Proceed
+        );
+    }
+
+    #[test]
+    fn if_none_match_uses_weak_comparison() {
+        let e = etag();
+        assert_eq!(eval(&[("if-none-match", &e)]), Precondition::NotModified);
+        assert_eq!(
+            eval(&[("if-none-match", &format!("W/{e}"))]),
+            Precondition::NotModified
+        );
+        assert_eq!(eval(&[("if-none-match", "*")]), Precondition::NotModified);
+        assert_eq!(
+            eval(&[("if-none-match", &format!("\"a\", {e}"))]),
+            Precondition::NotModified
+        );
+        assert_eq!(
+            eval(&[("if-none-match", "\"other\"")]),
+            Precondition::Proceed
+        );
+        // If-Match fails first.
+        assert_eq!(
+            eval(&[("if-match", "\"x\""), ("if-none-match", &e)]),
+            Precondition::Failed
+        );
+    }
+
+    #[test]
+    fn if_modified_since_only_without_if_none_match() {
+        assert_eq!(
+            eval(&[("if-modified-since", &date(MTIME))]),
+            Precondition::NotModified
+        );
+        assert_eq!(
+            eval(&[("if-modified-since", &date(MTIME + 60))]),
+            Precondition::NotModified
+        );
+        assert_eq!(
+            eval(&[("if-modified-since", &date(MTIME - 1))]),
+            Precondition::Proceed
+        );
+        assert_eq!(
+            eval(&[
+                ("if-none-match", "\"other\""),
+                ("if-modified-since", &date(MTIME))
+            ]),
+            Precondition::Proceed
+        );
+        assert_eq!(
+            eval(&[("if-modified-since", "not a date")]),
+            Precondition::Proceed
+        );
+        let d = date(MTIME);
+        assert_eq!(
+            eval(&[("if-modified-since", &d), ("if-modified-since", &d)]),
+            Precondition::Proceed,
+            "a date header given twice is ignored"
+        );
+    }
+
+    #[test]
+    fn without_a_modification_time_only_star_matches() {
+        let v = Validators {
+            etag: None,
+            last_modified: None,
+        };
+        assert_eq!(
+            evaluate(&req(&[("if-match", "*")]), &v),
+            Precondition::Proceed
+        );
+        assert_eq!(
+            evaluate(&req(&[("if-match", "\"a\"")]), &v),
+            Precondition::Failed
+        );
+        assert_eq!(
+            evaluate(&req(&[("if-modified-since", &date(MTIME))]), &v),
+            Precondition::Proceed
+        );
+    }
+
+    #[test]
+    fn if_range() {
+        let v = validators();
+        let e = etag();
+        assert!(if_range_allows(&req(&[]), &v));
+        assert!(if_range_allows(&req(&[("if-range", &e)]), &v));
+        assert!(if_range_allows(&req(&[("if-range", &date(MTIME))]), &v));
+        assert!(!if_range_allows(
+            &req(&[("if-range", &format!("W/{e}"))]),
+            &v
+        ));
+        assert!(!if_range_allows(&req(&[("if-range", "\"stale\"")]), &v));
+        assert!(!if_range_allows(
+            &req(&[("if-range", &date(MTIME + 1))]),
+            &v
+        ));
+        assert!(!if_range_allows(&req(&[("if-range", "garbage")]), &v));
+    }
+}
