@@ -305,3 +305,141 @@ fn listings_under_wasmtime_leave_out_what_leaves_the_root() {
     assert_eq!(v["entries"][0]["href"], "b/");
     assert!(!server.output().contains("docroot:"), "{}", server.output());
 }
+
+#[test]
+fn conditional_requests_under_wasmtime() {
+    let fx = fixture();
+    let server = Server::start(
+        &fx.root(),
+        &[("DOCROOT_CACHE_CONTROL", "public, max-age=60")],
+    );
+    let r = server.get("/hello.txt");
+    let etag = r.header("etag").expect("an ETag").to_owned();
+    let last_modified = r.header("last-modified").expect("Last-Modified").to_owned();
+    assert_eq!(r.header("accept-ranges"), Some("bytes"));
+    assert_eq!(r.header("cache-control"), Some("public, max-age=60"));
+
+    let r = server.request("GET", "/hello.txt", &[("If-None-Match", &etag)]);
+    assert_eq!(r.status, 304);
+    assert!(r.body.is_empty());
+    assert_eq!(r.header("etag"), Some(&*etag));
+    assert_eq!(r.header("cache-control"), Some("public, max-age=60"));
+
+    let r = server.request(
+        "GET",
+        "/hello.txt",
+        &[("If-Modified-Since", &last_modified)],
+    );
+    assert_eq!(r.status, 304);
+    let r = server.request(
+        "GET",
+        "/hello.txt",
+        &[("If-Modified-Since", "Sat, 01 Jan 2000 00:00:00 GMT")],
+    );
+    assert_eq!(r.status, 200);
+
+    let r = server.request("GET", "/hello.txt", &[("If-Match", "\"stale\"")]);
+    assert_eq!(r.status, 412);
+    let r = server.request(
+        "GET",
+        "/hello.txt",
+        &[("If-Unmodified-Since", "Sat, 01 Jan 2000 00:00:00 GMT")],
+    );
+    assert_eq!(r.status, 412);
+    let r = server.request("HEAD", "/hello.txt", &[("If-None-Match", &etag)]);
+    assert_eq!(r.status, 304);
+    assert!(!server.output().contains("docroot:"), "{}", server.output());
+}
+
+#[test]
+fn ranges_under_wasmtime_are_byte_exact() {
+    let fx = fixture();
+    let server = Server::start(&fx.root(), &[]);
+    let big = big_bytes();
+    let total = big.len();
+    for (range, start, end) in [
+        ("bytes=1048576-3145727", 1_048_576, 3_145_727),
+        ("bytes=5242000-", 5_242_000, total - 1),
+        ("bytes=-4096", total - 4096, total - 1),
+        ("bytes=0-0", 0, 0),
+    ] {
+        let r = server.request("GET", "/big.bin", &[("Range", range)]);
+        assert_eq!(r.status, 206, "{range}: {}", server.output());
+        assert_eq!(
+            r.header("content-range"),
+            Some(&*format!("bytes {start}-{end}/{total}"))
+        );
+        assert!(r.body == big[start..=end], "{range}: wrong bytes");
+    }
+    let r = server.request("GET", "/big.bin", &[("Range", &format!("bytes={total}-"))]);
+    assert_eq!(r.status, 416);
+    assert_eq!(
+        r.header("content-range"),
+        Some(&*format!("bytes */{total}"))
+    );
+
+    let etag = server.get("/hello.txt").header("etag").unwrap().to_owned();
+    let r = server.request(
+        "GET",
+        "/hello.txt",
+        &[("Range", "bytes=1-2"), ("If-Range", &etag)],
+    );
+    assert_eq!((r.status, r.text().as_str()), (206, "el"));
+    let r = server.request(
+        "GET",
+        "/hello.txt",
+        &[("Range", "bytes=1-2"), ("If-Range", "\"stale\"")],
+    );
+    assert_eq!((r.status, r.text().as_str()), (200, "hello\n"));
+    let r = server.request("GET", "/hello.txt", &[("Range", "bytes=0-0,2-3")]);
+    assert_eq!(r.status, 200);
+    assert!(!server.output().contains("docroot:"), "{}", server.output());
+}
+
+#[test]
+fn precompressed_negotiation_under_wasmtime() {
+    let fx = fixture();
+    let server = Server::start(&fx.root(), &[]);
+    for (accept, body, encoding) in [
+        ("gzip, deflate, br", "br-bytes of app.js", Some("br")),
+        ("br;q=0.4, gzip;q=0.9", "gzip-bytes of app.js", Some("gzip")),
+        ("br;q=0, gzip;q=0", "console.log(1)\n", None),
+    ] {
+        let r = server.request("GET", "/app.js", &[("Accept-Encoding", accept)]);
+        assert_eq!(r.text(), body, "{accept}");
+        assert_eq!(r.header("content-encoding"), encoding, "{accept}");
+        assert_eq!(r.header("vary"), Some("Accept-Encoding"));
+    }
+    let r = server.get("/app.js");
+    assert_eq!(
+        (r.text().as_str(), r.header("content-encoding")),
+        ("console.log(1)\n", None)
+    );
+}
+
+#[test]
+fn the_sites_404_page_and_the_spa_fallback_under_wasmtime() {
+    let fx = fixture();
+    let server = Server::start(
+        &fx.root(),
+        &[
+            ("DOCROOT_NOT_FOUND", "/404.html"),
+            ("DOCROOT_FALLBACK", "/app.html"),
+        ],
+    );
+    let r = server.request("GET", "/users/42", &[("Accept", "text/html")]);
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (200, "<h1>single-page app shell</h1>\n")
+    );
+    let r = server.request("GET", "/missing.js", &[("Accept", "*/*")]);
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (404, "<h1>custom not found</h1>\n")
+    );
+
+    let server = Server::start(&fx.root(), &[("DOCROOT_NOT_FOUND", "/no-such.html")]);
+    let r = server.get("/missing");
+    assert_eq!(r.status, 500);
+    assert!(r.text().contains("DOCROOT_NOT_FOUND"));
+}

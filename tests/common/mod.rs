@@ -2,6 +2,8 @@
 //! `wasmtime serve` harness that speaks raw HTTP/1.1 over TCP.
 #![allow(dead_code)]
 
+pub mod inproc;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -72,6 +74,12 @@ pub fn fixture() -> Fixture {
             b"Contact: mailto:security@example.test\n",
         ),
         ("alt/index.htm", b"<h1>htm index</h1>\n"),
+        // Precompressed twins (the bytes only stand in for compressed data).
+        ("app.js.br", b"br-bytes of app.js"),
+        ("app.js.gz", b"gzip-bytes of app.js"),
+        ("style.css.gz", b"gzip-bytes of style.css"),
+        ("404.html", b"<h1>custom not found</h1>\n"),
+        ("app.html", b"<h1>single-page app shell</h1>\n"),
     ];
     for (name, content) in files {
         let path = root.join(name);

@@ -1,0 +1,100 @@
+//! The pure core called in-process over the fixture, through `std::fs`.
+
+use super::Fixture;
+use docroot::app;
+use docroot::config::Config;
+use docroot::fs::StdFiles;
+use docroot::http::{Body, Request};
+use std::io::{Read, Seek, SeekFrom};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub struct Res {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Res {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+pub fn now() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_790_000_000)
+}
+
+pub fn request(method: &str, target: &str, headers: &[(&str, &str)]) -> Request {
+    Request {
+        method: method.to_owned(),
+        path_with_query: target.to_owned(),
+        scheme: Some("http".to_owned()),
+        authority: Some("localhost:8080".to_owned()),
+        headers: headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
+            .collect(),
+    }
+}
+
+pub fn run_with(fx: &Fixture, config: &Config, req: &Request) -> Res {
+    let fs = StdFiles::new(fx.root()).unwrap();
+    let response = app::handle(req, config, &fs, now());
+    let body = match response.body {
+        Body::Empty => Vec::new(),
+        Body::Bytes(bytes) => bytes,
+        Body::File {
+            mut file,
+            offset,
+            len,
+        } => {
+            file.seek(SeekFrom::Start(offset)).unwrap();
+            let mut buf = Vec::new();
+            file.take(len).read_to_end(&mut buf).unwrap();
+            assert_eq!(
+                buf.len() as u64,
+                len,
+                "file shorter than its Content-Length"
+            );
+            buf
+        }
+    };
+    if let Some(len) = response
+        .headers
+        .iter()
+        .find(|(n, _)| *n == "content-length")
+        && req.method != "HEAD"
+    {
+        assert_eq!(
+            len.1,
+            body.len().to_string(),
+            "Content-Length matches the body"
+        );
+    }
+    assert!(
+        response
+            .headers
+            .iter()
+            .any(|(n, v)| *n == "x-content-type-options" && v == "nosniff")
+    );
+    assert_eq!(response.log.is_some(), response.status >= 500);
+    Res {
+        status: response.status,
+        headers: response.headers,
+        body,
+    }
+}
+
+pub fn config(vars: &[(&str, &str)]) -> Config {
+    Config::from_vars(vars.iter().copied()).unwrap()
+}
+
+pub fn get(fx: &Fixture, target: &str) -> Res {
+    run_with(fx, &Config::default(), &request("GET", target, &[]))
+}
