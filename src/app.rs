@@ -41,13 +41,40 @@ fn route<Fs: Files>(req: &Request, config: &Config, fs: &Fs, now: SystemTime) ->
     files::serve(req, config, fs, json)
 }
 
-/// The access-log line for one request (`DOCROOT_ACCESS_LOG=on`).
-pub fn access_log_line(req: &Request, status: u16, bytes: u64, micros: u128) -> String {
+/// The access-log line for one request (`DOCROOT_ACCESS_LOG=on`): method,
+/// target, status, body bytes sent, time taken, and the instance's linear
+/// memory when the response was done (which must not grow with file size).
+pub fn access_log_line(
+    req: &Request,
+    status: u16,
+    bytes: u64,
+    micros: u128,
+    memory_bytes: u64,
+) -> String {
     format!(
-        "{} {} {status} {bytes} {}.{:03}ms",
+        "{} {} {status} {bytes} {}.{:03}ms mem={}KiB",
         req.method.escape_debug(),
         req.path_with_query.escape_debug(),
         micros / 1000,
-        micros % 1000
+        micros % 1000,
+        memory_bytes / 1024
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_log_lines_escape_what_the_client_sent() {
+        let req = Request {
+            method: "GET".into(),
+            path_with_query: "/a\nb?c=\"d\"".into(),
+            ..Request::default()
+        };
+        assert_eq!(
+            access_log_line(&req, 200, 1234, 5_678, 1_179_648),
+            "GET /a\\nb?c=\\\"d\\\" 200 1234 5.678ms mem=1152KiB"
+        );
+    }
 }

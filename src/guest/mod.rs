@@ -85,7 +85,11 @@ impl bindings::exports::wasi::http::incoming_handler::Guest for Component {
         };
         if let Some(started) = access_log {
             let micros = started.elapsed().as_micros();
-            eprintln!("{}", app::access_log_line(&req, status, sent, micros));
+            let memory = core::arch::wasm32::memory_size(0) as u64 * 65_536;
+            eprintln!(
+                "{}",
+                app::access_log_line(&req, status, sent, micros, memory)
+            );
         }
     }
 }

@@ -1,0 +1,488 @@
+#!/usr/bin/env python3
+"""docroot's benchmark: docroot against the host's floor and native servers.
+
+Starts, on loopback, the floor component (benches/floor) and docroot under
+`wasmtime serve`, nginx (sendfile) and `python3 -m http.server`, measures
+them in one run, alternating servers round by round so drift cancels, and
+writes BENCHMARKS.md and a bar chart of the ratios (benchmarks.svg).
+
+Run it through scripts/bench, which installs what it needs and builds both
+components. `--quick` is the tiny configuration CI runs so the command
+cannot rot; its numbers mean nothing and it writes no report unless asked.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCROOT = ROOT / "target/wasm32-wasip2/release/docroot.wasm"
+FLOOR = ROOT / "benches/floor/target/wasm32-wasip2/release/floor.wasm"
+MIB = 1024 * 1024
+
+TARGETS = {
+    "small_c1": 0.85,
+    "small_c32": 0.85,
+    "info": 0.9,
+    "not_modified": 0.9,
+    "large_256": 0.5,
+    "linear_memory_mib": 4.0,
+    "size_kib": 400.0,
+}
+
+
+def log(*args):
+    print(*args, file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url, headers=None, timeout=5):
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def wait_ready(url, deadline_s=120, proc=None):
+    started = time.monotonic()
+    while time.monotonic() - started < deadline_s:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before answering {url}")
+        try:
+            status, _, _ = get(url, timeout=2)
+            if status == 200:
+                return time.monotonic() - started
+        except OSError:
+            pass
+        time.sleep(0.005)
+    raise RuntimeError(f"{url} did not answer 200 within {deadline_s} s")
+
+
+class Server:
+    def __init__(self, name, argv, port, log_path, env=None):
+        self.name = name
+        self.port = port
+        self.base = f"http://127.0.0.1:{port}"
+        self.log_path = log_path
+        self.log_file = open(log_path, "w")
+        self.proc = subprocess.Popen(
+            argv, stdout=self.log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+        )
+
+    def ready(self, path):
+        return wait_ready(self.base + path, proc=self.proc)
+
+    def rss_kib(self, field):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+        return None
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log_file.close()
+
+
+def wasmtime_server(name, component, port, tmp, site=None, env=(), extra=()):
+    argv = ["wasmtime", "serve", "-S", "cli", "--addr", f"127.0.0.1:{port}", *extra]
+    if site is not None:
+        argv += ["--dir", f"{site}::/"]
+    for k, v in env:
+        argv += ["--env", f"{k}={v}"]
+    argv.append(str(component))
+    return Server(name, argv, port, tmp / f"{name}.log")
+
+
+def nginx_server(port, tmp, site):
+    conf = tmp / "nginx.conf"
+    (tmp / "nginx").mkdir(exist_ok=True)
+    conf.write_text(
+        f"""
+worker_processes auto;
+daemon off;
+pid {tmp}/nginx.pid;
+error_log stderr warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    client_body_temp_path {tmp}/nginx/body;
+    proxy_temp_path {tmp}/nginx/proxy;
+    fastcgi_temp_path {tmp}/nginx/fastcgi;
+    uwsgi_temp_path {tmp}/nginx/uwsgi;
+    scgi_temp_path {tmp}/nginx/scgi;
+    types {{ text/html html; application/octet-stream bin; }}
+    server {{
+        listen 127.0.0.1:{port};
+        root {site};
+    }}
+}}
+"""
+    )
+    return Server("nginx", ["nginx", "-c", str(conf), "-p", str(tmp)], port, tmp / "nginx.log")
+
+
+def python_server(port, tmp, site):
+    argv = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(site)]
+    return Server("python", argv, port, tmp / "python.log")
+
+
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+def parse_latency(text):
+    value = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
+    return float(value.group(1)) * UNITS[value.group(2)] if value else None
+
+
+def wrk(url, connections, seconds, headers=()):
+    threads = 1 if connections == 1 else 2
+    argv = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency"]
+    for h in headers:
+        argv += ["-H", h]
+    argv.append(url)
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    p50 = parse_latency(re.search(r"\s50%\s+(\S+)", out).group(1))
+    p99 = parse_latency(re.search(r"\s99%\s+(\S+)", out).group(1))
+    return {
+        "rps": rps,
+        "requests": total,
+        "bad": int(bad.group(1)) if bad else 0,
+        "socket_errors": sum(map(int, errors.groups())) if errors else 0,
+        "p50_ms": p50,
+        "p99_ms": p99,
+    }
+
+
+def curl_speed(url):
+    out = subprocess.run(
+        ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download} %{speed_download}", url],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()
+    return int(out[0]), int(out[1]), float(out[2]) / MIB
+
+
+def median_run(runs):
+    """The run whose rps is the median of the rounds (its latencies go with it)."""
+    ordered = sorted(runs, key=lambda r: r["rps"])
+    return ordered[len(ordered) // 2]
+
+
+def make_site(site, big_mib):
+    site.mkdir()
+    (site / "1k.html").write_bytes((b"<p>" + b"x" * 1017 + b"</p>\n")[:1024])
+    block = os.urandom(MIB)
+    (site / "1m.bin").write_bytes(block)
+    with open(site / "big.bin", "wb") as f:
+        for _ in range(big_mib):
+            f.write(block)
+
+
+def machine():
+    cpu = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {mem_gib:.0f} GiB, {platform.system()} {platform.release()}"
+
+
+def version(argv):
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True)
+        return (out.stdout + out.stderr).strip().splitlines()[0]
+    except (OSError, IndexError):
+        return "unknown"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="tiny configuration: checks the command runs")
+    ap.add_argument("--out", help="write the report here (default: BENCHMARKS.md, none with --quick)")
+    args = ap.parse_args()
+
+    rounds, seconds, big_mib, curls = (1, 1, 16, 1) if args.quick else (3, 5, 256, 3)
+    out = args.out or (None if args.quick else str(ROOT / "BENCHMARKS.md"))
+    for tool in ["wasmtime", "wrk", "nginx", "curl"]:
+        if shutil.which(tool) is None:
+            sys.exit(f"bench: {tool} is not on PATH; run scripts/bench, which installs it")
+    for wasm in [DOCROOT, FLOOR]:
+        if not wasm.exists():
+            sys.exit(f"bench: {wasm} is missing; run scripts/bench, which builds it")
+
+    tmp = Path(tempfile.mkdtemp(prefix="docroot-bench-"))
+    tmp.chmod(0o755)  # nginx's workers run as another user when started by root
+    site = tmp / "site"
+    log(f"bench: site in {site} (big file {big_mib} MiB)")
+    make_site(site, big_mib)
+
+    servers = {}
+    results = {"quick": args.quick, "rounds": rounds, "seconds": seconds, "big_mib": big_mib}
+    try:
+        servers["floor"] = wasmtime_server("floor", FLOOR, free_port(), tmp)
+        servers["docroot"] = wasmtime_server("docroot", DOCROOT, free_port(), tmp, site)
+        servers["nginx"] = nginx_server(free_port(), tmp, site)
+        servers["python"] = python_server(free_port(), tmp, site)
+        for name, server in servers.items():
+            server.ready("/" if name == "floor" else "/1k.html")
+        log("bench: all servers answer")
+
+        _, headers, _ = get(servers["docroot"].base + "/1k.html")
+        etag = headers.get("etag") or headers.get("ETag")
+        status, _, _ = get(servers["docroot"].base + "/1k.html", {"If-None-Match": etag})
+        assert status == 304, f"the 304 case answers {status}"
+
+        cases = [
+            # (key, connections, [(server, path, headers)])
+            ("small_c1", 1, [("floor", "/", ()), ("docroot", "/1k.html", ()),
+                             ("nginx", "/1k.html", ()), ("python", "/1k.html", ())]),
+            ("small_c32", 32, [("floor", "/", ()), ("docroot", "/1k.html", ()),
+                               ("nginx", "/1k.html", ()), ("python", "/1k.html", ())]),
+            ("info", 32, [("floor", "/", ()), ("docroot", "/__info", ())]),
+            ("not_modified", 32, [("floor", "/", ()),
+                                  ("docroot", "/1k.html", (f"If-None-Match: {etag}",))]),
+            ("large_1", 4, [("docroot", "/1m.bin", ()), ("nginx", "/1m.bin", ())]),
+        ]
+        runs = {key: {name: [] for name, _, _ in targets} for key, _, targets in cases}
+        for round_no in range(rounds):
+            for key, connections, targets in cases:
+                # Alternate the order every round, so neither server always goes first.
+                order = targets if round_no % 2 == 0 else list(reversed(targets))
+                for name, path, hdrs in order:
+                    r = wrk(servers[name].base + path, connections, seconds, hdrs)
+                    if r["bad"] or r["socket_errors"]:
+                        raise RuntimeError(f"{key} {name}: {r['bad']} bad statuses, {r['socket_errors']} socket errors")
+                    runs[key][name].append(r)
+                    log(f"bench: round {round_no + 1} {key:12} {name:8} {r['rps']:10.0f} req/s  p50 {r['p50_ms']:.3f} ms  p99 {r['p99_ms']:.3f} ms")
+        results["http"] = {key: {name: median_run(rs) for name, rs in by.items()} for key, by in runs.items()}
+
+        # The big file: throughput by curl, alternating; host memory around it.
+        rss_before = servers["docroot"].rss_kib("VmRSS")
+        speeds = {"docroot": [], "nginx": []}
+        for i in range(curls):
+            for name in (["docroot", "nginx"] if i % 2 == 0 else ["nginx", "docroot"]):
+                status, size, mib_s = curl_speed(servers[name].base + "/big.bin")
+                assert status == 200 and size == big_mib * MIB, f"{name}: {status} {size}"
+                speeds[name].append(mib_s)
+                log(f"bench: big file {name:8} {mib_s:8.0f} MiB/s")
+        results["large_big"] = {name: statistics.median(v) for name, v in speeds.items()}
+        results["host_memory_kib"] = {
+            "rss_before_big": rss_before,
+            "rss_after_big": servers["docroot"].rss_kib("VmRSS"),
+            "peak": servers["docroot"].rss_kib("VmHWM"),
+        }
+    finally:
+        for server in servers.values():
+            server.stop()
+
+    # docroot's own linear memory, from its access log (mem=…KiB), per file size.
+    mem_server = wasmtime_server("docroot-mem", DOCROOT, free_port(), tmp, site, env=[("DOCROOT_ACCESS_LOG", "on")])
+    try:
+        mem_server.ready("/1k.html")
+        for path in ["/1k.html", "/1m.bin", "/big.bin"]:
+            curl_speed(mem_server.base + path)
+        time.sleep(0.5)
+    finally:
+        mem_server.stop()
+    memory = {}
+    for line in Path(mem_server.log_path).read_text().splitlines():
+        m = re.search(r"GET (/\S+) 200 (\d+) \S+ mem=(\d+)KiB", line)
+        if m:
+            memory[m.group(1)] = int(m.group(3))
+    results["linear_memory_kib"] = memory
+    assert "/big.bin" in memory, f"no access-log line for the big file: {memory}"
+
+    # Cold start: spawn to first 200, with wasmtime's compilation cache and without.
+    cold = {}
+    for label, extra in [("cached", ()), ("uncached", ("-C", "cache=n"))]:
+        times = []
+        for _ in range(1 if args.quick else 3):
+            port = free_port()
+            started = time.monotonic()
+            s = wasmtime_server("cold", DOCROOT, port, tmp, site, extra=extra)
+            try:
+                wait_ready(s.base + "/1k.html", proc=s.proc)
+                times.append(time.monotonic() - started)
+            finally:
+                s.stop()
+        cold[label] = statistics.median(times) * 1000
+    results["cold_start_ms"] = cold
+    results["size_bytes"] = {"docroot": DOCROOT.stat().st_size, "floor": FLOOR.stat().st_size}
+    results["machine"] = machine()
+    results["date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    results["versions"] = {
+        "wasmtime": version(["wasmtime", "--version"]),
+        "nginx": version(["nginx", "-v"]),
+        "python": platform.python_version(),
+        "wrk": version(["wrk", "--version"]),
+    }
+    shutil.rmtree(tmp, ignore_errors=True)
+
+    checks = evaluate(results)
+    print(json.dumps({"results": results, "checks": checks}, indent=2))
+    if out:
+        Path(out).write_text(report(results, checks))
+        svg = Path(out).with_name("benchmarks.svg")
+        svg.write_text(chart(checks))
+        log(f"bench: wrote {out} and {svg}")
+    failed = [c for c in checks if not c["ok"]]
+    if failed and not args.quick:
+        log("bench: targets missed: " + ", ".join(c["name"] for c in failed))
+
+
+def evaluate(r):
+    """Each target as a measured value and whether it is met."""
+    http = r["http"]
+
+    def ratio(key):
+        return http[key]["docroot"]["rps"] / http[key]["floor"]["rps"]
+
+    checks = [
+        ("small file, c=1 (req/s vs floor)", ratio("small_c1"), "small_c1", "ratio"),
+        ("small file, c=32 (req/s vs floor)", ratio("small_c32"), "small_c32", "ratio"),
+        ("info page (req/s vs floor)", ratio("info"), "info", "ratio"),
+        ("304 revalidation (req/s vs floor)", ratio("not_modified"), "not_modified", "ratio"),
+        (f"{r['big_mib']} MiB file (MiB/s vs nginx)",
+         r["large_big"]["docroot"] / r["large_big"]["nginx"], "large_256", "ratio"),
+        (f"linear memory streaming {r['big_mib']} MiB (MiB)",
+         r["linear_memory_kib"]["/big.bin"] / 1024, "linear_memory_mib", "max"),
+        ("release component (KiB)", r["size_bytes"]["docroot"] / 1024, "size_kib", "max"),
+    ]
+    return [
+        {"name": name, "value": value, "target": TARGETS[key], "kind": kind,
+         "ok": value >= TARGETS[key] if kind == "ratio" else value <= TARGETS[key]}
+        for name, value, key, kind in checks
+    ]
+
+
+def report(r, checks):
+    http = r["http"]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured {r['date']} on {r['machine']}, by `./scripts/bench` (which runs",
+        "`python3 benches/run.py`). Every server ran on loopback in the same run;",
+        f"each HTTP case is the median of {r['rounds']} rounds of {r['seconds']} s of `wrk`,",
+        "the servers alternating within each round. Absolute numbers on a 2-core",
+        "machine shared with the load generator are noise; the ratios are the result.",
+        "",
+        f"Versions: {r['versions']['wasmtime']}; {r['versions']['nginx']}; Python {r['versions']['python']};",
+        f"{r['versions']['wrk']}.",
+        "",
+        "## Targets",
+        "",
+        "| measure | docroot | target | |",
+        "| --- | ---: | ---: | --- |",
+    ]
+    for c in checks:
+        cmp = "≥" if c["kind"] == "ratio" else "≤"
+        lines.append(f"| {c['name']} | {c['value']:.2f} | {cmp} {c['target']:g} | {'met' if c['ok'] else '**missed**'} |")
+    lines += ["", "![ratios](benchmarks.svg)", "", "## Requests per second", "",
+              "| case | conns | floor | docroot | nginx | python | docroot / floor | docroot / nginx |",
+              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    labels = {"small_c1": ("1 KiB .html", 1), "small_c32": ("1 KiB .html", 32), "info": ("info page", 32),
+              "not_modified": ("304 (If-None-Match)", 32), "large_1": ("1 MiB file", 4)}
+    for key, (label, conns) in labels.items():
+        row = http[key]
+        cell = lambda n: f"{row[n]['rps']:,.0f}" if n in row else "–"
+        vs_floor = f"{row['docroot']['rps'] / row['floor']['rps']:.2f}" if "floor" in row else "–"
+        vs_nginx = f"{row['docroot']['rps'] / row['nginx']['rps']:.2f}" if "nginx" in row else "–"
+        lines.append(f"| {label} | {conns} | {cell('floor')} | {cell('docroot')} | {cell('nginx')} | {cell('python')} | {vs_floor} | {vs_nginx} |")
+    lines += ["", "Latency of the median round, p50 / p99 in ms:", "",
+              "| case | floor | docroot | nginx | python |", "| --- | ---: | ---: | ---: | ---: |"]
+    for key in ["small_c1", "small_c32", "info", "not_modified"]:
+        row = http[key]
+        cell = lambda n: f"{row[n]['p50_ms']:.3f} / {row[n]['p99_ms']:.3f}" if n in row else "–"
+        label, conns = labels[key]
+        lines.append(f"| {label}, c={conns} | {cell('floor')} | {cell('docroot')} | {cell('nginx')} | {cell('python')} |")
+    big = r["large_big"]
+    mem = r["linear_memory_kib"]
+    host = r["host_memory_kib"]
+    lines += [
+        "", "## Large files", "",
+        "| file | docroot MiB/s | nginx MiB/s | docroot / nginx |", "| --- | ---: | ---: | ---: |",
+        f"| 1 MiB (wrk, c=4) | {http['large_1']['docroot']['rps']:,.0f} | {http['large_1']['nginx']['rps']:,.0f} | {http['large_1']['docroot']['rps'] / http['large_1']['nginx']['rps']:.2f} |",
+        f"| {r['big_mib']} MiB (curl, median of runs) | {big['docroot']:,.0f} | {big['nginx']:,.0f} | {big['docroot'] / big['nginx']:.2f} |",
+        "", "## Memory", "",
+        f"docroot's linear memory at the end of each request (from its access log):",
+        f"{mem.get('/1k.html', 0)} KiB after 1 KiB, {mem.get('/1m.bin', 0)} KiB after 1 MiB,",
+        f"{mem.get('/big.bin', 0)} KiB after {r['big_mib']} MiB: it does not grow with the file,",
+        "because the host splices the file into the response.",
+        "",
+        f"The `wasmtime serve` process: {host['rss_before_big'] / 1024:.1f} MiB resident before the",
+        f"{r['big_mib']} MiB transfers, {host['rss_after_big'] / 1024:.1f} MiB after, {host['peak'] / 1024:.1f} MiB peak over the run.",
+        "", "## Start and size", "",
+        f"Cold start, from spawning `wasmtime serve` to the first 200: {r['cold_start_ms']['cached']:.0f} ms with",
+        f"wasmtime's compilation cache, {r['cold_start_ms']['uncached']:.0f} ms without (`-C cache=n`, compiling the component).",
+        "",
+        f"Component size: docroot {r['size_bytes']['docroot']:,} bytes ({r['size_bytes']['docroot'] / 1024:.0f} KiB), release profile",
+        f"(`opt-level = \"s\"`, LTO, one codegen unit, `panic = \"abort\"`, stripped); the floor {r['size_bytes']['floor']:,} bytes.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def chart(checks):
+    """A horizontal bar chart of each measure against its target (1.0 = target met exactly)."""
+    rows = []
+    for c in checks:
+        # Normalise so that longer is better and the target sits at 1.0.
+        score = c["value"] / c["target"] if c["kind"] == "ratio" else c["target"] / max(c["value"], 1e-9)
+        rows.append((c["name"], c["value"], c["target"], score, c["ok"], c["kind"]))
+    width, left, bar_h, gap = 760, 300, 22, 12
+    scale = (width - left - 90) / max(2.0, max(r[3] for r in rows))
+    height = 60 + len(rows) * (bar_h + gap) + 30
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="13">',
+           f'<rect width="{width}" height="{height}" fill="#fff"/>',
+           '<text x="10" y="24" font-size="15" font-weight="bold">docroot against its targets (bar = measure ÷ target; right of the line is met)</text>']
+    x_target = left + scale * 1.0
+    for i, (name, value, target, score, ok, kind) in enumerate(rows):
+        y = 45 + i * (bar_h + gap)
+        color = "#2f855a" if ok else "#c53030"
+        label = f"{value:.2f} ({'≥' if kind == 'ratio' else '≤'} {target:g})"
+        out.append(f'<text x="{left - 8}" y="{y + 16}" text-anchor="end">{name}</text>')
+        out.append(f'<rect x="{left}" y="{y}" width="{max(scale * score, 1):.1f}" height="{bar_h}" fill="{color}"/>')
+        out.append(f'<text x="{left + scale * score + 6:.1f}" y="{y + 16}">{label}</text>')
+    out.append(f'<line x1="{x_target:.1f}" y1="38" x2="{x_target:.1f}" y2="{height - 25}" stroke="#222" stroke-dasharray="4 3"/>')
+    out.append(f'<text x="{x_target:.1f}" y="{height - 10}" text-anchor="middle">target</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    main()
