@@ -1,8 +1,8 @@
 //! Which representation the client prefers, from `Accept` (RFC 9110 §12.5.1).
 
 /// Whether the client prefers `application/json` to `text/html`: the
-/// quality each media type gets from its most specific matching range is
-/// compared; on equal quality, the type the client named more precisely wins
+/// weight each media type gets from its most specific matching range is
+/// compared; on equal weight, the type the client named more precisely wins
 /// (`application/json, */*` is JSON), and a full tie goes to HTML. A missing
 /// or unreadable header is HTML.
 pub fn prefers_json(accept: Option<&[u8]>) -> bool {
@@ -11,27 +11,25 @@ pub fn prefers_json(accept: Option<&[u8]>) -> bool {
     };
     let (json_q, json_spec) = quality(accept, "application", "json");
     let (html_q, html_spec) = quality(accept, "text", "html");
-    json_q > 0.0 && (json_q > html_q || (json_q == html_q && json_spec > html_spec))
+    json_q > 0 && (json_q > html_q || (json_q == html_q && json_spec > html_spec))
 }
 
 /// Whether the client accepts `text/html` at all: no `Accept` header, or
-/// one that gives HTML (directly, by `text/*` or by `*/*`) a quality above 0.
+/// one that gives HTML (directly, by `text/*` or by `*/*`) a weight above 0.
 pub fn accepts_html(accept: Option<&[u8]>) -> bool {
     match accept.map(std::str::from_utf8) {
         None => true,
-        Some(Ok(accept)) => quality(accept, "text", "html").0 > 0.0,
+        Some(Ok(accept)) => quality(accept, "text", "html").0 > 0,
         Some(Err(_)) => false,
     }
 }
 
-/// The quality `accept` gives `type_/subtype`, from the most specific
+/// The weight `accept` gives `type_/subtype`, from the most specific
 /// matching range (`t/s` over `t/*` over `*/*`), with that range's
-/// specificity (2, 1, 0); quality 0 when nothing matches.
-fn quality(accept: &str, type_: &str, subtype: &str) -> (f32, u8) {
-    let mut best: Option<(u8, f32)> = None;
-    for range in accept.split(',') {
-        let mut params = range.split(';');
-        let media = params.next().unwrap_or("").trim();
+/// specificity (2, 1, 0); weight 0 when nothing matches.
+fn quality(accept: &str, type_: &str, subtype: &str) -> (u16, u8) {
+    let mut best: Option<(u8, u16)> = None;
+    for (media, q) in weighted(accept) {
         let Some((t, s)) = media.split_once('/') else {
             continue;
         };
@@ -44,27 +42,49 @@ fn quality(accept: &str, type_: &str, subtype: &str) -> (f32, u8) {
         } else {
             continue;
         };
-        let q = params
-            .filter_map(|p| p.trim().split_once('='))
-            .find(|(k, _)| k.trim().eq_ignore_ascii_case("q"))
-            .map_or(Some(1.0), |(_, v)| parse_qvalue(v.trim()));
-        let Some(q) = q else { continue };
         if best.is_none_or(|(spec, _)| specificity > spec) {
             best = Some((specificity, q));
         }
     }
-    best.map_or((0.0, 0), |(spec, q)| (q, spec))
+    best.map_or((0, 0), |(spec, q)| (q, spec))
 }
 
-/// A `qvalue` (RFC 9110 §12.4.2): `0`, `1`, or up to three decimals; `None`
-/// for anything else, which drops the range it belongs to.
-pub fn parse_qvalue(v: &str) -> Option<f32> {
+/// The elements of a weighted list header (`Accept`, `Accept-Encoding`):
+/// each element's value (before any `;`) and its weight in thousandths
+/// (`q=0.5` is 500; no `q` is 1000). Elements with an invalid weight are
+/// dropped, as are empty ones.
+pub fn weighted(header: &str) -> impl Iterator<Item = (&str, u16)> {
+    header.split(',').filter_map(|item| {
+        let mut parts = item.split(';');
+        let value = parts.next().unwrap_or("").trim();
+        if value.is_empty() {
+            return None;
+        }
+        let q = parts
+            .filter_map(|p| p.trim().split_once('='))
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case("q"))
+            .map_or(Some(1000), |(_, v)| parse_qvalue(v.trim()))?;
+        Some((value, q))
+    })
+}
+
+/// A `qvalue` (RFC 9110 §12.4.2) in thousandths: `0`, `1`, or up to three
+/// decimals; `None` for anything else.
+pub fn parse_qvalue(v: &str) -> Option<u16> {
     let (int, frac) = v.split_once('.').unwrap_or((v, ""));
-    let valid = matches!(int, "0" | "1")
-        && frac.len() <= 3
-        && frac.bytes().all(|b| b.is_ascii_digit())
-        && (int == "0" || frac.bytes().all(|b| b == b'0'));
-    if valid { v.parse().ok() } else { None }
+    if frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let thousandths = frac
+        .bytes()
+        .chain(std::iter::repeat(b'0'))
+        .take(3)
+        .fold(0u16, |n, b| n * 10 + u16::from(b - b'0'));
+    match int {
+        "0" => Some(thousandths),
+        "1" if thousandths == 0 => Some(1000),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -113,12 +133,19 @@ mod tests {
 
     #[test]
     fn qvalues() {
-        assert_eq!(parse_qvalue("0"), Some(0.0));
-        assert_eq!(parse_qvalue("0.5"), Some(0.5));
-        assert_eq!(parse_qvalue("1.000"), Some(1.0));
+        assert_eq!(parse_qvalue("0"), Some(0));
+        assert_eq!(parse_qvalue("0.5"), Some(500));
+        assert_eq!(parse_qvalue("0.05"), Some(50));
+        assert_eq!(parse_qvalue("0.001"), Some(1));
+        assert_eq!(parse_qvalue("1.000"), Some(1000));
+        assert_eq!(parse_qvalue("1."), Some(1000));
+        assert_eq!(parse_qvalue("1.001"), None);
         assert_eq!(parse_qvalue("1.5"), None);
         assert_eq!(parse_qvalue("0.1234"), None);
         assert_eq!(parse_qvalue(""), None);
         assert_eq!(parse_qvalue("-0"), None);
+        assert_eq!(parse_qvalue("0.+1"), None);
+        let items: Vec<_> = weighted("a;q=0.5, , b;x=1;Q=0, c;q=9").collect();
+        assert_eq!(items, [("a", 500), ("b", 0)]);
     }
 }

@@ -1,7 +1,7 @@
 //! Precompressed representations: which of `name.br`, `name.gz` the client
 //! accepts, from `Accept-Encoding` (RFC 9110 §12.5.3).
 
-use crate::negotiate::parse_qvalue;
+use crate::negotiate::weighted;
 
 /// A content coding docroot serves from a precompressed sibling file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,17 +44,7 @@ pub fn preferred(accept_encoding: Option<&str>) -> Vec<Encoding> {
     let mut gzip = None;
     let mut identity = None;
     let mut star = None;
-    for item in header.split(',') {
-        let mut parts = item.split(';');
-        let coding = parts.next().unwrap_or("").trim();
-        if coding.is_empty() {
-            continue;
-        }
-        let q = parts
-            .filter_map(|p| p.trim().split_once('='))
-            .find(|(k, _)| k.trim().eq_ignore_ascii_case("q"))
-            .map_or(Some(1.0), |(_, v)| parse_qvalue(v.trim()));
-        let Some(q) = q else { continue };
+    for (coding, q) in weighted(header) {
         let slot = if coding.eq_ignore_ascii_case("br") {
             &mut br
         } else if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
@@ -66,19 +56,19 @@ pub fn preferred(accept_encoding: Option<&str>) -> Vec<Encoding> {
         } else {
             continue;
         };
-        // The highest quality given to a coding counts.
-        *slot = Some(slot.map_or(q, |old: f32| old.max(q)));
+        // The highest weight given to a coding counts.
+        *slot = Some(slot.map_or(q, |old: u16| old.max(q)));
     }
     // Identity not rated at all is acceptable but wanted least: a client
     // that lists `br;q=0.5` still prefers br to nothing.
-    let identity = identity.or(star).unwrap_or(0.0);
-    let mut ranked: Vec<(Encoding, f32)> = [(Encoding::Brotli, br), (Encoding::Gzip, gzip)]
+    let identity = identity.or(star).unwrap_or(0);
+    let mut ranked: Vec<(Encoding, u16)> = [(Encoding::Brotli, br), (Encoding::Gzip, gzip)]
         .into_iter()
-        .map(|(e, q)| (e, q.or(star).unwrap_or(0.0)))
-        .filter(|&(_, q)| q > 0.0 && q >= identity)
+        .map(|(e, q)| (e, q.or(star).unwrap_or(0)))
+        .filter(|&(_, q)| q > 0 && q >= identity)
         .collect();
     // A stable sort keeps br before gzip on equal quality.
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    ranked.sort_by(|a, b| b.1.cmp(&a.1));
     ranked.into_iter().map(|(e, _)| e).collect()
 }
 

@@ -89,19 +89,21 @@ fn href(e: &Entry) -> String {
     href
 }
 
-/// A size in bytes as a reader wants it: `512 B`, `1.5 KiB`, `5.0 MiB`.
+/// A size in bytes as a reader wants it: `512 B`, `1.5 KiB`, `5.0 MiB`
+/// (tenths rounded down, in integers).
 fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
     if bytes < 1024 {
         return format!("{bytes} B");
     }
-    let mut value = bytes as f64 / 1024.0;
     let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
+    let mut scaled = u128::from(bytes);
+    while scaled >= 1024 * 1024 && unit < UNITS.len() - 2 {
+        scaled /= 1024;
         unit += 1;
     }
-    format!("{value:.1} {}", UNITS[unit])
+    let tenths = scaled * 10 / 1024;
+    format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit + 1])
 }
 
 #[cfg(test)]
@@ -193,5 +195,11 @@ mod tests {
         assert_eq!(human_size(1023), "1023 B");
         assert_eq!(human_size(1536), "1.5 KiB");
         assert_eq!(human_size(5 * 1024 * 1024), "5.0 MiB");
+        assert_eq!(human_size(1024 * 1024 - 1), "1023.9 KiB");
+        assert_eq!(
+            human_size(3 * 1024 * 1024 * 1024 + 512 * 1024 * 1024),
+            "3.5 GiB"
+        );
+        assert_eq!(human_size(u64::MAX), "16383.9 PiB");
     }
 }
