@@ -68,7 +68,7 @@ pub fn preferred(accept_encoding: Option<&str>) -> Vec<Encoding> {
         .filter(|&(_, q)| q > 0 && q >= identity)
         .collect();
     // A stable sort keeps br before gzip on equal quality.
-    ranked.sort_by(|a, b| b.1.cmp(&a.1));
+    ranked.sort_by_key(|&(_, q)| std::cmp::Reverse(q));
     ranked.into_iter().map(|(e, _)| e).collect()
 }
 
