@@ -6,7 +6,6 @@ use crate::files;
 use crate::fs::Files;
 use crate::http::{Request, Response};
 use crate::info;
-use crate::negotiate;
 use crate::outcome::{Context, Outcome, respond};
 use std::time::SystemTime;
 
@@ -17,8 +16,9 @@ pub fn handle<Fs: Files>(
     fs: &Fs,
     now: SystemTime,
 ) -> Response<Fs::File> {
-    let outcome = route(req, config, fs, now);
-    respond(outcome, &Context::of(req, config.cache_control.as_deref()))
+    let cx = Context::of(req, config.cache_control.as_deref());
+    let outcome = route(req, config, fs, now, cx.json);
+    respond(outcome, &cx)
 }
 
 /// Answers `req` when the configuration could not be used: a 500 page that
@@ -27,13 +27,19 @@ pub fn misconfigured<F>(req: &Request, err: ConfigError) -> Response<F> {
     respond(Outcome::Misconfigured(err), &Context::of(req, None))
 }
 
-fn route<Fs: Files>(req: &Request, config: &Config, fs: &Fs, now: SystemTime) -> Outcome<Fs::File> {
+/// `json`: the client prefers JSON (from `Accept`).
+fn route<Fs: Files>(
+    req: &Request,
+    config: &Config,
+    fs: &Fs,
+    now: SystemTime,
+    json: bool,
+) -> Outcome<Fs::File> {
     match req.method.as_str() {
         "GET" | "HEAD" => {}
         "OPTIONS" => return Outcome::Options,
         _ => return Outcome::MethodNotAllowed,
     }
-    let json = negotiate::prefers_json(req.header("accept"));
     if config.info_path.as_deref() == Some(req.path()) {
         let json = json || info::query_wants_json(req.query());
         return Outcome::Info(info::render(req, now, json));

@@ -80,7 +80,7 @@ impl<'a> Context<'a> {
         Context {
             path: req.path(),
             head: req.is_head(),
-            json: negotiate::prefers_json(req.header("accept")),
+            json: negotiate::prefers_json(req.header_list("accept").as_deref()),
             cache_control,
         }
     }
@@ -162,13 +162,19 @@ pub fn respond<F>(outcome: Outcome<F>, cx: &Context<'_>) -> Response<F> {
                 log: None,
             }
         }
-        Outcome::PreconditionFailed => error(
+        Outcome::PreconditionFailed => error_varying(
             412,
             "A precondition (If-Match or If-Unmodified-Since) does not hold for this file.",
             cx,
+            "Accept, Accept-Encoding",
         ),
         Outcome::RangeNotSatisfiable(len) => {
-            let mut r = error(416, "The requested range is not within this file.", cx);
+            let mut r = error_varying(
+                416,
+                "The requested range is not within this file.",
+                cx,
+                "Accept, Accept-Encoding",
+            );
             r.headers.push(("content-range", format!("bytes */{len}")));
             r.headers.push(("accept-ranges", "bytes".to_owned()));
             r
@@ -214,7 +220,7 @@ fn cache_headers(headers: &mut Headers, rep: &Representation, cx: &Context<'_>) 
     if let Some(date) = rep.validators.last_modified.and_then(date::format) {
         headers.push(("last-modified", date));
     }
-    headers.push(("vary", "Accept-Encoding".to_owned()));
+    headers.push(("vary", rep.vary.to_owned()));
     if let Some(value) = cx.cache_control {
         headers.push(("cache-control", value.to_owned()));
     }
@@ -233,7 +239,12 @@ fn page_response<F>(status: u16, page: Page) -> Response<F> {
 }
 
 fn error<F>(status: u16, reason: &str, cx: &Context<'_>) -> Response<F> {
+    error_varying(status, reason, cx, "Accept")
+}
+
+/// An error page whose status also depended on the request headers `vary`.
+fn error_varying<F>(status: u16, reason: &str, cx: &Context<'_>, vary: &str) -> Response<F> {
     let mut r = page_response(status, page::error(status, cx.path, reason, cx.json));
-    r.headers.push(("vary", "Accept".to_owned()));
+    r.headers.push(("vary", vary.to_owned()));
     r
 }

@@ -252,6 +252,11 @@ fn a_bad_configuration_answers_500_naming_the_variable() {
     let r = server.get("/hello.txt");
     assert_eq!(r.status, 500);
     assert!(r.text().contains("DOCROOT_ROOT"), "{}", r.text());
+    assert!(
+        !r.text().contains("no-entry") && !r.text().contains("error "),
+        "{}",
+        r.text()
+    );
 }
 
 #[test]
@@ -298,6 +303,10 @@ fn listings_under_wasmtime_leave_out_what_leaves_the_root() {
     }
     let r = server.get("/docs/");
     assert!(r.text().contains("href=\"../\""));
+    // Regression: a link to ../hello.txt stays inside the root, is served,
+    // and so is listed (it was stat-ed relative to docs/ and left out).
+    assert!(r.text().contains("href=\"up.txt\""), "{}", r.text());
+    assert_eq!(server.get("/docs/up.txt").text(), "hello\n");
     let r = server.get("/odd-times/");
     assert!(r.text().contains("1960.txt"), "{}", r.text());
     let r = server.request("GET", "/nested/a/", &[("Accept", "application/json")]);

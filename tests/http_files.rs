@@ -409,6 +409,22 @@ fn the_single_page_app_fallback() {
     }
     let r = run_with(&fx, &c, &request("GET", "/users/42", &[]));
     assert_eq!(r.status, 200, "no Accept accepts HTML");
+    // Regression: whether the fallback is sent depends on Accept, so say so.
+    assert_eq!(r.header("vary"), Some("Accept, Accept-Encoding"));
+    let etag = r.header("etag").unwrap().to_owned();
+    let r = run_with(
+        &fx,
+        &c,
+        &request("GET", "/users/42", &[("if-none-match", &etag)]),
+    );
+    assert_eq!(
+        (r.status, r.header("vary")),
+        (304, Some("Accept, Accept-Encoding"))
+    );
+    assert_eq!(
+        run_with(&fx, &c, &request("GET", "/app.html", &[])).header("vary"),
+        Some("Accept-Encoding")
+    );
     for target in [
         "/missing.js",
         "/missing.css",
@@ -481,4 +497,50 @@ fn ten_thousand_entries_list_in_well_under_a_second() {
     assert_eq!(html.matches("<tr><td><a href=").count(), 10_000);
     assert!(html.contains("file &lt;00000&gt; &amp; co.txt"));
     assert!(took.as_secs_f64() < 1.0, "10,000 entries took {took:?}");
+}
+
+/// A site whose `.br` siblings exist but cannot be opened.
+struct UnreadableBrotli(docroot::fs::StdFiles);
+
+impl docroot::fs::Files for UnreadableBrotli {
+    type File = std::fs::File;
+    fn stat(&self, path: &[String]) -> Result<docroot::fs::Meta, docroot::fs::FsError> {
+        self.0.stat(path)
+    }
+    fn open(&self, path: &[String]) -> Result<std::fs::File, docroot::fs::FsError> {
+        if path.last().is_some_and(|n| n.ends_with(".br")) {
+            return Err(docroot::fs::FsError::Forbidden);
+        }
+        self.0.open(path)
+    }
+    fn read_dir(&self, path: &[String]) -> Result<Vec<docroot::fs::Entry>, docroot::fs::FsError> {
+        self.0.read_dir(path)
+    }
+}
+
+#[test]
+fn an_unreadable_sibling_falls_back_to_the_file_itself() {
+    // Regression: the .br twin's stat succeeded, its open failed, and the
+    // whole URL answered 403 although app.js itself is readable.
+    let fx = fixture();
+    let fs = UnreadableBrotli(docroot::fs::StdFiles::new(fx.root()).unwrap());
+    let req = request("GET", "/app.js", &[("accept-encoding", "br")]);
+    let response = docroot::app::handle(&req, &Config::default(), &fs, common::inproc::now());
+    assert_eq!(response.status, 200);
+    assert_eq!(response.header("content-encoding"), None);
+    assert_eq!(response.header("content-length"), Some("15"));
+    let plain = get(&fx, "/app.js");
+    assert_eq!(response.header("etag"), plain.header("etag"));
+}
+
+#[test]
+fn every_accept_line_counts() {
+    // Regression: only the first Accept line was read.
+    let fx = fixture();
+    let r = with(
+        &fx,
+        &[("accept", "text/plain"), ("accept", "application/json")],
+        "/missing",
+    );
+    assert_eq!(r.header("content-type"), Some("application/json"));
 }

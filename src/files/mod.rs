@@ -54,6 +54,17 @@ pub struct Representation {
     pub len: u64,
     /// `ETag` and `Last-Modified`.
     pub validators: Validators,
+    /// The request headers the choice of this representation depended on.
+    pub vary: &'static str,
+}
+
+/// How a file was reached, which decides its `Vary`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reached {
+    /// By its own path: the representation varies by `Accept-Encoding`.
+    Path,
+    /// As the fallback for a missing path: also by `Accept`.
+    Fallback,
 }
 
 /// Steps 2 to 7 for a `GET` or `HEAD` request; `json` asks for listings and
@@ -88,7 +99,7 @@ fn resolve<Fs: Files>(
     };
     match meta.kind {
         Kind::File if path.is_dir_form() => Outcome::NotFound,
-        Kind::File => file(fs, req, path, meta),
+        Kind::File => file(fs, req, path, meta, Reached::Path),
         Kind::Dir if !path.is_dir_form() => Outcome::Redirect(redirect_target(path, req.query())),
         Kind::Dir => directory(fs, req, config, path, json),
         Kind::Other => Outcome::NotFound,
@@ -108,7 +119,7 @@ fn directory<Fs: Files>(
         let candidate = dir.child(name);
         match fs.stat(candidate.segments()) {
             Ok(meta) if meta.kind == Kind::File => {
-                return file(fs, req, &candidate, meta);
+                return file(fs, req, &candidate, meta, Reached::Path);
             }
             Ok(_) | Err(FsError::NotFound) => continue,
             Err(err) => return Outcome::from(err),
@@ -124,44 +135,64 @@ fn directory<Fs: Files>(
 }
 
 /// Steps 4 to 7 for a regular file at `path` with metadata `meta`.
-fn file<Fs: Files>(fs: &Fs, req: &Request, path: &SitePath, meta: Meta) -> Outcome<Fs::File> {
-    // 4. Encoding.
-    let (sent, encoding, meta) = choose_encoding(fs, req, path, meta);
-    // 5. Validators.
-    let rep = Representation {
-        content_type: content_type::for_name(path.file_name().unwrap_or("")),
-        encoding,
-        len: meta.len,
-        validators: Validators {
-            etag: meta
-                .modified
-                .map(|modified| EntityTag::for_file(meta.len, modified, encoding)),
-            last_modified: meta.modified,
-        },
-    };
-    // 6. Preconditions.
-    match conditional::evaluate(req, &rep.validators) {
-        Precondition::Proceed => {}
-        Precondition::NotModified => return Outcome::NotModified(rep),
-        Precondition::Failed => return Outcome::PreconditionFailed,
-    }
-    // 7. Range: only for GET (RFC 9110 §14.2), and only if If-Range allows.
-    let range = match req.single_header("range").map(std::str::from_utf8) {
-        Some(Ok(value))
-            if req.method == "GET" && conditional::if_range_allows(req, &rep.validators) =>
-        {
-            RangeRequest::parse(value, rep.len)
+fn file<Fs: Files>(
+    fs: &Fs,
+    req: &Request,
+    path: &SitePath,
+    meta: Meta,
+    reached: Reached,
+) -> Outcome<Fs::File> {
+    let mut negotiate = true;
+    loop {
+        // 4. Encoding.
+        let (sent, encoding, sent_meta) = if negotiate {
+            choose_encoding(fs, req, path, meta)
+        } else {
+            (path.clone(), None, meta)
+        };
+        // 5. Validators.
+        let rep = Representation {
+            content_type: content_type::for_name(path.file_name().unwrap_or("")),
+            encoding,
+            len: sent_meta.len,
+            validators: Validators {
+                etag: sent_meta
+                    .modified
+                    .map(|modified| EntityTag::for_file(sent_meta.len, modified, encoding)),
+                last_modified: sent_meta.modified,
+            },
+            vary: match reached {
+                Reached::Path => "Accept-Encoding",
+                Reached::Fallback => "Accept, Accept-Encoding",
+            },
+        };
+        // 6. Preconditions.
+        match conditional::evaluate(req, &rep.validators) {
+            Precondition::Proceed => {}
+            Precondition::NotModified => return Outcome::NotModified(rep),
+            Precondition::Failed => return Outcome::PreconditionFailed,
         }
-        _ => RangeRequest::Full,
-    };
-    let range = match range {
-        RangeRequest::Full => None,
-        RangeRequest::Partial { start, len } => Some((start, len)),
-        RangeRequest::Unsatisfiable => return Outcome::RangeNotSatisfiable(rep.len),
-    };
-    match fs.open(sent.segments()) {
-        Ok(file) => Outcome::File { file, rep, range },
-        Err(err) => Outcome::from(err),
+        // 7. Range: only for GET (RFC 9110 §14.2), and only if If-Range allows.
+        let range = match req.single_header("range").map(std::str::from_utf8) {
+            Some(Ok(value))
+                if req.method == "GET" && conditional::if_range_allows(req, &rep.validators) =>
+            {
+                RangeRequest::parse(value, rep.len)
+            }
+            _ => RangeRequest::Full,
+        };
+        let range = match range {
+            RangeRequest::Full => None,
+            RangeRequest::Partial { start, len } => Some((start, len)),
+            RangeRequest::Unsatisfiable => return Outcome::RangeNotSatisfiable(rep.len),
+        };
+        match fs.open(sent.segments()) {
+            Ok(file) => return Outcome::File { file, rep, range },
+            // A sibling that cannot be opened (unreadable, or gone since its
+            // stat) is no reason to fail: start again with the file itself.
+            Err(_) if encoding.is_some() => negotiate = false,
+            Err(err) => return Outcome::from(err),
+        }
     }
 }
 
@@ -199,7 +230,7 @@ fn not_found<Fs: Files>(
         && asks_for_a_page(req, path)
     {
         return match site_file(fs, fallback, "DOCROOT_FALLBACK") {
-            Ok(meta) => file(fs, req, fallback, meta),
+            Ok(meta) => file(fs, req, fallback, meta, Reached::Fallback),
             Err(outcome) => outcome,
         };
     }
@@ -233,7 +264,7 @@ fn asks_for_a_page(req: &Request, path: &SitePath) -> bool {
         }
         _ => true,
     };
-    page_name && negotiate::accepts_html(req.header("accept"))
+    page_name && negotiate::accepts_html(req.header_list("accept").as_deref())
 }
 
 /// The metadata of a configured site file, or the 500 that names its variable.

@@ -65,9 +65,12 @@ impl WasiFiles {
                 OpenFlags::DIRECTORY,
                 DescriptorFlags::READ,
             )
-            .map_err(|code| ConfigError {
+            .map_err(|_| ConfigError {
                 variable: "DOCROOT_ROOT".to_owned(),
-                problem: format!("{shown} cannot be opened as a directory ({code}).",),
+                problem: format!(
+                    "{shown} cannot be opened as a directory inside the preopened one \
+                     (it is missing, not a directory, or leads outside it)."
+                ),
             })?;
         Ok(WasiFiles { root: dir })
     }
@@ -121,12 +124,14 @@ impl Files for WasiFiles {
         loop {
             match stream.read_directory_entry() {
                 Ok(Some(entry)) => {
-                    // One stat-at each: sizes, times, and where symlinks lead.
-                    if let Ok(meta) = stat_at(dir, &entry.name) {
-                        entries.push(Entry {
-                            name: entry.name,
-                            meta,
-                        });
+                    // One stat-at each: sizes, times, and where symlinks lead,
+                    // relative to the root (not to this directory), so a link
+                    // to ../x inside the root is listed as it is served.
+                    let mut child = path.to_vec();
+                    child.push(entry.name);
+                    if let Ok(meta) = stat_at(&self.root, &relative(&child)) {
+                        let Some(name) = child.pop() else { continue };
+                        entries.push(Entry { name, meta });
                     }
                 }
                 Ok(None) => break,

@@ -102,6 +102,7 @@ pub fn fixture() -> Fixture {
         symlink("..", root.join("parent-link")).unwrap();
         symlink("hello.txt", root.join("link-in.txt")).unwrap();
         symlink("docs", root.join("docs-link")).unwrap();
+        symlink("../hello.txt", root.join("docs/up.txt")).unwrap();
         symlink("missing.txt", root.join("broken-link.txt")).unwrap();
     }
     Fixture { dir }
