@@ -231,7 +231,7 @@ fn not_found<Fs: Files>(
     {
         return match site_file(fs, fallback, "DOCROOT_FALLBACK") {
             Ok(meta) => file(fs, req, fallback, meta, Reached::Fallback),
-            Err(outcome) => outcome,
+            Err(outcome) => *outcome,
         };
     }
     if let Some(page) = &config.not_found
@@ -239,7 +239,7 @@ fn not_found<Fs: Files>(
     {
         let meta = match site_file(fs, page, "DOCROOT_NOT_FOUND") {
             Ok(meta) => meta,
-            Err(outcome) => return outcome,
+            Err(outcome) => return *outcome,
         };
         return match fs.open(page.segments()) {
             Ok(file) => Outcome::NotFoundPage {
@@ -272,19 +272,19 @@ fn site_file<Fs: Files>(
     fs: &Fs,
     path: &SitePath,
     variable: &str,
-) -> Result<Meta, Outcome<Fs::File>> {
+) -> Result<Meta, Box<Outcome<Fs::File>>> {
     let problem = match fs.stat(path.segments()) {
         Ok(meta) if meta.kind == Kind::File => return Ok(meta),
         Ok(meta) if meta.kind == Kind::Dir => "is a directory, not a file",
         Ok(_) => "is not a regular file",
         Err(FsError::NotFound) => "does not exist in the site (or leads outside its root)",
         Err(FsError::Forbidden) => "cannot be read",
-        Err(FsError::Failed(detail)) => return Err(Outcome::Failed(detail)),
+        Err(FsError::Failed(detail)) => return Err(Box::new(Outcome::Failed(detail))),
     };
-    Err(Outcome::Misconfigured(ConfigError {
+    Err(Box::new(Outcome::Misconfigured(ConfigError {
         variable: variable.to_owned(),
         problem: format!("{} {problem}.", path.to_url_path()),
-    }))
+    })))
 }
 
 /// `Location` for a directory asked for without its slash: the normalised
