@@ -9,12 +9,13 @@ use crate::info;
 use crate::outcome::{Context, Outcome, respond};
 use std::time::SystemTime;
 
-/// Answers `req` from the site `fs` with `config`, at time `now`.
+/// Answers `req` from the site `fs` with `config`; `now` tells the time,
+/// asked only when a response needs it (the info page).
 pub fn handle<Fs: Files>(
     req: &Request,
     config: &Config,
     fs: &Fs,
-    now: SystemTime,
+    now: impl FnOnce() -> SystemTime,
 ) -> Response<Fs::File> {
     let cx = Context::of(req, config.cache_control.as_deref());
     let outcome = route(req, config, fs, now, cx.json);
@@ -32,7 +33,7 @@ fn route<Fs: Files>(
     req: &Request,
     config: &Config,
     fs: &Fs,
-    now: SystemTime,
+    now: impl FnOnce() -> SystemTime,
     json: bool,
 ) -> Outcome<Fs::File> {
     match req.method.as_str() {
@@ -42,7 +43,7 @@ fn route<Fs: Files>(
     }
     if config.info_path.as_deref() == Some(req.path()) {
         let json = json || info::query_wants_json(req.query());
-        return Outcome::Info(info::render(req, now, json));
+        return Outcome::Info(info::render(req, now(), json));
     }
     files::serve(req, config, fs, json)
 }

@@ -7,9 +7,11 @@ pub struct Request {
     pub method: String,
     /// The request target's path with its query, exactly as the host passed it.
     pub path_with_query: String,
-    /// `http`, `https` or another scheme, when the host says.
+    /// `http`, `https` or another scheme, when the host says. The host glue
+    /// asks for it only on the info page, its one reader.
     pub scheme: Option<String>,
-    /// The authority (host and port), when the host says.
+    /// The authority (host and port), when the host says; like `scheme`,
+    /// asked for only on the info page.
     pub authority: Option<String>,
     /// Every header in the order received; names are lower-case, values raw bytes.
     pub headers: Vec<(String, Vec<u8>)>,

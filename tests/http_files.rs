@@ -487,7 +487,7 @@ fn ten_thousand_entries_list_in_well_under_a_second() {
     let c = config(&[("DOCROOT_LISTING", "on")]);
     let req = request("GET", "/", &[]);
     let started = std::time::Instant::now();
-    let response = docroot::app::handle(&req, &c, &fs, common::inproc::now());
+    let response = docroot::app::handle(&req, &c, &fs, common::inproc::now);
     let took = started.elapsed();
     assert_eq!(response.status, 200);
     let docroot::http::Body::Bytes(body) = response.body else {
@@ -525,7 +525,7 @@ fn an_unreadable_sibling_falls_back_to_the_file_itself() {
     let fx = fixture();
     let fs = UnreadableBrotli(docroot::fs::StdFiles::new(fx.root()).unwrap());
     let req = request("GET", "/app.js", &[("accept-encoding", "br")]);
-    let response = docroot::app::handle(&req, &Config::default(), &fs, common::inproc::now());
+    let response = docroot::app::handle(&req, &Config::default(), &fs, common::inproc::now);
     assert_eq!(response.status, 200);
     assert_eq!(response.header("content-encoding"), None);
     assert_eq!(response.header("content-length"), Some("15"));

@@ -55,14 +55,18 @@ struct Component;
 
 impl bindings::exports::wasi::http::incoming_handler::Guest for Component {
     fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
-        let req = request(&incoming);
+        // Every host call costs more than the work between them, so each
+        // one here is made only when the response needs it.
+        let config = Config::from_env();
+        let info_path = config.as_ref().ok().and_then(|c| c.info_path.as_deref());
+        let req = request(&incoming, info_path);
         drop(incoming);
-        let (mut response, access_log) = match Config::from_env() {
+        let (mut response, access_log) = match config {
             Err(err) => (app::misconfigured(&req, err), None),
             Ok(config) => {
                 let started = config.access_log.then(Instant::now);
                 let response = match site::WasiFiles::open(&config.root) {
-                    Ok(fs) => app::handle(&req, &config, &fs, SystemTime::now()),
+                    Ok(fs) => app::handle(&req, &config, &fs, SystemTime::now),
                     Err(err) => app::misconfigured(&req, err),
                 };
                 (response, started)
@@ -94,8 +98,9 @@ impl bindings::exports::wasi::http::incoming_handler::Guest for Component {
     }
 }
 
-/// The incoming request as plain data.
-fn request(incoming: &IncomingRequest) -> Request {
+/// The incoming request as plain data; the scheme and authority only when
+/// the path is the info page's (`info_path`).
+fn request(incoming: &IncomingRequest, info_path: Option<&str>) -> Request {
     let method = match incoming.method() {
         Method::Get => "GET".to_owned(),
         Method::Head => "HEAD".to_owned(),
@@ -108,18 +113,21 @@ fn request(incoming: &IncomingRequest) -> Request {
         Method::Patch => "PATCH".to_owned(),
         Method::Other(other) => other,
     };
-    let scheme = incoming.scheme().map(|s| match s {
-        Scheme::Http => "http".to_owned(),
-        Scheme::Https => "https".to_owned(),
-        Scheme::Other(other) => other,
-    });
-    Request {
+    let mut req = Request {
         method,
         path_with_query: incoming.path_with_query().unwrap_or_default(),
-        scheme,
-        authority: incoming.authority(),
         headers: incoming.headers().entries(),
+        ..Request::default()
+    };
+    if info_path.is_some_and(|p| p == req.path()) {
+        req.scheme = incoming.scheme().map(|s| match s {
+            Scheme::Http => "http".to_owned(),
+            Scheme::Https => "https".to_owned(),
+            Scheme::Other(other) => other,
+        });
+        req.authority = incoming.authority();
     }
+    req
 }
 
 /// Writes `response` and returns the number of body bytes sent.
@@ -137,9 +145,11 @@ fn send(response: Response<Descriptor>, out: ResponseOutparam) -> anyhow::Result
         }
     };
     let outgoing = OutgoingResponse::new(fields);
-    outgoing
-        .set_status_code(response.status)
-        .map_err(|()| anyhow!("invalid status {}", response.status))?;
+    if response.status != 200 {
+        outgoing
+            .set_status_code(response.status)
+            .map_err(|()| anyhow!("invalid status {}", response.status))?;
+    }
     if let Body::Empty = response.body {
         // No body resource at all: a HEAD response keeps the Content-Length
         // of its GET, which the host would hold an empty body stream to.
@@ -160,6 +170,11 @@ fn send(response: Response<Descriptor>, out: ResponseOutparam) -> anyhow::Result
     Ok(written)
 }
 
+/// Files up to this size are read into memory in one call and written;
+/// larger ones are spliced by the host from the file's stream, so guest
+/// memory stays bounded by this, whatever the file's size.
+const SMALL_FILE: u64 = 64 * 1024;
+
 /// Writes the body; the output stream is dropped on return, as `finish` requires.
 fn write_body(body: &OutgoingBody, content: Body<Descriptor>) -> anyhow::Result<u64> {
     let mut stream = body
@@ -168,9 +183,28 @@ fn write_body(body: &OutgoingBody, content: Body<Descriptor>) -> anyhow::Result<
     match content {
         Body::Empty => Ok(0),
         Body::Bytes(bytes) => {
-            stream.write_all(&bytes).context("writing the body")?;
-            flush(&stream)?;
+            write_all(&mut stream, &bytes)?;
             Ok(bytes.len() as u64)
+        }
+        Body::File { file, offset, len } if len <= SMALL_FILE => {
+            // One read on this thread beats a stream whose reads the host
+            // hands to a blocking thread; the buffer is bounded by SMALL_FILE.
+            let mut bytes = Vec::with_capacity(len as usize);
+            while (bytes.len() as u64) < len {
+                let at = offset + bytes.len() as u64;
+                let (chunk, end) = file
+                    .read(len - bytes.len() as u64, at)
+                    .map_err(|e| anyhow!("reading the file: {e}"))?;
+                bytes.extend_from_slice(&chunk);
+                if end || chunk.is_empty() {
+                    break;
+                }
+            }
+            if (bytes.len() as u64) < len {
+                bail!("the file ended after {} of {len} bytes", bytes.len());
+            }
+            write_all(&mut stream, &bytes)?;
+            Ok(len)
         }
         Body::File { file, offset, len } => {
             let input = file
@@ -198,6 +232,24 @@ fn write_body(body: &OutgoingBody, content: Body<Descriptor>) -> anyhow::Result<
             Ok(sent)
         }
     }
+}
+
+/// Writes `bytes` and waits until the host has them: a small body in one
+/// `blocking-write-and-flush` (which takes at most 4096 bytes), a larger one
+/// in writes as large as `check-write` allows.
+fn write_all(stream: &mut wasi::io::streams::OutputStream, bytes: &[u8]) -> anyhow::Result<()> {
+    if bytes.len() <= 4096 {
+        // `closed`, as in `flush`: the host may end the response as soon as
+        // it has the whole Content-Length.
+        return match stream.blocking_write_and_flush(bytes) {
+            Ok(()) | Err(StreamError::Closed) => Ok(()),
+            Err(StreamError::LastOperationFailed(e)) => {
+                bail!("writing the body: {}", e.to_debug_string())
+            }
+        };
+    }
+    stream.write_all(bytes).context("writing the body")?;
+    flush(stream)
 }
 
 /// Waits until the host has taken every byte written. `closed` is not an
