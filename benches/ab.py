@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Alternating A/B runs of wasi:http components under `wasmtime serve`.
 
-    python3 benches/ab.py [--rounds 6] [--seconds 2] [--conns 1] BASE=WASM:PATH OTHER=WASM:PATH[:HEADER] ...
+    python3 benches/ab.py [--rounds 6] [--seconds 2] [--conns 1] [--serve-flags "..."] \
+        BASE=WASM:PATH OTHER=WASM:PATH[:HEADER] ...
 
 The first spec is the baseline. Every component is served (with a 1 KiB
 `1k.html` in a temporary site preopened at `/`), then `wrk` runs each spec in
@@ -30,6 +31,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--seconds", type=int, default=2)
     ap.add_argument("--conns", type=int, default=1)
+    ap.add_argument("--serve-flags", default="", help="extra wasmtime serve flags, for every server")
     ap.add_argument("specs", nargs="+", help="NAME=WASM:PATH[:HEADER]")
     args = ap.parse_args()
     specs = []
@@ -45,7 +47,8 @@ def main():
     try:
         for wasm in sorted({s[1] for s in specs}):
             port = free_port()
-            argv = ["wasmtime", "serve", "-S", "cli", "--addr", f"127.0.0.1:{port}", "--dir", f"{site}::/", wasm]
+            argv = ["wasmtime", "serve", "-S", "cli", *args.serve_flags.split(),
+                    "--addr", f"127.0.0.1:{port}", "--dir", f"{site}::/", wasm]
             servers.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
             ports[wasm] = port
             wait_ready(f"http://127.0.0.1:{port}/1k.html", proc=servers[-1])

@@ -452,3 +452,34 @@ fn the_sites_404_page_and_the_spa_fallback_under_wasmtime() {
     assert_eq!(r.status, 500);
     assert!(r.text().contains("DOCROOT_NOT_FOUND"));
 }
+
+#[test]
+fn instances_can_be_reused_across_requests() {
+    // docroot keeps no state between requests, so a host may hand one
+    // instance many of them (wasmtime serve --max-instance-reuse-count).
+    let fx = fixture();
+    let reused = Server::start_with(&fx.root(), "/", &[], &["--max-instance-reuse-count", "64"]);
+    let fresh = Server::start(&fx.root(), &[]);
+    let targets = [
+        "/hello.txt",
+        "/missing",
+        "/docs",
+        "/__info?format=json",
+        "/%2e%2e/x",
+        "/big.bin",
+        "/",
+    ];
+    for _ in 0..3 {
+        for target in targets {
+            let a = reused.get(target);
+            let b = fresh.get(target);
+            assert_eq!(a.status, b.status, "{target}");
+            if !target.starts_with("/__info") {
+                assert!(a.body == b.body, "{target}");
+            }
+        }
+        let r = reused.request("GET", "/hello.txt", &[("Range", "bytes=1-2")]);
+        assert_eq!((r.status, r.text().as_str()), (206, "el"));
+    }
+    assert!(!reused.output().contains("docroot:"), "{}", reused.output());
+}

@@ -155,8 +155,14 @@ impl Server {
 
     /// The same, with `dir` preopened at the guest path `guest`.
     pub fn start_at(dir: &Path, guest: &str, env: &[(&str, &str)]) -> Server {
+        Server::start_with(dir, guest, env, &[])
+    }
+
+    /// The same, with extra `wasmtime serve` flags.
+    pub fn start_with(dir: &Path, guest: &str, env: &[(&str, &str)], flags: &[&str]) -> Server {
         let mut cmd = Command::new(wasmtime());
         cmd.args(["serve", "-S", "cli", "--addr", "127.0.0.1:0"])
+            .args(flags)
             .arg("--dir")
             .arg(format!("{}::{guest}", dir.display()));
         for (k, v) in env {
