@@ -1,7 +1,8 @@
 //! The wasi glue, and the only module that touches the bindings: the
-//! incoming request becomes a [`Request`], the [`Response`] is written back,
-//! and file bodies are streamed by the host (`splice` from the file's input
-//! stream into the body), so guest memory stays the same whatever the size.
+//! incoming request becomes a [`Request`], the [`Response`] is written back.
+//! A file body up to 64 KiB is read in one call; a larger one is streamed by
+//! the host (`splice` from the file's input stream into the body), so guest
+//! memory stays bounded whatever the file's size.
 
 mod site;
 
@@ -187,8 +188,8 @@ fn write_body(body: &OutgoingBody, content: Body<Descriptor>) -> anyhow::Result<
             Ok(bytes.len() as u64)
         }
         Body::File { file, offset, len } if len <= SMALL_FILE => {
-            // One read on this thread beats a stream whose reads the host
-            // hands to a blocking thread; the buffer is bounded by SMALL_FILE.
+            // One read call, rather than a stream resource and a splice;
+            // the buffer is bounded by SMALL_FILE.
             let mut bytes = Vec::with_capacity(len as usize);
             while (bytes.len() as u64) < len {
                 let at = offset + bytes.len() as u64;
