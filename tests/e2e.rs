@@ -149,6 +149,8 @@ fn hostile_paths_sent_raw_never_leak_or_fail() {
         "/dir-link-out/inner.txt",
         "/parent-link/secret.txt",
         "/parent-link/site/.env",
+        "/fifo",
+        "/broken-link.txt",
         "/.env",
         "/.git/config",
         "/%2eenv",
@@ -482,4 +484,79 @@ fn instances_can_be_reused_across_requests() {
         assert_eq!((r.status, r.text().as_str()), (206, "el"));
     }
     assert!(!reused.output().contains("docroot:"), "{}", reused.output());
+}
+
+/// The status line of a raw answer, or `None` when the host closed the
+/// connection without one.
+fn status_of(raw: &[u8]) -> Option<u16> {
+    let line = raw.split(|&b| b == b'\r').next()?;
+    std::str::from_utf8(line)
+        .ok()?
+        .split(' ')
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+#[test]
+fn hostile_requests_over_raw_tcp_get_clean_answers() {
+    let fx = fixture();
+    let server = Server::start(&fx.root(), &[]);
+    let long_path = format!("/{}", "a".repeat(64 * 1024));
+    let many_headers: String = (0..1000).map(|i| format!("X-H{i}: {i}\r\n")).collect();
+    let cases: Vec<(String, Vec<u8>)> = vec![
+        ("64 KiB path".into(), format!("GET {long_path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").into_bytes()),
+        ("1000 headers".into(), format!("GET /hello.txt HTTP/1.1\r\nHost: x\r\n{many_headers}Connection: close\r\n\r\n").into_bytes()),
+        ("CR in a value".into(), b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\nConnection: close\r\n\r\n".to_vec()),
+        ("LF in a value".into(), b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nX-A: a\nb: c\r\nConnection: close\r\n\r\n".to_vec()),
+        ("non-ASCII value".into(), b"GET /__info HTTP/1.1\r\nHost: x\r\nX-A: \xff\xfe caf\xc3\xa9\r\nConnection: close\r\n\r\n".to_vec()),
+        ("lower-case method".into(), b"get /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec()),
+        ("TRACE".into(), b"TRACE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec()),
+        ("CONNECT".into(), b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nConnection: close\r\n\r\n".to_vec()),
+        ("absolute-form".into(), b"GET http://evil.example/../secret.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec()),
+        ("authority-form on GET".into(), b"GET evil.example:80 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec()),
+        ("duplicate Range".into(), b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=0-1\r\nRange: bytes=2-3\r\nConnection: close\r\n\r\n".to_vec()),
+        ("duplicate If-None-Match".into(), b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"a\"\r\nIf-None-Match: *\r\nConnection: close\r\n\r\n".to_vec()),
+        ("huge Range".into(), b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=18446744073709551615-18446744073709551616\r\nConnection: close\r\n\r\n".to_vec()),
+        ("garbage".into(), b"\x00\x01\x02 / HTTP/1.1\r\n\r\n".to_vec()),
+    ];
+    for (name, request) in &cases {
+        let raw = server.raw(request);
+        assert!(!contains(&raw, SECRET), "{name} leaked the secret");
+        if let Some(status) = status_of(&raw) {
+            assert!(
+                status < 500,
+                "{name}: {status}\n{}",
+                String::from_utf8_lossy(&raw)
+            );
+        }
+    }
+    // wasmtime serve itself refuses a request with no authority at all
+    // (HTTP/1.0 without Host) with its own 500 page, before docroot runs.
+    let raw = server.raw(b"GET /hello.txt HTTP/1.0\r\n\r\n");
+    assert_eq!(status_of(&raw), Some(500));
+    assert!(contains(&raw, b"wasmtime") && !contains(&raw, b"docroot"));
+    // The ones docroot itself answers:
+    assert_eq!(status_of(&server.raw(&cases[5].1)), Some(405), "get");
+    assert_eq!(status_of(&server.raw(&cases[6].1)), Some(405), "TRACE");
+    assert_eq!(
+        status_of(&server.raw(&cases[10].1)),
+        Some(200),
+        "duplicate Range is ignored"
+    );
+    assert_eq!(
+        status_of(&server.raw(&cases[12].1)),
+        Some(416),
+        "a range past any file"
+    );
+    let info = server.raw(&cases[4].1);
+    assert_eq!(status_of(&info), Some(200));
+    assert!(
+        contains(&info, "café".as_bytes()),
+        "{}",
+        String::from_utf8_lossy(&info)
+    );
+    // And the server still serves, and said nothing went wrong.
+    assert_eq!(server.get("/hello.txt").text(), "hello\n");
+    assert!(!server.output().contains("docroot:"), "{}", server.output());
 }

@@ -225,6 +225,7 @@ fn symlinks_that_leave_the_root_are_404() {
         "/parent-link/secret.txt",
         "/parent-link/",
         "/broken-link.txt",
+        "/fifo",
     ] {
         let r = get(&fx, target);
         assert_eq!(r.status, 404, "{target}");

@@ -104,6 +104,12 @@ pub fn fixture() -> Fixture {
         symlink("docs", root.join("docs-link")).unwrap();
         symlink("../hello.txt", root.join("docs/up.txt")).unwrap();
         symlink("missing.txt", root.join("broken-link.txt")).unwrap();
+        // A FIFO: opening it for reading would block until a writer came.
+        let status = Command::new("mkfifo")
+            .arg(root.join("fifo"))
+            .status()
+            .expect("mkfifo");
+        assert!(status.success());
     }
     Fixture { dir }
 }
