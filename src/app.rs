@@ -1,6 +1,8 @@
 //! Routing: one request, the configuration, the site and the time in; one
 //! response out. Pure, host-independent, and it never panics.
 
+#![forbid(unsafe_code)]
+
 use crate::config::{Config, ConfigError};
 use crate::files;
 use crate::fs::Files;

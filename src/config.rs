@@ -4,6 +4,8 @@
 //! Nothing else reads the environment. A bad value is never guessed at: the
 //! component answers every request with a 500 page naming the variable.
 
+#![forbid(unsafe_code)]
+
 use crate::files::path::SitePath;
 use std::ffi::OsStr;
 use std::fmt;

@@ -2,6 +2,8 @@
 //! can write: `httpdate` panics before 1970 and after 9999, and a file's
 //! modification time or the host's clock can be anything.
 
+#![forbid(unsafe_code)]
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// 9999-12-31T23:59:59Z, the last second an HTTP-date can name.

@@ -5,6 +5,8 @@
 //! `std::fs`. Both keep every lookup inside the site's root, and both map
 //! their errors into [`FsError`] in one place.
 
+#![forbid(unsafe_code)]
+
 use std::time::SystemTime;
 
 /// What a path names.

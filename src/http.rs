@@ -1,5 +1,7 @@
 //! The request and response as the pure core sees them: plain data, no wasi types.
 
+#![forbid(unsafe_code)]
+
 /// An incoming request, converted once by the host glue.
 #[derive(Debug, Clone, Default)]
 pub struct Request {

@@ -1,5 +1,7 @@
 //! The request-info page: what the server saw of the request.
 
+#![forbid(unsafe_code)]
+
 use crate::http::Request;
 use crate::page::{self, Page, escape};
 use serde_json::json;

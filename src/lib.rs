@@ -7,6 +7,8 @@
 //! `wasm32-wasip2`) touches the wasi bindings; everything else is tested
 //! natively.
 
+// Every module but `guest` forbids unsafe code outright; `guest` holds the
+// wit-bindgen bindings, whose generated glue is the crate's only unsafe code.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 

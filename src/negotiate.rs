@@ -1,5 +1,7 @@
 //! Which representation the client prefers, from `Accept` (RFC 9110 §12.5.1).
 
+#![forbid(unsafe_code)]
+
 /// Whether the client prefers `application/json` to `text/html`: the
 /// weight each media type gets from its most specific matching range is
 /// compared; on equal weight, the type the client named more precisely wins

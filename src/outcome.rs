@@ -1,6 +1,8 @@
 //! Every way a request can end, as data, and the one place that turns it
 //! into a response.
 
+#![forbid(unsafe_code)]
+
 use crate::config::ConfigError;
 use crate::date;
 use crate::files::Representation;

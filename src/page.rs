@@ -3,6 +3,8 @@
 //! Everything that came from the request or the site is escaped here or by
 //! the caller with [`escape`]; JSON is written by `serde_json`.
 
+#![forbid(unsafe_code)]
+
 use serde_json::json;
 
 /// A rendered page: its media type and bytes.

@@ -537,9 +537,21 @@ fn hostile_requests_over_raw_tcp_get_clean_answers() {
     assert_eq!(status_of(&raw), Some(500));
     assert!(contains(&raw, b"wasmtime") && !contains(&raw, b"docroot"));
     // What the host answers for its own limits:
-    assert_eq!(status_of(&server.raw(&cases[0].1)), Some(414), "64 KiB path");
-    assert_eq!(status_of(&server.raw(&cases[1].1)), Some(431), "1000 headers");
-    assert_eq!(status_of(&server.raw(&cases[2].1)), Some(400), "CR in a value");
+    assert_eq!(
+        status_of(&server.raw(&cases[0].1)),
+        Some(414),
+        "64 KiB path"
+    );
+    assert_eq!(
+        status_of(&server.raw(&cases[1].1)),
+        Some(431),
+        "1000 headers"
+    );
+    assert_eq!(
+        status_of(&server.raw(&cases[2].1)),
+        Some(400),
+        "CR in a value"
+    );
     // The ones docroot itself answers:
     assert_eq!(status_of(&server.raw(&cases[5].1)), Some(405), "get");
     assert_eq!(status_of(&server.raw(&cases[6].1)), Some(405), "TRACE");

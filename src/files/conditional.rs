@@ -6,6 +6,8 @@
 //! RFC 9110 §13.2.2; [`if_range_allows`] decides `If-Range` (§13.1.5).
 //! Malformed header values are ignored, as the RFC says, never an error.
 
+#![forbid(unsafe_code)]
+
 use super::encoding::Encoding;
 use crate::http::Request;
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -1,5 +1,7 @@
 //! `Content-Type` from a file name's extension.
 
+#![forbid(unsafe_code)]
+
 /// The media type for a file name: by extension (case-insensitive), with
 /// `; charset=utf-8` on text types, and `application/octet-stream` when the
 /// extension is unknown or missing (a leading dot does not start one).

@@ -1,6 +1,8 @@
 //! Precompressed representations: which of `name.br`, `name.gz` the client
 //! accepts, from `Accept-Encoding` (RFC 9110 §12.5.3).
 
+#![forbid(unsafe_code)]
+
 use crate::negotiate::weighted;
 
 /// A content coding docroot serves from a precompressed sibling file.

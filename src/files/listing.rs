@@ -2,6 +2,8 @@
 //! first, then by name; names escaped, links percent-encoded and relative
 //! (so they work wherever the site is mounted).
 
+#![forbid(unsafe_code)]
+
 use super::path::{SitePath, encode_segment};
 use crate::fs::{Entry, Kind};
 use crate::page::{self, Page, escape};

@@ -22,6 +22,8 @@
 //!    headers and a streamed body. The file is only opened here, when a
 //!    body will be sent.
 
+#![forbid(unsafe_code)]
+
 pub mod conditional;
 pub mod content_type;
 pub mod encoding;

@@ -6,6 +6,8 @@
 //! other path. `.` segments and empty segments (`//`) are dropped, so the
 //! segments that remain are plain names, safe to join under the root.
 
+#![forbid(unsafe_code)]
+
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
 /// Characters left as they are when a segment is written back into a URL:

@@ -1,5 +1,7 @@
 //! Byte ranges (RFC 9110 §14): one range of a representation, or the whole.
 
+#![forbid(unsafe_code)]
+
 /// What the `Range` header asks of a representation of `len` bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RangeRequest {

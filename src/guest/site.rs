@@ -5,6 +5,8 @@
 //! validation is the first wall, this is the second. Each lookup is one
 //! `stat-at`, and a regular file costs one `open-at` more.
 
+#![forbid(unsafe_code)]
+
 use crate::config::ConfigError;
 use crate::date;
 use crate::files::path::SitePath;
