@@ -12,8 +12,12 @@ use std::fmt::Write as _;
 
 /// Renders the listing of `dir` from its `entries`.
 pub fn render(dir: &SitePath, mut entries: Vec<Entry>, allow_hidden: bool, as_json: bool) -> Page {
+    // Left out: what is never served (special files, hidden names, and
+    // names with a backslash, which no request path may hold).
     entries.retain(|e| {
-        e.meta.kind != Kind::Other && (allow_hidden || !dir.child(&e.name).is_hidden())
+        e.meta.kind != Kind::Other
+            && !e.name.contains('\\')
+            && (allow_hidden || !dir.child(&e.name).is_hidden())
     });
     entries.sort_by(|a, b| {
         (a.meta.kind != Kind::Dir, &a.name).cmp(&(b.meta.kind != Kind::Dir, &b.name))
@@ -133,6 +137,7 @@ mod tests {
             entry(".env", Kind::File, 1),
             entry("a:b c%.txt", Kind::File, 0),
             entry("fifo", Kind::Other, 0),
+            entry("back\\slash.txt", Kind::File, 3),
         ]
     }
 
@@ -150,6 +155,7 @@ mod tests {
         assert!(html.contains("href=\"alpha/\""));
         assert!(html.contains("href=\"../\""));
         assert!(!html.contains(".env") && !html.contains("fifo"));
+        assert!(!html.contains("slash.txt"), "a name no request can reach");
         assert!(html.contains("2.0 KiB") && html.contains("title=\"2048 bytes\""));
         assert!(html.contains("Sun, 06 Nov 1994 08:49:37 GMT"));
         assert!(html.contains("<h1>Index of /sub/</h1>"));
