@@ -150,6 +150,7 @@ fn hostile_paths_sent_raw_never_leak_or_fail() {
         "/parent-link/secret.txt",
         "/parent-link/site/.env",
         "/fifo",
+        "/device",
         "/broken-link.txt",
         "/.env",
         "/.git/config",
@@ -575,4 +576,97 @@ fn hostile_requests_over_raw_tcp_get_clean_answers() {
     // And the server still serves, and said nothing went wrong.
     assert_eq!(server.get("/hello.txt").text(), "hello\n");
     assert!(!server.output().contains("docroot:"), "{}", server.output());
+}
+
+/// Sends a GET for `target`, reads the headers and a little of the body,
+/// runs `meanwhile`, then reads the rest until the server closes. Returns
+/// the Content-Length promised and the body bytes received.
+fn get_slowly(server: &Server, target: &str, meanwhile: impl FnOnce()) -> (usize, Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    let promised: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length: ")
+                .map(|v| v.trim().parse().unwrap())
+        })
+        .unwrap();
+    let mut body = vec![0u8; 64 * 1024];
+    let n = stream.read(&mut body).unwrap();
+    body.truncate(n);
+    // The host buffers little: with the client not reading, the guest waits.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    meanwhile();
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest);
+    body.extend_from_slice(&rest);
+    (promised, body)
+}
+
+#[test]
+fn a_file_truncated_while_streaming_aborts_the_response() {
+    let fx = fixture();
+    let server = Server::start(&fx.root(), &[]);
+    let path = fx.root().join("big.bin");
+    let (promised, body) = get_slowly(&server, "/big.bin", || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(1024 * 1024)
+            .unwrap();
+    });
+    assert_eq!(promised, common::BIG_LEN);
+    assert!(
+        body.len() < promised,
+        "the client must not get a complete-looking body ({} of {promised})",
+        body.len()
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !server.output().contains("response aborted") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no log line:\n{}",
+            server.output()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        server
+            .output()
+            .contains("docroot: GET /big.bin: response aborted")
+    );
+    assert_eq!(
+        server.get("/hello.txt").status,
+        200,
+        "the server keeps serving"
+    );
+}
+
+#[test]
+fn a_file_deleted_while_streaming_is_still_sent_whole() {
+    // The open descriptor keeps the file's bytes, as on any POSIX server.
+    let fx = fixture();
+    let server = Server::start(&fx.root(), &[]);
+    let path = fx.root().join("big.bin");
+    let (promised, body) = get_slowly(&server, "/big.bin", || std::fs::remove_file(&path).unwrap());
+    assert_eq!(body.len(), promised);
+    assert!(body == big_bytes());
+    assert_eq!(server.get("/big.bin").status, 404);
 }

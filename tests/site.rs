@@ -226,6 +226,7 @@ fn symlinks_that_leave_the_root_are_404() {
         "/parent-link/",
         "/broken-link.txt",
         "/fifo",
+        "/device",
     ] {
         let r = get(&fx, target);
         assert_eq!(r.status, 404, "{target}");

@@ -104,6 +104,16 @@ pub fn fixture() -> Fixture {
         symlink("docs", root.join("docs-link")).unwrap();
         symlink("../hello.txt", root.join("docs/up.txt")).unwrap();
         symlink("missing.txt", root.join("broken-link.txt")).unwrap();
+        // A character device (like /dev/null) inside the tree: never served.
+        let status = Command::new("mknod")
+            .arg(root.join("device"))
+            .args(["c", "1", "3"])
+            .status()
+            .expect("mknod");
+        assert!(
+            status.success(),
+            "mknod needs root, as CI and these tests run; the fixture wants a device node"
+        );
         // A FIFO: opening it for reading would block until a writer came.
         let status = Command::new("mkfifo")
             .arg(root.join("fifo"))
