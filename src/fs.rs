@@ -35,9 +35,11 @@ pub struct Meta {
 /// Why a lookup failed, reduced to what decides the response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FsError {
-    /// Nothing there, not a directory on the way, or a path the sandbox
-    /// refuses (a symlink that leaves the root): 404, never a hint of why.
+    /// Nothing there, or not a directory on the way: 404.
     NotFound,
+    /// A path the sandbox refuses because it leads outside the root (a
+    /// symlink out of it): 404 to the client, a line on stderr for the owner.
+    Outside,
     /// The file exists but may not be read: 403.
     Forbidden,
     /// Anything else: 500, with this detail written to stderr only.
@@ -86,7 +88,7 @@ mod native {
     /// [`Files`](super::Files) over `std::fs`, for native tests and tools.
     ///
     /// Every path is canonicalised and must stay under the canonical root,
-    /// which is how a symlink out of the tree becomes [`FsError::NotFound`],
+    /// which is how a symlink out of the tree becomes [`FsError::Outside`],
     /// as the wasi preopen sandbox makes it in the component.
     #[derive(Debug, Clone)]
     pub struct StdFiles {
@@ -107,7 +109,7 @@ mod native {
             if real.starts_with(&self.root) {
                 Ok(real)
             } else {
-                Err(FsError::NotFound)
+                Err(FsError::Outside)
             }
         }
     }

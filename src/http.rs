@@ -104,7 +104,9 @@ pub struct Response<F> {
     pub headers: Vec<(&'static str, String)>,
     /// The body.
     pub body: Body<F>,
-    /// Why a 5xx happened, for one line on stderr; never shown to the client.
+    /// One line for stderr, never shown to the client: why a 5xx happened,
+    /// or a fault in the site its owner should know of (a 403 for
+    /// permissions, a 404 for a special file or a symlink out of the root).
     pub log: Option<String>,
 }
 

@@ -25,6 +25,9 @@ pub enum Outcome<F> {
     BadPath(PathError),
     /// Nothing to serve at this path: 404.
     NotFound,
+    /// Something at this path that is never served (a special file, a
+    /// symlink out of the root): 404, and this reason on stderr.
+    NotServed(&'static str),
     /// The site's own 404 page (`DOCROOT_NOT_FOUND`), sent with status 404.
     NotFoundPage {
         /// The open page.
@@ -106,6 +109,11 @@ pub fn respond<F>(outcome: Outcome<F>, cx: &Context<'_>) -> Response<F> {
         }
         Outcome::BadPath(err) => error(400, err.reason(), cx),
         Outcome::NotFound => error(404, "There is nothing at this path.", cx),
+        Outcome::NotServed(why) => {
+            let mut r = error(404, "There is nothing at this path.", cx);
+            r.log = Some(format!("404 {}: {why}", cx.path.escape_debug()));
+            r
+        }
         Outcome::NotFoundPage {
             file,
             content_type,
@@ -124,7 +132,11 @@ pub fn respond<F>(outcome: Outcome<F>, cx: &Context<'_>) -> Response<F> {
             },
             log: None,
         },
-        Outcome::Forbidden => error(403, "This file may not be read.", cx),
+        Outcome::Forbidden => {
+            let mut r = error(403, "This file may not be read.", cx);
+            r.log = Some(format!("403 {}: permission denied", cx.path.escape_debug()));
+            r
+        }
         Outcome::Redirect(location) => Response {
             status: 301,
             headers: vec![("location", location), ("content-length", "0".to_owned())],

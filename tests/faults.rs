@@ -72,7 +72,11 @@ fn a_file_that_may_not_be_read_is_403() {
         &Config::default(),
     );
     assert_eq!(r.status, 403);
-    assert!(r.log.is_none(), "a 4xx writes nothing to stderr");
+    let log = r.log.clone().expect("the site's owner hears of it");
+    assert!(
+        log.contains("/hello.txt") && log.contains("permission denied"),
+        "{log}"
+    );
     assert!(body_text(r.body).contains("403 Forbidden"));
 }
 

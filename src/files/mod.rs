@@ -83,6 +83,12 @@ pub fn serve<Fs: Files>(req: &Request, config: &Config, fs: &Fs, json: bool) -> 
     };
     match outcome {
         Outcome::NotFound => not_found(fs, req, config, &path, json),
+        // A configured 404 or fallback page answers for a special file too,
+        // and then no line is written; the built-in 404 keeps the reason.
+        Outcome::NotServed(why) => match not_found(fs, req, config, &path, json) {
+            Outcome::NotFound => Outcome::NotServed(why),
+            answered => answered,
+        },
         outcome => outcome,
     }
 }
@@ -104,7 +110,9 @@ fn resolve<Fs: Files>(
         Kind::File => file(fs, req, path, meta, Reached::Path),
         Kind::Dir if !path.is_dir_form() => Outcome::Redirect(redirect_target(path, req.query())),
         Kind::Dir => directory(fs, req, config, path, json),
-        Kind::Other => Outcome::NotFound,
+        Kind::Other => {
+            Outcome::NotServed("not a regular file or directory (FIFO, socket or device)")
+        }
     }
 }
 
@@ -123,7 +131,7 @@ fn directory<Fs: Files>(
             Ok(meta) if meta.kind == Kind::File => {
                 return file(fs, req, &candidate, meta, Reached::Path);
             }
-            Ok(_) | Err(FsError::NotFound) => continue,
+            Ok(_) | Err(FsError::NotFound | FsError::Outside) => continue,
             Err(err) => return Outcome::from(err),
         }
     }
@@ -279,7 +287,8 @@ fn site_file<Fs: Files>(
         Ok(meta) if meta.kind == Kind::File => return Ok(meta),
         Ok(meta) if meta.kind == Kind::Dir => "is a directory, not a file",
         Ok(_) => "is not a regular file",
-        Err(FsError::NotFound) => "does not exist in the site (or leads outside its root)",
+        Err(FsError::NotFound) => "does not exist in the site",
+        Err(FsError::Outside) => "leads outside the site's root",
         Err(FsError::Forbidden) => "cannot be read",
         Err(FsError::Failed(detail)) => return Err(Box::new(Outcome::Failed(detail))),
     };
@@ -305,6 +314,7 @@ impl<F> From<FsError> for Outcome<F> {
     fn from(err: FsError) -> Self {
         match err {
             FsError::NotFound => Outcome::NotFound,
+            FsError::Outside => Outcome::NotServed("a symlink that leads outside the site's root"),
             FsError::Forbidden => Outcome::Forbidden,
             FsError::Failed(detail) => Outcome::Failed(detail),
         }

@@ -168,7 +168,7 @@ fn stat_at(dir: &Descriptor, path: &str) -> Result<Meta, FsError> {
 
 /// The one place a `wasi:filesystem` error becomes a response class. What the
 /// sandbox refuses (`not-permitted`, `cross-device` for a path leading out of
-/// the preopen) is indistinguishable from a missing file.
+/// the root) is a 404 like a missing file, with a line on stderr.
 fn map_error(code: ErrorCode) -> FsError {
     match code {
         ErrorCode::NoEntry
@@ -176,9 +176,8 @@ fn map_error(code: ErrorCode) -> FsError {
         | ErrorCode::NameTooLong
         | ErrorCode::Loop
         | ErrorCode::IllegalByteSequence
-        | ErrorCode::Invalid
-        | ErrorCode::NotPermitted
-        | ErrorCode::CrossDevice => FsError::NotFound,
+        | ErrorCode::Invalid => FsError::NotFound,
+        ErrorCode::NotPermitted | ErrorCode::CrossDevice => FsError::Outside,
         ErrorCode::Access => FsError::Forbidden,
         other => FsError::Failed(format!("filesystem error: {other}")),
     }
