@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""Soak: concurrent keep-alive clients against docroot under `wasmtime serve`.
+
+    python3 benches/soak.py [--seconds 180] [--clients 16] [--max-requests N]
+
+Serves a generated site on loopback and runs clients that each keep one
+connection alive and cycle through a mix of requests (a small file, a 1 MiB
+file, a range of it, a 304 revalidation, a precompressed file, a directory
+redirect, a 404, the info page), checking every status and body length.
+Stops after the given seconds or requests, whichever comes first. Reports the
+requests made, the unexpected answers (which must be 0) and the host's
+resident memory after warm-up and at the end (which must not grow). Exits 1
+if either does not hold.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import DOCROOT, MIB, free_port, wasmtime_server  # noqa: E402
+
+# Resident memory may move by allocator noise; more than this is growth.
+GROWTH_LIMIT_KIB = 8 * 1024
+
+
+def make_site(site):
+    site.mkdir()
+    (site / "small.html").write_bytes(b"<p>small</p>\n" * 64)
+    (site / "big.bin").write_bytes(os.urandom(MIB))
+    (site / "app.js").write_bytes(b"console.log('soak');\n" * 50)
+    (site / "app.js.gz").write_bytes(b"pretend gzip bytes")
+    (site / "dir").mkdir()
+    (site / "dir" / "index.html").write_bytes(b"<h1>dir</h1>\n")
+
+
+def mix(etag):
+    """(method, path, headers, expected status, expected body length or None)."""
+    return [
+        ("GET", "/small.html", {}, 200, 13 * 64),
+        ("GET", "/big.bin", {}, 200, MIB),
+        ("GET", "/big.bin", {"Range": "bytes=1000-2999"}, 206, 2000),
+        ("GET", "/big.bin", {"Range": "bytes=-100"}, 206, 100),
+        ("GET", "/small.html", {"If-None-Match": etag}, 304, 0),
+        ("HEAD", "/big.bin", {}, 200, 0),
+        ("GET", "/app.js", {"Accept-Encoding": "gzip"}, 200, len(b"pretend gzip bytes")),
+        ("GET", "/dir", {}, 301, 0),
+        ("GET", "/dir/", {}, 200, 13),
+        ("GET", "/missing", {}, 404, None),
+        ("GET", "/__info?format=json", {}, 200, None),
+    ]
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def client(port, requests, deadline, budget, stats, lock, offset):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    i = offset
+    while time.monotonic() < deadline:
+        with lock:
+            if budget[0] <= 0:
+                break
+            budget[0] -= 1
+        method, path, headers, status, length = requests[i % len(requests)]
+        i += 1
+        try:
+            conn.request(method, path, headers=headers)
+            resp = conn.getresponse()
+            body = resp.read()
+            ok = resp.status == status and (length is None or len(body) == length)
+            detail = f"{method} {path} {headers}: {resp.status}, {len(body)} bytes"
+        except (OSError, http.client.HTTPException) as e:
+            ok, detail = False, f"{method} {path}: {e!r}"
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        with lock:
+            stats["requests"] += 1
+            if not ok:
+                stats["unexpected"] += 1
+                if len(stats["examples"]) < 5:
+                    stats["examples"].append(detail)
+    conn.close()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=180)
+    ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--max-requests", type=int, default=2_000_000)
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="docroot-soak-"))
+    site = tmp / "site"
+    make_site(site)
+    port = free_port()
+    server = wasmtime_server("docroot", DOCROOT, port, tmp, site)
+    try:
+        server.ready("/small.html")
+        conn = http.client.HTTPConnection("127.0.0.1", port)
+        conn.request("GET", "/small.html")
+        resp = conn.getresponse()
+        resp.read()
+        etag = resp.getheader("etag")
+        requests = mix(etag)
+        lock = threading.Lock()
+
+        def run(seconds, budget, stats):
+            deadline = time.monotonic() + seconds
+            threads = [
+                threading.Thread(target=client, args=(port, requests, deadline, budget, stats, lock, n))
+                for n in range(args.clients)
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+
+        # Warm up with the same concurrency (the host's pools and buffers
+        # reach their working size), then take the baseline.
+        warm = {"requests": 0, "unexpected": 0, "examples": []}
+        run(min(10.0, args.seconds / 4), [args.max_requests], warm)
+        time.sleep(1)
+        rss_start = rss_kib(server.proc.pid)
+
+        stats = {"requests": 0, "unexpected": 0, "examples": []}
+        started = time.monotonic()
+        run(args.seconds, [args.max_requests], stats)
+        elapsed = time.monotonic() - started
+        time.sleep(1)
+        rss_end = rss_kib(server.proc.pid)
+        alive = server.proc.poll() is None
+    finally:
+        server.stop()
+
+    log = Path(server.log_path).read_text()
+    failures = [l for l in log.splitlines() if "docroot: 5" in l or "response aborted" in l]
+    report = {
+        "seconds": round(elapsed, 1),
+        "clients": args.clients,
+        "requests": stats["requests"],
+        "requests_per_second": round(stats["requests"] / elapsed),
+        "unexpected": stats["unexpected"] + warm["unexpected"],
+        "examples": stats["examples"],
+        "server_failure_lines": failures[:5],
+        "host_rss_kib": {"after_warm_up": rss_start, "end": rss_end, "growth": rss_end - rss_start},
+        "server_alive": alive,
+    }
+    print(json.dumps(report, indent=2))
+    ok = (
+        stats["unexpected"] + warm["unexpected"] == 0
+        and not failures
+        and alive
+        and rss_end - rss_start <= GROWTH_LIMIT_KIB
+    )
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
