@@ -43,7 +43,7 @@ fn route<Fs: Files>(
         "OPTIONS" => return Outcome::Options,
         _ => return Outcome::MethodNotAllowed,
     }
-    if config.info_path.as_deref() == Some(req.path()) {
+    if config.info_path.as_deref() == Some(req.site_path()) {
         let json = json || info::query_wants_json(req.query());
         return Outcome::Info(info::render(req, now(), json));
     }

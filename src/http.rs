@@ -28,6 +28,39 @@ impl Request {
         }
     }
 
+    /// The path below the component's mount point, which names the file.
+    /// A host that mounts the component under a sub-route says so: Spin
+    /// passes `spin-path-info` (for route `/static/...` and path
+    /// `/static/css/a.css`, it is `/css/a.css`). It is used only when it is
+    /// the tail of the request path, so a client that sends it itself can at
+    /// most strip a prefix from its own path. Otherwise: the whole path.
+    pub fn site_path(&self) -> &str {
+        self.mount().1
+    }
+
+    /// The public path of the mount point (`/static`; empty at the root),
+    /// for links and redirects.
+    pub fn mount_prefix(&self) -> &str {
+        self.mount().0
+    }
+
+    fn mount(&self) -> (&str, &str) {
+        let path = self.path();
+        let info = self
+            .header("spin-path-info")
+            .and_then(|v| std::str::from_utf8(v).ok());
+        match info.and_then(|info| Some((path.strip_suffix(info)?, info))) {
+            Some((prefix, info))
+                if (info.is_empty() || info.starts_with('/'))
+                    && (prefix.is_empty()
+                        || (prefix.starts_with('/') && !prefix.ends_with('/'))) =>
+            {
+                (prefix, info)
+            }
+            _ => ("", path),
+        }
+    }
+
     /// The query part of the target (after `?`), if there is one.
     pub fn query(&self) -> Option<&str> {
         self.path_with_query.split_once('?').map(|(_, q)| q)

@@ -10,8 +10,15 @@ use crate::page::{self, Page, escape};
 use serde_json::json;
 use std::fmt::Write as _;
 
-/// Renders the listing of `dir` from its `entries`.
-pub fn render(dir: &SitePath, mut entries: Vec<Entry>, allow_hidden: bool, as_json: bool) -> Page {
+/// Renders the listing of `dir` from its `entries`; `mount` is the public
+/// path of the site's mount point (empty at the root), shown in the title.
+pub fn render(
+    mount: &str,
+    dir: &SitePath,
+    mut entries: Vec<Entry>,
+    allow_hidden: bool,
+    as_json: bool,
+) -> Page {
     // Left out: what is never served (special files, hidden names, and
     // names with a backslash, which no request path may hold).
     entries.retain(|e| {
@@ -22,7 +29,7 @@ pub fn render(dir: &SitePath, mut entries: Vec<Entry>, allow_hidden: bool, as_js
     entries.sort_by(|a, b| {
         (a.meta.kind != Kind::Dir, &a.name).cmp(&(b.meta.kind != Kind::Dir, &b.name))
     });
-    let title = display_path(dir);
+    let title = format!("{mount}{}", display_path(dir));
 
     if as_json {
         let items: Vec<_> = entries
@@ -144,7 +151,7 @@ mod tests {
     #[test]
     fn html_is_sorted_escaped_and_encoded() {
         let dir = SitePath::parse("/sub/").unwrap();
-        let html = String::from_utf8(render(&dir, sample(), false, false).body).unwrap();
+        let html = String::from_utf8(render("", &dir, sample(), false, false).body).unwrap();
         let alpha = html.find("alpha/").unwrap();
         let img = html.find("&lt;img").unwrap();
         let colon = html.find("a:b c%.txt").unwrap();
@@ -163,9 +170,10 @@ mod tests {
 
     #[test]
     fn the_root_has_no_parent_link_and_hidden_can_be_allowed() {
-        let html =
-            String::from_utf8(render(&SitePath::parse("/").unwrap(), sample(), true, false).body)
-                .unwrap();
+        let html = String::from_utf8(
+            render("", &SitePath::parse("/").unwrap(), sample(), true, false).body,
+        )
+        .unwrap();
         assert!(!html.contains("href=\"../\""));
         assert!(html.contains(".env"));
     }
@@ -174,7 +182,7 @@ mod tests {
     fn json_lists_the_same_entries() {
         let dir = SitePath::parse("/sub/").unwrap();
         let v: serde_json::Value =
-            serde_json::from_slice(&render(&dir, sample(), false, true).body).unwrap();
+            serde_json::from_slice(&render("", &dir, sample(), false, true).body).unwrap();
         assert_eq!(v["path"], "/sub/");
         let names: Vec<&str> = v["entries"]
             .as_array()

@@ -72,7 +72,11 @@ enum Reached {
 /// Steps 2 to 7 for a `GET` or `HEAD` request; `json` asks for listings and
 /// error pages in JSON.
 pub fn serve<Fs: Files>(req: &Request, config: &Config, fs: &Fs, json: bool) -> Outcome<Fs::File> {
-    let path = match SitePath::parse(req.path()) {
+    if req.site_path().is_empty() && !req.mount_prefix().is_empty() {
+        // The mount point itself, asked for without its slash (`/static`).
+        return Outcome::Redirect(redirect_target(req, &SitePath::default()));
+    }
+    let path = match SitePath::parse(req.site_path()) {
         Ok(path) => path,
         Err(err) => return Outcome::BadPath(err),
     };
@@ -108,7 +112,7 @@ fn resolve<Fs: Files>(
     match meta.kind {
         Kind::File if path.is_dir_form() => Outcome::NotFound,
         Kind::File => file(fs, req, path, meta, Reached::Path),
-        Kind::Dir if !path.is_dir_form() => Outcome::Redirect(redirect_target(path, req.query())),
+        Kind::Dir if !path.is_dir_form() => Outcome::Redirect(redirect_target(req, path)),
         Kind::Dir => directory(fs, req, config, path, json),
         Kind::Other => {
             Outcome::NotServed("not a regular file or directory (FIFO, socket or device)")
@@ -139,7 +143,13 @@ fn directory<Fs: Files>(
         return Outcome::NotFound;
     }
     match fs.read_dir(dir.segments()) {
-        Ok(entries) => Outcome::Listing(listing::render(dir, entries, config.allow_hidden, json)),
+        Ok(entries) => Outcome::Listing(listing::render(
+            req.mount_prefix(),
+            dir,
+            entries,
+            config.allow_hidden,
+            json,
+        )),
         Err(err) => Outcome::from(err),
     }
 }
@@ -298,12 +308,13 @@ fn site_file<Fs: Files>(
     })))
 }
 
-/// `Location` for a directory asked for without its slash: the normalised
-/// path (never `//host`), a `/`, and the query as received (control bytes
-/// escaped so it stays a valid header value).
-fn redirect_target(path: &SitePath, query: Option<&str>) -> String {
-    let mut location = path.as_dir().to_url_path();
-    if let Some(query) = query {
+/// `Location` for a directory asked for without its slash: the mount
+/// point, the normalised path (never `//host`), a `/`, and the query as
+/// received (control bytes escaped so it stays a valid header value).
+fn redirect_target(req: &Request, path: &SitePath) -> String {
+    let mut location = req.mount_prefix().to_owned();
+    location.push_str(&path.as_dir().to_url_path());
+    if let Some(query) = req.query() {
         location.push('?');
         location.extend(utf8_percent_encode(query, QUERY));
     }

@@ -120,7 +120,7 @@ fn request(incoming: &IncomingRequest, info_path: Option<&str>) -> Request {
         headers: incoming.headers().entries(),
         ..Request::default()
     };
-    if info_path.is_some_and(|p| p == req.path()) {
+    if info_path.is_some_and(|p| p == req.site_path()) {
         req.scheme = incoming.scheme().map(|s| match s {
             Scheme::Http => "http".to_owned(),
             Scheme::Https => "https".to_owned(),
