@@ -191,25 +191,66 @@ impl Server {
         Server::spawn(cmd)
     }
 
+    /// Starts docroot under `jco serve` (Node.js) with `root` preopened as
+    /// `/` by `hosts/jco/preopen.mjs`, and `env` in its environment (jco
+    /// passes the host's whole environment to the component).
+    pub fn start_jco(root: &Path, env: &[(&str, &str)]) -> Server {
+        let host_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("hosts/jco");
+        assert!(
+            host_dir.join("node_modules/@bytecodealliance/jco").exists(),
+            "jco is not installed; run: cd hosts/jco && npm install (or ./scripts/setup)"
+        );
+        let port = {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            probe.local_addr().unwrap().port()
+        };
+        let mut cmd = Command::new("npx");
+        cmd.args(["--no-install", "jco", "serve", "--host", "127.0.0.1"])
+            .args(["--port", &port.to_string(), "--jco-import", "./preopen.mjs"])
+            .arg(component())
+            .current_dir(&host_dir)
+            .env("SITE_DIR", root)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Server::spawn_until(cmd, move |line| {
+            line.contains("Server listening").then(|| format!("127.0.0.1:{port}"))
+        })
+    }
+
     /// Spawns `cmd` (a `wasmtime serve` command) and waits for its address.
-    pub fn spawn(mut cmd: Command) -> Server {
+    pub fn spawn(cmd: Command) -> Server {
+        Server::spawn_until(cmd, |line| {
+            line.strip_prefix("Serving HTTP on http://")
+                .map(|rest| rest.trim_end_matches('/').to_owned())
+        })
+    }
+
+    /// Spawns a server and waits for the line from which `ready` reads its address.
+    pub fn spawn_until(
+        mut cmd: Command,
+        ready: impl Fn(&str) -> Option<String> + Send + Sync + Copy + 'static,
+    ) -> Server {
         let mut child = cmd.spawn().expect("starting wasmtime serve");
         let output = Arc::new(Mutex::new(String::new()));
         let (tx, rx) = mpsc::channel();
         let stderr = child.stderr.take().unwrap();
         let stdout = child.stdout.take().unwrap();
         for (stream, tx) in [
-            (Box::new(stderr) as Box<dyn Read + Send>, Some(tx)),
-            (Box::new(stdout), None),
+            (Box::new(stderr) as Box<dyn Read + Send>, Some(tx.clone())),
+            (Box::new(stdout), Some(tx)),
         ] {
             let output = output.clone();
             std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines() {
                     let Ok(line) = line else { break };
-                    if let Some(rest) = line.strip_prefix("Serving HTTP on http://")
+                    if let Some(addr) = ready(&line)
                         && let Some(tx) = &tx
                     {
-                        let _ = tx.send(rest.trim_end_matches('/').to_owned());
+                        let _ = tx.send(addr);
                     }
                     let mut out = output.lock().unwrap();
                     out.push_str(&line);
