@@ -11,7 +11,12 @@ fn serves_files_pages_and_redirects_under_jco() {
     let fx = fixture();
     let server = Server::start_jco(&fx.root(), &[]);
     let r = server.get("/hello.txt");
-    assert_eq!((r.status, r.text().as_str()), (200, "hello\n"), "{}", server.output());
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (200, "hello\n"),
+        "{}",
+        server.output()
+    );
     assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
     assert!(r.header("etag").is_some());
     let r = server.get("/hello%20world.txt");
@@ -54,10 +59,19 @@ fn nothing_outside_the_site_leaves_it_under_jco() {
         let raw = server.raw(
             format!("GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
         );
-        assert!(!contains(&raw, SECRET), "{target} leaked the secret under jco");
-        assert!(!contains(&raw, HIDDEN), "{target} leaked a dotfile under jco");
+        assert!(
+            !contains(&raw, SECRET),
+            "{target} leaked the secret under jco"
+        );
+        assert!(
+            !contains(&raw, HIDDEN),
+            "{target} leaked a dotfile under jco"
+        );
     }
     let listing = server.get("/").text();
-    assert!(!listing.contains("link-out") && !listing.contains("parent-link"), "{listing}");
+    assert!(
+        !listing.contains("link-out") && !listing.contains("parent-link"),
+        "{listing}"
+    );
     assert_eq!(server.get("/hello.txt").status, 200, "still serving");
 }

@@ -217,7 +217,8 @@ impl Server {
             cmd.env(k, v);
         }
         Server::spawn_until(cmd, move |line| {
-            line.contains("Server listening").then(|| format!("127.0.0.1:{port}"))
+            line.contains("Server listening")
+                .then(|| format!("127.0.0.1:{port}"))
         })
     }
 
