@@ -204,8 +204,10 @@ impl Server {
             let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             probe.local_addr().unwrap().port()
         };
-        let mut cmd = Command::new("npx");
-        cmd.args(["--no-install", "jco", "serve", "--host", "127.0.0.1"])
+        // node itself, not npx: killing npx would leave its node child serving.
+        let mut cmd = Command::new("node");
+        cmd.arg(host_dir.join("node_modules/.bin/jco"))
+            .args(["serve", "--host", "127.0.0.1"])
             .args(["--port", &port.to_string(), "--jco-import", "./preopen.mjs"])
             .arg(component())
             .current_dir(&host_dir)
