@@ -44,7 +44,9 @@ impl Request {
         self.mount().0
     }
 
-    fn mount(&self) -> (&str, &str) {
+    /// [`Request::mount_prefix`] and [`Request::site_path`] together, from
+    /// one look at the headers.
+    pub fn mount(&self) -> (&str, &str) {
         let path = self.path();
         let info = self
             .header("spin-path-info")
@@ -150,14 +152,5 @@ impl<F> Response<F> {
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, v)| v.as_str())
-    }
-
-    /// The number of body bytes the client is sent.
-    pub fn body_len(&self) -> u64 {
-        match &self.body {
-            Body::Empty => 0,
-            Body::Bytes(bytes) => bytes.len() as u64,
-            Body::File { len, .. } => *len,
-        }
     }
 }

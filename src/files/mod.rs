@@ -72,11 +72,12 @@ enum Reached {
 /// Steps 2 to 7 for a `GET` or `HEAD` request; `json` asks for listings and
 /// error pages in JSON.
 pub fn serve<Fs: Files>(req: &Request, config: &Config, fs: &Fs, json: bool) -> Outcome<Fs::File> {
-    if req.site_path().is_empty() && !req.mount_prefix().is_empty() {
+    let (mount, site_path) = req.mount();
+    if site_path.is_empty() && !mount.is_empty() {
         // The mount point itself, asked for without its slash (`/static`).
         return Outcome::Redirect(redirect_target(req, &SitePath::default()));
     }
-    let path = match SitePath::parse(req.site_path()) {
+    let path = match SitePath::parse(site_path) {
         Ok(path) => path,
         Err(err) => return Outcome::BadPath(err),
     };
