@@ -112,6 +112,32 @@ impl Request {
     }
 }
 
+/// A request target in absolute form (`http://example.com:81/a?b`, RFC 9112
+/// §3.2.2), split into its authority and its origin-form path with query
+/// (`/a?b`; `/` when the path is empty). `None` for any other target, and
+/// for an absolute form with no host or with userinfo (RFC 9110 §4.2.4),
+/// which then stays invalid as a path.
+///
+/// wasi:http's `path-with-query` is origin-form, and wasmtime serve splits
+/// an absolute-form target so; jco serve passes it whole. The host glue
+/// applies this to whatever it is given, so both hosts agree.
+pub fn split_absolute_form(target: &str) -> Option<(&str, String)> {
+    let (scheme, rest) = target.split_once("://")?;
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return None;
+    }
+    let (authority, tail) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+    if authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    let path = if tail.starts_with('/') {
+        tail.to_owned()
+    } else {
+        format!("/{tail}")
+    };
+    Some((authority, path))
+}
+
 /// The body of a response.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Body<F> {
@@ -152,5 +178,46 @@ impl<F> Response<F> {
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, v)| v.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_absolute_form;
+
+    #[test]
+    fn absolute_form_targets_become_origin_form() {
+        for (target, expected) in [
+            (
+                "http://example.com/a/b?c=d",
+                Some(("example.com", "/a/b?c=d")),
+            ),
+            ("HTTPS://example.com:8443/", Some(("example.com:8443", "/"))),
+            ("http://example.com", Some(("example.com", "/"))),
+            ("http://example.com?x", Some(("example.com", "/?x"))),
+            ("http://[::1]:81/%2e%2e/x", Some(("[::1]:81", "/%2e%2e/x"))),
+            (
+                "http://evil.example/../secret.txt",
+                Some(("evil.example", "/../secret.txt")),
+            ),
+        ] {
+            let got = split_absolute_form(target);
+            assert_eq!(
+                got.as_ref().map(|(a, p)| (*a, p.as_str())),
+                expected,
+                "{target}"
+            );
+        }
+        for target in [
+            "/a/b",
+            "*",
+            "example.com:443",
+            "ftp://example.com/x",
+            "http:///x",
+            "http://user@example.com/x",
+            "/x?next=http://example.com/",
+        ] {
+            assert_eq!(split_absolute_form(target), None, "{target}");
+        }
     }
 }

@@ -114,9 +114,14 @@ fn request(incoming: &IncomingRequest, info_path: Option<&str>) -> Request {
         Method::Patch => "PATCH".to_owned(),
         Method::Other(other) => other,
     };
+    let target = incoming.path_with_query().unwrap_or_default();
+    let (target_authority, path_with_query) = match crate::http::split_absolute_form(&target) {
+        Some((authority, path)) => (Some(authority.to_owned()), path),
+        None => (None, target),
+    };
     let mut req = Request {
         method,
-        path_with_query: incoming.path_with_query().unwrap_or_default(),
+        path_with_query,
         headers: incoming.headers().entries(),
         ..Request::default()
     };
@@ -126,7 +131,8 @@ fn request(incoming: &IncomingRequest, info_path: Option<&str>) -> Request {
             Scheme::Https => "https".to_owned(),
             Scheme::Other(other) => other,
         });
-        req.authority = incoming.authority();
+        // An absolute-form target's authority wins over Host (RFC 9112 §3.2.2).
+        req.authority = target_authority.or_else(|| incoming.authority());
     }
     req
 }
