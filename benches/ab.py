@@ -2,10 +2,11 @@
 """Alternating A/B runs of wasi:http components under `wasmtime serve`.
 
     python3 benches/ab.py [--rounds 6] [--seconds 2] [--conns 1] [--serve-flags "..."] \
-        BASE=WASM:PATH OTHER=WASM:PATH[:HEADER] ...
+        [--big-mib N] BASE=WASM:PATH OTHER=WASM:PATH[:HEADER] ...
 
 The first spec is the baseline. Every component is served (with a 1 KiB
-`1k.html` in a temporary site preopened at `/`), then `wrk` runs each spec in
+`1k.html` in a temporary site preopened at `/`, and with --big-mib an
+N MiB `big.bin` beside it), then `wrk` runs each spec in
 turn, round after round, reversing the order every other round; each spec's
 ratio to the baseline is taken within a round, and the median over rounds is
 printed. For quick experiments while profiling; the full benchmark is
@@ -32,6 +33,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=2)
     ap.add_argument("--conns", type=int, default=1)
     ap.add_argument("--serve-flags", default="", help="extra wasmtime serve flags, for every server")
+    ap.add_argument("--big-mib", type=int, default=0, help="also serve big.bin of this many MiB")
     ap.add_argument("specs", nargs="+", help="NAME=WASM:PATH[:HEADER]")
     args = ap.parse_args()
     specs = []
@@ -42,6 +44,10 @@ def main():
 
     site = Path(tempfile.mkdtemp(prefix="docroot-ab-"))
     (site / "1k.html").write_bytes(b"x" * 1024)
+    if args.big_mib:
+        with open(site / "big.bin", "wb") as f:
+            for _ in range(args.big_mib):
+                f.write(os.urandom(1024 * 1024))
     env = {k: v for k, v in os.environ.items() if k != "RUST_BACKTRACE"}
     servers, ports = [], {}
     try:
@@ -68,7 +74,7 @@ def main():
     base = specs[0][0]
     for name, *_ in specs:
         ratio = statistics.median(a / b for a, b in zip(rps[name], rps[base]))
-        print(f"{name:18} median {statistics.median(rps[name]):8.0f} req/s   vs {base}: {ratio:.3f}")
+        print(f"{name:18} median {statistics.median(rps[name]):8.1f} req/s   vs {base}: {ratio:.3f}")
 
 
 if __name__ == "__main__":
