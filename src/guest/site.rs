@@ -106,21 +106,18 @@ impl Files for WasiFiles {
     }
 
     fn read_dir(&self, path: &[String]) -> Result<Vec<Entry>, FsError> {
-        let opened;
-        let dir = if path.is_empty() {
-            &self.root
-        } else {
-            opened = self
-                .root
-                .open_at(
-                    PathFlags::SYMLINK_FOLLOW,
-                    &relative(path),
-                    OpenFlags::DIRECTORY,
-                    DescriptorFlags::READ,
-                )
-                .map_err(map_error)?;
-            &opened
-        };
+        // The root is opened again as `.` rather than read through its own
+        // descriptor: jco's shim cannot read a preopen's directory
+        // (bad-descriptor), and the extra call is made only for listings.
+        let dir = self
+            .root
+            .open_at(
+                PathFlags::SYMLINK_FOLLOW,
+                &relative(path),
+                OpenFlags::DIRECTORY,
+                DescriptorFlags::READ,
+            )
+            .map_err(map_error)?;
         let stream = dir.read_directory().map_err(map_error)?;
         let mut entries = Vec::new();
         loop {
