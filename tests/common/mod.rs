@@ -1,7 +1,9 @@
 //! Shared by the test tiers: the fixture site, the built component, and a
-//! `wasmtime serve` harness that speaks raw HTTP/1.1 over TCP.
+//! server harness (`wasmtime serve` or `jco serve`, see `hosts`) that
+//! speaks raw HTTP/1.1 over TCP.
 #![allow(dead_code)]
 
+pub mod hosts;
 pub mod inproc;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -156,7 +158,7 @@ pub fn wasmtime() -> String {
     }
 }
 
-/// A running `wasmtime serve` with the component, killed on drop.
+/// A running host serving the component, killed on drop.
 pub struct Server {
     child: Child,
     pub addr: SocketAddr,
@@ -191,39 +193,6 @@ impl Server {
         Server::spawn(cmd)
     }
 
-    /// Starts docroot under `jco serve` (Node.js) with `root` preopened as
-    /// `/` by `hosts/jco/preopen.mjs`, and `env` in its environment (jco
-    /// passes the host's whole environment to the component).
-    pub fn start_jco(root: &Path, env: &[(&str, &str)]) -> Server {
-        let host_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("hosts/jco");
-        assert!(
-            host_dir.join("node_modules/@bytecodealliance/jco").exists(),
-            "jco is not installed; run: cd hosts/jco && npm install (or ./scripts/setup)"
-        );
-        let port = {
-            let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            probe.local_addr().unwrap().port()
-        };
-        // node itself, not npx: killing npx would leave its node child serving.
-        let mut cmd = Command::new("node");
-        cmd.arg(host_dir.join("node_modules/.bin/jco"))
-            .args(["serve", "--host", "127.0.0.1"])
-            .args(["--port", &port.to_string(), "--jco-import", "./preopen.mjs"])
-            .arg(component())
-            .current_dir(&host_dir)
-            .env("SITE_DIR", root)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        Server::spawn_until(cmd, move |line| {
-            line.contains("Server listening")
-                .then(|| format!("127.0.0.1:{port}"))
-        })
-    }
-
     /// Spawns `cmd` (a `wasmtime serve` command) and waits for its address.
     pub fn spawn(cmd: Command) -> Server {
         Server::spawn_until(cmd, |line| {
@@ -237,7 +206,7 @@ impl Server {
         mut cmd: Command,
         ready: impl Fn(&str) -> Option<String> + Send + Sync + Copy + 'static,
     ) -> Server {
-        let mut child = cmd.spawn().expect("starting wasmtime serve");
+        let mut child = cmd.spawn().expect("starting the host");
         let output = Arc::new(Mutex::new(String::new()));
         let (tx, rx) = mpsc::channel();
         let stderr = child.stderr.take().unwrap();
@@ -264,14 +233,14 @@ impl Server {
         match rx.recv_timeout(Duration::from_secs(120)) {
             Ok(addr) => Server {
                 child,
-                addr: addr.parse().expect("address in wasmtime's output"),
+                addr: addr.parse().expect("an address in the host's output"),
                 output,
             },
             Err(_) => {
                 let _ = child.kill();
                 let _ = child.wait();
                 panic!(
-                    "wasmtime serve did not print its address within 120 s; its output:\n{}",
+                    "the host did not print its address within 120 s; its output:\n{}",
                     output.lock().unwrap()
                 );
             }
@@ -281,6 +250,24 @@ impl Server {
     /// Everything the server printed so far (stderr and stdout).
     pub fn output(&self) -> String {
         self.output.lock().unwrap().clone()
+    }
+
+    /// Waits (up to 10 s) until the server's output holds every one of
+    /// `needles`, and returns it. Lines arrive through a reader thread, and
+    /// some are written after the response, so a test never just looks once.
+    pub fn wait_for(&self, needles: &[&str]) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let out = self.output();
+            if needles.iter().all(|n| out.contains(n)) {
+                return out;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the output lacks one of {needles:?}:\n{out}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Sends raw bytes on a new connection and reads the whole answer.

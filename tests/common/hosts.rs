@@ -1,0 +1,179 @@
+//! The hosts the end-to-end suite runs docroot under, and what each does
+//! before docroot sees a request. The README's portability matrix says the
+//! same in prose; here it is data the tests assert, so the two cannot drift
+//! apart without a test failing.
+
+use super::{Server, component};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// A wasi:http 0.2 host that can run here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Host {
+    /// `wasmtime serve` (the wasmtime CLI, Rust).
+    Wasmtime,
+    /// `jco serve` (Node.js, `@bytecodealliance/preview2-shim`), with the
+    /// site preopened by `hosts/jco/preopen.mjs`.
+    Jco,
+}
+
+/// What a host does with a request before (or instead of) docroot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostAnswer {
+    /// The host hands the request to docroot.
+    Passes,
+    /// The host answers with this status itself; docroot never runs.
+    Status(u16),
+    /// The host closes the connection without an answer.
+    Closes,
+}
+
+/// Requests that hosts treat differently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Edge {
+    /// A request target of 64 KiB.
+    LongTarget,
+    /// 1,000 header lines after `Host` and `Connection`.
+    ManyHeaders,
+    /// A CR inside a header value.
+    CrInValue,
+    /// A bare LF ending a header line (RFC 9112 §2.2 lets a recipient
+    /// accept it).
+    BareLf,
+    /// HTTP/1.0 with no `Host` header, so no authority at all.
+    NoHostHttp10,
+    /// HTTP/1.1 with no `Host` header (RFC 9112 §3.2: a 400).
+    NoHostHttp11,
+    /// A method in lower case (`get`): a valid, different method.
+    LowerCaseMethod,
+    /// `CONNECT host:port`.
+    Connect,
+    /// `GET host:port`: authority-form on a method that does not take it.
+    AuthorityFormGet,
+    /// A `\` in the request target.
+    BackslashInTarget,
+}
+
+impl Host {
+    /// Every host, for the suite to run under.
+    pub const ALL: [Host; 2] = [Host::Wasmtime, Host::Jco];
+
+    /// Starts docroot with `root` preopened as the guest's `/` and `env` set.
+    pub fn start(self, root: &Path, env: &[(&str, &str)]) -> Server {
+        self.start_at(root, "/", env)
+    }
+
+    /// The same, with `dir` preopened at the guest path `guest`.
+    pub fn start_at(self, dir: &Path, guest: &str, env: &[(&str, &str)]) -> Server {
+        match self {
+            Host::Wasmtime => Server::start_with(dir, guest, env, &[]),
+            Host::Jco => start_jco(dir, guest, env),
+        }
+    }
+
+    /// Starts docroot so that one instance serves many requests in turn:
+    /// `wasmtime serve --max-instance-reuse-count 64`; jco serve always
+    /// runs a single instance.
+    pub fn start_reusing(self, root: &Path, env: &[(&str, &str)]) -> Server {
+        match self {
+            Host::Wasmtime => {
+                Server::start_with(root, "/", env, &["--max-instance-reuse-count", "64"])
+            }
+            Host::Jco => start_jco(root, "/", env),
+        }
+    }
+
+    /// What this host does with `edge`, before docroot.
+    pub fn answers(self, edge: Edge) -> HostAnswer {
+        use Edge::*;
+        use HostAnswer::*;
+        match (self, edge) {
+            // hyper's limits in wasmtime serve (64 KiB target, 100 headers);
+            // Node's 16 KiB limit on the head (which counts the request
+            // line). Node keeps the first 1,000 header lines and silently
+            // drops the rest.
+            (Host::Wasmtime, LongTarget) => Status(414),
+            (Host::Jco, LongTarget) => Status(431),
+            (Host::Wasmtime, ManyHeaders) => Status(431),
+            (Host::Jco, ManyHeaders) => Passes,
+            (_, CrInValue) => Status(400),
+            (Host::Wasmtime, BareLf) => Passes,
+            (Host::Jco, BareLf) => Status(400),
+            // wasmtime serve refuses a request with no authority with its
+            // own 500 page; Node passes HTTP/1.0 on (authority: the
+            // listening address) and refuses HTTP/1.1 with a 400.
+            (Host::Wasmtime, NoHostHttp10 | NoHostHttp11) => Status(500),
+            (Host::Jco, NoHostHttp10) => Passes,
+            (Host::Jco, NoHostHttp11) => Status(400),
+            (Host::Wasmtime, LowerCaseMethod | Connect | AuthorityFormGet) => Passes,
+            (Host::Jco, LowerCaseMethod | AuthorityFormGet) => Status(400),
+            (Host::Jco, Connect) => Closes,
+            (_, BackslashInTarget) => Passes,
+        }
+    }
+
+    /// Whether header values reach the component as the bytes the client
+    /// sent. Node decodes them as Latin-1 and the shim passes the string on
+    /// in UTF-8, so under jco a byte `é` sent as UTF-8 (`c3 a9`) arrives as
+    /// `Ã©` (`c3 83 c2 a9`). docroot's own headers are ASCII; only the
+    /// info page shows the difference.
+    pub fn passes_header_bytes(self) -> bool {
+        self == Host::Wasmtime
+    }
+
+    /// Whether the host tells the component the client's address. Neither
+    /// can: wasi:http 0.2 has no peer address, and only Spin passes one
+    /// (`spin-client-addr`, covered by `tests/mount.rs`).
+    pub fn gives_client_address(self) -> bool {
+        false
+    }
+}
+
+/// `jco serve` on Node, with `dir` preopened at `guest` by
+/// `hosts/jco/preopen.mjs`, and `env` in its environment (jco passes the
+/// host's whole environment to the component).
+fn start_jco(dir: &Path, guest: &str, env: &[(&str, &str)]) -> Server {
+    let host_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("hosts/jco");
+    assert!(
+        host_dir.join("node_modules/@bytecodealliance/jco").exists(),
+        "jco is not installed; run: cd hosts/jco && npm install (or ./scripts/setup)"
+    );
+    // jco serve takes a port, not port 0 with the port printed: take a free one.
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    // node itself, not npx: killing npx would leave its node child serving.
+    let mut cmd = Command::new("node");
+    cmd.arg(host_dir.join("node_modules/.bin/jco"))
+        .args(["serve", "--host", "127.0.0.1"])
+        .args(["--port", &port.to_string(), "--jco-import", "./preopen.mjs"])
+        .arg(component())
+        .current_dir(&host_dir)
+        .env("SITE_DIR", dir)
+        .env("SITE_GUEST_PATH", guest)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    Server::spawn_until(cmd, move |line| {
+        line.contains("Server listening")
+            .then(|| format!("127.0.0.1:{port}"))
+    })
+}
+
+/// Runs each named test function (`fn name(host: Host)`) once per host, as
+/// `wasmtime::name` and `jco::name`.
+#[macro_export]
+macro_rules! on_every_host {
+    ($($name:ident),* $(,)?) => {
+        mod wasmtime {
+            $( #[test] fn $name() { super::$name($crate::common::hosts::Host::Wasmtime) } )*
+        }
+        mod jco {
+            $( #[test] fn $name() { super::$name($crate::common::hosts::Host::Jco) } )*
+        }
+    };
+}
