@@ -169,6 +169,18 @@ fn the_info_page_shows_the_request(host: Host) {
     assert!(!names.contains(&"host"), "{names:?}");
     assert!(!r.text().contains("secret-cookie") && !r.text().contains("secret-token"));
 
+    // HTTP/1.0 has no Host to move: the host refuses it or names itself.
+    let raw = server.raw(b"GET /__info?format=json HTTP/1.0\r\n\r\n");
+    match host.answers(Edge::NoHostHttp10) {
+        HostAnswer::Passes => {
+            let r = common::Reply::parse(&raw, false).unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+            assert_eq!(v["authority"], server.addr.ip().to_string(), "{host:?}");
+        }
+        HostAnswer::Status(status) => assert_eq!(status_of(&raw), Some(status)),
+        HostAnswer::Closes => assert_eq!(status_of(&raw), None),
+    }
+
     let r = server.request("GET", "/__info", &[("X-Test", "<script>alert(1)</script>")]);
     assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
     assert!(r.text().contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
