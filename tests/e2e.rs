@@ -27,6 +27,7 @@ on_every_host!(
     hostile_requests_over_raw_tcp_get_clean_answers,
     a_file_truncated_while_streaming_aborts_the_response,
     a_file_deleted_while_streaming_is_still_sent_whole,
+    a_client_that_stops_reading_is_abandoned_after_a_minute,
 );
 
 /// Whether the server's output reports a failure: a 5xx or an aborted
@@ -878,4 +879,57 @@ fn every_host_answers_alike() {
             }
         }
     }
+}
+
+/// A client that asks for a large file and then reads nothing (or leaves
+/// without the host noticing) must not hold its response forever: docroot
+/// abandons it after 60 s without progress. Under jco serve, which runs one
+/// request at a time, every other request waits until then.
+fn a_client_that_stops_reading_is_abandoned_after_a_minute(host: Host) {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let fx = fixture();
+    // Sparse, and larger than socket buffers hold.
+    let huge = std::fs::File::create(fx.root().join("huge.bin")).unwrap();
+    huge.set_len(64 * 1024 * 1024).unwrap();
+    let server = host.start(&fx.root(), &[("DOCROOT_ACCESS_LOG", "on")]);
+
+    let mut stalled = std::net::TcpStream::connect(server.addr).unwrap();
+    stalled
+        .write_all(b"GET /huge.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut first = [0u8; 1024];
+    let _ = stalled.read(&mut first).unwrap();
+    assert!(first.starts_with(b"HTTP/1.1 200"), "{first:?}");
+    let started = Instant::now();
+
+    // Another client, meanwhile.
+    let mut other = std::net::TcpStream::connect(server.addr).unwrap();
+    other
+        .set_read_timeout(Some(Duration::from_secs(120)))
+        .unwrap();
+    other
+        .write_all(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = Vec::new();
+    other.read_to_end(&mut answer).unwrap();
+    let waited = started.elapsed();
+    assert!(answer.ends_with(b"\r\n\r\nhello\n"), "{answer:?}");
+    if host.serves_concurrently() {
+        assert!(
+            waited < Duration::from_secs(10),
+            "{host:?}: waited {waited:?}"
+        );
+    } else {
+        assert!(
+            (Duration::from_secs(55)..Duration::from_secs(90)).contains(&waited),
+            "{host:?}: the other request waited {waited:?}"
+        );
+    }
+    server.wait_for_within(
+        &["docroot: GET /huge.bin: response aborted: the client took no bytes for 60 s"],
+        Duration::from_secs(90),
+    );
+    drop(stalled);
+    assert_eq!(server.get("/hello.txt").text(), "hello\n", "still serving");
 }

@@ -8,15 +8,14 @@ mod site;
 use crate::app;
 use crate::config::Config;
 use crate::http::{Body, Request, Response};
-use anyhow::{Context as _, anyhow, bail};
-use std::io::Write as _;
+use anyhow::{anyhow, bail};
 use std::time::{Instant, SystemTime};
 use wasi::filesystem::types::Descriptor;
 use wasi::http::types::{
     ErrorCode, Fields, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam,
     Scheme,
 };
-use wasi::io::streams::StreamError;
+use wasi::io::streams::{OutputStream, StreamError};
 
 #[allow(unsafe_code, missing_docs)]
 mod bindings {
@@ -76,17 +75,14 @@ impl bindings::exports::wasi::http::incoming_handler::Guest for Component {
             eprintln!("docroot: {why}");
         }
         let status = response.status;
-        let sent = match send(response, out) {
-            Ok(sent) => sent,
-            Err(err) => {
-                eprintln!(
-                    "docroot: {} {}: response aborted: {err:#}",
-                    req.method.escape_debug(),
-                    req.path_with_query.escape_debug()
-                );
-                0
-            }
-        };
+        let mut sent = 0;
+        if let Err(err) = send(response, out, &mut sent) {
+            eprintln!(
+                "docroot: {} {}: response aborted: {err:#}",
+                req.method.escape_debug(),
+                req.path_with_query.escape_debug()
+            );
+        }
         if let Some(started) = access_log {
             let micros = started.elapsed().as_micros();
             let memory = core::arch::wasm32::memory_size(0) as u64 * 65_536;
@@ -136,8 +132,13 @@ fn request(incoming: &IncomingRequest, info_path: Option<&str>) -> Request {
     req
 }
 
-/// Writes `response` and returns the number of body bytes sent.
-fn send(response: Response<Descriptor>, out: ResponseOutparam) -> anyhow::Result<u64> {
+/// Writes `response`, counting the body bytes handed to the host in `sent`
+/// (so an aborted response's count is what went out before it failed).
+fn send(
+    response: Response<Descriptor>,
+    out: ResponseOutparam,
+    sent: &mut u64,
+) -> anyhow::Result<()> {
     let entries: Vec<(String, Vec<u8>)> = response
         .headers
         .iter()
@@ -163,18 +164,18 @@ fn send(response: Response<Descriptor>, out: ResponseOutparam) -> anyhow::Result
         .map_err(|()| anyhow!("the response body was already taken"))?;
     ResponseOutparam::set(out, Ok(outgoing));
     let empty = matches!(response.body, Body::Empty);
-    let written = write_body(&body, response.body);
+    let written = write_body(&body, response.body, sent);
     // Finish even after a failed write: with fewer bytes than the
     // Content-Length, finishing fails and the host aborts the response
     // instead of ending it as if it were complete.
     let finished = OutgoingBody::finish(body, None);
-    let written = written?;
+    written?;
     match finished {
-        Ok(()) => Ok(written),
+        Ok(()) => Ok(()),
         // A HEAD response keeps its GET's Content-Length, and wasmtime holds
         // the (empty) body to it; the client has the headers, which is all
         // a HEAD asks for.
-        Err(_) if empty => Ok(0),
+        Err(_) if empty => Ok(()),
         Err(e) => bail!("finishing the body: {e:?}"),
     }
 }
@@ -187,33 +188,39 @@ fn send(response: Response<Descriptor>, out: ResponseOutparam) -> anyhow::Result
 const CHUNK: u64 = 256 * 1024;
 
 /// Writes the body; the output stream is dropped on return, as `finish` requires.
-fn write_body(body: &OutgoingBody, content: Body<Descriptor>) -> anyhow::Result<u64> {
-    let mut stream = body
+fn write_body(
+    body: &OutgoingBody,
+    content: Body<Descriptor>,
+    sent: &mut u64,
+) -> anyhow::Result<()> {
+    let stream = body
         .write()
         .map_err(|()| anyhow!("the body stream was already taken"))?;
     match content {
-        Body::Empty => Ok(0),
+        Body::Empty => Ok(()),
         Body::Bytes(bytes) => {
-            write_all(&mut stream, &bytes)?;
-            Ok(bytes.len() as u64)
+            write_all(&stream, &bytes)?;
+            *sent = bytes.len() as u64;
+            Ok(())
         }
         Body::File { file, offset, len } => {
-            let mut sent = 0;
-            while sent < len {
-                let bytes = read_chunk(&file, offset + sent, (len - sent).min(CHUNK))?;
+            let mut read = 0;
+            while read < len {
+                let bytes = read_chunk(&file, offset + read, (len - read).min(CHUNK))?;
                 if bytes.is_empty() {
                     // Truncated after its size was taken.
-                    bail!("the file ended after {sent} of {len} bytes");
+                    bail!("the file ended after {read} of {len} bytes");
                 }
-                sent += bytes.len() as u64;
-                if sent == len {
+                read += bytes.len() as u64;
+                if read == len {
                     // The last chunk (or the only one) also flushes.
-                    write_all(&mut stream, &bytes)?;
+                    write_all(&stream, &bytes)?;
                 } else {
-                    stream.write_all(&bytes).context("writing the body")?;
+                    write(&stream, &bytes)?;
                 }
+                *sent = read;
             }
-            Ok(sent)
+            Ok(())
         }
     }
 }
@@ -235,10 +242,18 @@ fn read_chunk(file: &Descriptor, offset: u64, len: u64) -> anyhow::Result<Vec<u8
     Ok(bytes)
 }
 
+/// How long the host may take no bytes of a body before docroot abandons
+/// the response, like nginx's `send_timeout` (60 s, between two writes).
+/// wasmtime serve reports a client that closed its connection at once;
+/// jco's shim never does, and its single instance, serving one request at
+/// a time, would otherwise wait on such a client forever.
+const STALL_LIMIT_NS: u64 = 60_000_000_000;
+
 /// Writes `bytes` and waits until the host has them: a small body in one
-/// `blocking-write-and-flush` (which takes at most 4096 bytes), a larger one
-/// in writes as large as `check-write` allows.
-fn write_all(stream: &mut wasi::io::streams::OutputStream, bytes: &[u8]) -> anyhow::Result<()> {
+/// `blocking-write-and-flush` (which takes at most 4096 bytes, and goes
+/// into a buffer the host has just made), a larger one in writes as large
+/// as `check-write` allows, never waiting longer than the stall limit.
+fn write_all(stream: &OutputStream, bytes: &[u8]) -> anyhow::Result<()> {
     if bytes.len() <= 4096 {
         // `closed`, as in `flush`: the host may end the response as soon as
         // it has the whole Content-Length.
@@ -249,18 +264,64 @@ fn write_all(stream: &mut wasi::io::streams::OutputStream, bytes: &[u8]) -> anyh
             }
         };
     }
-    stream.write_all(bytes).context("writing the body")?;
+    write(stream, bytes)?;
     flush(stream)
+}
+
+/// Writes `bytes` in pieces as large as `check-write` allows, waiting for
+/// room in between; an error when the client is gone or stalls.
+fn write(stream: &OutputStream, mut bytes: &[u8]) -> anyhow::Result<()> {
+    while !bytes.is_empty() {
+        let room = match stream.check_write() {
+            Ok(0) => {
+                wait(stream)?;
+                continue;
+            }
+            Ok(room) => room.min(bytes.len() as u64) as usize,
+            Err(StreamError::Closed) => bail!("the connection closed"),
+            Err(StreamError::LastOperationFailed(e)) => {
+                bail!("writing the body: {}", e.to_debug_string())
+            }
+        };
+        match stream.write(&bytes[..room]) {
+            Ok(()) => bytes = &bytes[room..],
+            Err(StreamError::Closed) => bail!("the connection closed"),
+            Err(StreamError::LastOperationFailed(e)) => {
+                bail!("writing the body: {}", e.to_debug_string())
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Waits until the host has taken every byte written. `closed` is not an
 /// error here: once the host has the whole `Content-Length`, it may finish
 /// the response and drop the stream before the flush returns.
-fn flush(stream: &wasi::io::streams::OutputStream) -> anyhow::Result<()> {
-    match stream.blocking_flush() {
-        Ok(()) | Err(StreamError::Closed) => Ok(()),
-        Err(StreamError::LastOperationFailed(e)) => {
-            bail!("flushing the body: {}", e.to_debug_string())
-        }
+fn flush(stream: &OutputStream) -> anyhow::Result<()> {
+    let failed = |e: wasi::io::error::Error| anyhow!("flushing the body: {}", e.to_debug_string());
+    match stream.flush() {
+        Ok(()) => {}
+        Err(StreamError::Closed) => return Ok(()),
+        Err(StreamError::LastOperationFailed(e)) => return Err(failed(e)),
+    }
+    wait(stream)?;
+    match stream.check_write() {
+        Ok(_) | Err(StreamError::Closed) => Ok(()),
+        Err(StreamError::LastOperationFailed(e)) => Err(failed(e)),
+    }
+}
+
+/// Waits until `stream` is ready again (room to write, or its flush done),
+/// for at most the stall limit.
+fn wait(stream: &OutputStream) -> anyhow::Result<()> {
+    let ready = stream.subscribe();
+    let limit = wasi::clocks::monotonic_clock::subscribe_duration(STALL_LIMIT_NS);
+    if wasi::io::poll::poll(&[&ready, &limit]).contains(&0) {
+        Ok(())
+    } else {
+        bail!(
+            "the client took no bytes for {} s",
+            STALL_LIMIT_NS / 1_000_000_000
+        )
     }
 }

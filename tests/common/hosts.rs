@@ -121,6 +121,14 @@ impl Host {
         self == Host::Wasmtime
     }
 
+    /// Whether the host runs requests side by side. jco serve runs one
+    /// instance that takes one request at a time, so a response waiting on
+    /// a client that stopped reading holds up every other request until
+    /// docroot abandons it (after 60 s without progress).
+    pub fn serves_concurrently(self) -> bool {
+        self == Host::Wasmtime
+    }
+
     /// Whether the host tells the component the client's address. Neither
     /// can: wasi:http 0.2 has no peer address, and only Spin passes one
     /// (`spin-client-addr`, covered by `tests/mount.rs`).

@@ -256,7 +256,12 @@ impl Server {
     /// `needles`, and returns it. Lines arrive through a reader thread, and
     /// some are written after the response, so a test never just looks once.
     pub fn wait_for(&self, needles: &[&str]) -> String {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        self.wait_for_within(needles, Duration::from_secs(10))
+    }
+
+    /// [`Server::wait_for`], waiting up to `limit`.
+    pub fn wait_for_within(&self, needles: &[&str], limit: Duration) -> String {
+        let deadline = Instant::now() + limit;
         loop {
             let out = self.output();
             if needles.iter().all(|n| out.contains(n)) {
