@@ -780,6 +780,9 @@ fn a_file_deleted_while_streaming_is_still_sent_whole(host: Host) {
     assert_eq!(server.get("/big.bin").status, 404);
 }
 
+/// Extra request headers.
+type Headers<'a> = Vec<(&'a str, &'a str)>;
+
 /// The same valid requests get the same answers on every host: status,
 /// body and every header docroot sets (not the host's own `Date` and
 /// `Connection`).
@@ -806,7 +809,7 @@ fn every_host_answers_alike() {
         .header("last-modified")
         .unwrap()
         .to_owned();
-    let requests: Vec<(&str, &str, Vec<(&str, &str)>)> = vec![
+    let requests: Vec<(&str, &str, Headers)> = vec![
         ("GET", "/", vec![]),
         ("GET", "/hello.txt", vec![]),
         ("HEAD", "/hello.txt", vec![]),
