@@ -122,6 +122,17 @@ def wasmtime_server(name, component, port, tmp, site=None, env=(), extra=()):
     return Server(name, argv, port, tmp / f"{name}.log")
 
 
+def jco_server(name, component, port, tmp, site, env=()):
+    """docroot under `jco serve` (Node), with `site` preopened as `/` by hosts/jco/preopen.mjs."""
+    host = ROOT / "hosts" / "jco"
+    argv = ["node", str(host / "node_modules" / ".bin" / "jco"), "serve", "--host", "127.0.0.1",
+            "--port", str(port), "--jco-import", str(host / "preopen.mjs"), str(component)]
+    full_env = {k: v for k, v in os.environ.items() if k != "RUST_BACKTRACE"}
+    full_env.update(env)
+    full_env["SITE_DIR"] = str(site)
+    return Server(name, argv, port, tmp / f"{name}.log", env=full_env)
+
+
 def nginx_server(port, tmp, site):
     conf = tmp / "nginx.conf"
     (tmp / "nginx").mkdir(exist_ok=True)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Soak: concurrent keep-alive clients against docroot under `wasmtime serve`.
+"""Soak: concurrent keep-alive clients against docroot under `wasmtime serve` or `jco serve`.
 
-    python3 benches/soak.py [--seconds 180] [--clients 16] [--max-requests N]
+    python3 benches/soak.py [--seconds 180] [--clients 16] [--max-requests N] [--host jco]
 
 Serves a generated site on loopback and runs clients that each keep one
 connection alive and cycle through a mix of requests (a small file, a 1 MiB
@@ -10,7 +10,8 @@ redirect, a 404, the info page), checking every status and body length.
 Stops after the given seconds or requests, whichever comes first. Reports the
 requests made, the unexpected answers (which must be 0) and the host's
 resident memory after warm-up and at the end (which must not grow). Exits 1
-if either does not hold.
+if either does not hold. Under jco, one instance serves every request, so
+its linear memory (from the access log's mem= field) must not grow either.
 """
 
 import argparse
@@ -24,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import DOCROOT, MIB, free_port, wasmtime_server  # noqa: E402
+from run import DOCROOT, MIB, free_port, jco_server, wasmtime_server  # noqa: E402
 
 # Resident memory may move by allocator noise; more than this is growth.
 GROWTH_LIMIT_KIB = 8 * 1024
@@ -55,6 +56,19 @@ def mix(etag):
         ("GET", "/missing", {}, 404, None),
         ("GET", "/__info?format=json", {}, 200, None),
     ]
+
+
+def linear_memory_kib(log_path):
+    """The highest mem= in the access log so far (linear memory never
+    shrinks, so this is the instance's size), or None without a log."""
+    most = None
+    with open(log_path) as f:
+        for line in f:
+            _, sep, rest = line.rpartition(" mem=")
+            if sep and rest.strip().endswith("KiB"):
+                value = int(rest.strip()[:-3])
+                most = value if most is None else max(most, value)
+    return most
 
 
 def rss_kib(pid):
@@ -99,13 +113,17 @@ def main():
     ap.add_argument("--seconds", type=float, default=180)
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--max-requests", type=int, default=2_000_000)
+    ap.add_argument("--host", choices=["wasmtime", "jco"], default="wasmtime")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="docroot-soak-"))
     site = tmp / "site"
     make_site(site)
     port = free_port()
-    server = wasmtime_server("docroot", DOCROOT, port, tmp, site)
+    if args.host == "jco":
+        server = jco_server("docroot", DOCROOT, port, tmp, site, env={"DOCROOT_ACCESS_LOG": "on"})
+    else:
+        server = wasmtime_server("docroot", DOCROOT, port, tmp, site)
     try:
         server.ready("/small.html")
         conn = http.client.HTTPConnection("127.0.0.1", port)
@@ -133,6 +151,7 @@ def main():
         run(min(10.0, args.seconds / 4), [args.max_requests], warm)
         time.sleep(1)
         rss_start = rss_kib(server.proc.pid)
+        mem_start = linear_memory_kib(server.log_path)
 
         stats = {"requests": 0, "unexpected": 0, "examples": []}
         started = time.monotonic()
@@ -140,6 +159,7 @@ def main():
         elapsed = time.monotonic() - started
         time.sleep(1)
         rss_end = rss_kib(server.proc.pid)
+        mem_end = linear_memory_kib(server.log_path)
         alive = server.proc.poll() is None
     finally:
         server.stop()
@@ -154,15 +174,19 @@ def main():
         "unexpected": stats["unexpected"] + warm["unexpected"],
         "examples": stats["examples"],
         "server_failure_lines": failures[:5],
+        "host": args.host,
         "host_rss_kib": {"after_warm_up": rss_start, "end": rss_end, "growth": rss_end - rss_start},
         "server_alive": alive,
     }
+    if mem_start is not None:
+        report["instance_linear_memory_kib"] = {"after_warm_up": mem_start, "end": mem_end}
     print(json.dumps(report, indent=2))
     ok = (
         stats["unexpected"] + warm["unexpected"] == 0
         and not failures
         and alive
         and rss_end - rss_start <= GROWTH_LIMIT_KIB
+        and (mem_start is None or mem_end <= mem_start)
     )
     sys.exit(0 if ok else 1)
 
