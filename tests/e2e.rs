@@ -417,6 +417,8 @@ fn ranges_are_byte_exact(host: Host) {
         ("bytes=5242000-", 5_242_000, total - 1),
         ("bytes=-4096", total - 4096, total - 1),
         ("bytes=0-0", 0, 0),
+        // Ends in a short last chunk (256 KiB + 101 bytes).
+        ("bytes=0-262244", 0, 262_244),
     ] {
         let r = server.request("GET", "/big.bin", &[("Range", range)]);
         assert_eq!(r.status, 206, "{range}: {}", server.output());
@@ -425,6 +427,17 @@ fn ranges_are_byte_exact(host: Host) {
             Some(&*format!("bytes {start}-{end}/{total}"))
         );
         assert!(r.body == big[start..=end], "{range}: wrong bytes");
+    }
+    // Read slowly throughout, so the host's buffer is full when the short
+    // last chunk of a range comes (under jco, writing it then without
+    // waiting for room crashed the host). The range is larger than socket
+    // buffers hold; the file is sparse, so its bytes are zeros.
+    let huge = std::fs::File::create(fx.root().join("huge.bin")).unwrap();
+    huge.set_len(64 * 1024 * 1024).unwrap();
+    for end in [16 * 1024 * 1024 + 100, 16 * 1024 * 1024 + 262_143 + 4096] {
+        let body = get_throttled(&server, "/huge.bin", &format!("bytes=0-{end}"));
+        assert_eq!(body.len(), end + 1, "0-{end}: {}", server.output());
+        assert!(body.iter().all(|&b| b == 0), "0-{end}: wrong bytes");
     }
     let r = server.request("GET", "/big.bin", &[("Range", &format!("bytes={total}-"))]);
     assert_eq!(r.status, 416);
@@ -702,6 +715,35 @@ fn hostile_requests_over_raw_tcp_get_clean_answers(host: Host) {
     // And the server still serves, and said nothing went wrong.
     assert_eq!(server.get("/hello.txt").text(), "hello\n");
     assert!(!has_errors(&server.output()), "{}", server.output());
+}
+
+/// GETs `range` of `target`, reading 16 KiB at a time with a pause between
+/// reads (about 16 MB/s), and returns the body.
+fn get_throttled(server: &Server, target: &str, range: &str) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {target} HTTP/1.1\r\nHost: x\r\nRange: {range}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            Err(e) => panic!("{range}: {e} after {} bytes", raw.len()),
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let reply = common::Reply::parse(&raw, false)
+        .unwrap_or_else(|| panic!("{range}: {} bytes, unparsable", raw.len()));
+    assert_eq!(reply.status, 206, "{range}");
+    reply.body
 }
 
 /// Sends a GET for `target`, reads the headers and a little of the body,

@@ -187,7 +187,10 @@ fn send(
 /// the body. Reads and writes work the same on every host.)
 const CHUNK: u64 = 256 * 1024;
 
-/// Writes the body; the output stream is dropped on return, as `finish` requires.
+/// Writes the body; the output stream is dropped on return, as `finish`
+/// requires. A body of at most 4096 bytes goes in one
+/// `blocking-write-and-flush`, into the buffer the host has just made; a
+/// larger one in pieces, each when the host has room, then one flush.
 fn write_body(
     body: &OutgoingBody,
     content: Body<Descriptor>,
@@ -198,10 +201,17 @@ fn write_body(
         .map_err(|()| anyhow!("the body stream was already taken"))?;
     match content {
         Body::Empty => Ok(()),
+        Body::Bytes(bytes) if bytes.len() <= SMALL => write_small(&stream, &bytes, sent),
         Body::Bytes(bytes) => {
-            write_all(&stream, &bytes)?;
-            *sent = bytes.len() as u64;
-            Ok(())
+            write(&stream, &bytes, sent)?;
+            flush(&stream)
+        }
+        Body::File { file, offset, len } if len <= SMALL as u64 => {
+            let bytes = read_chunk(&file, offset, len)?;
+            if (bytes.len() as u64) < len {
+                bail!("the file ended after {} of {len} bytes", bytes.len());
+            }
+            write_small(&stream, &bytes, sent)
         }
         Body::File { file, offset, len } => {
             let mut read = 0;
@@ -212,15 +222,9 @@ fn write_body(
                     bail!("the file ended after {read} of {len} bytes");
                 }
                 read += bytes.len() as u64;
-                if read == len {
-                    // The last chunk (or the only one) also flushes.
-                    write_all(&stream, &bytes)?;
-                } else {
-                    write(&stream, &bytes)?;
-                }
-                *sent = read;
+                write(&stream, &bytes, sent)?;
             }
-            Ok(())
+            flush(&stream)
         }
     }
 }
@@ -242,49 +246,60 @@ fn read_chunk(file: &Descriptor, offset: u64, len: u64) -> anyhow::Result<Vec<u8
     Ok(bytes)
 }
 
-/// How long the host may take no bytes of a body before docroot abandons
-/// the response, like nginx's `send_timeout` (60 s, between two writes).
+/// The most `blocking-write-and-flush` takes in one call.
+const SMALL: usize = 4096;
+
+/// The most docroot hands the host in one `write`. The stall limit counts
+/// from one piece taken to the next, so a client is abandoned only when it
+/// reads less than this in 60 s (about 1 KiB/s).
+const PIECE: u64 = 64 * 1024;
+
+/// How long the host may take none of the body before docroot abandons the
+/// response, like nginx's `send_timeout` (60 s, between two writes).
 /// wasmtime serve reports a client that closed its connection at once;
 /// jco's shim never does, and its single instance, serving one request at
 /// a time, would otherwise wait on such a client forever.
 const STALL_LIMIT_NS: u64 = 60_000_000_000;
 
-/// Writes `bytes` and waits until the host has them: a small body in one
-/// `blocking-write-and-flush` (which takes at most 4096 bytes, and goes
-/// into a buffer the host has just made), a larger one in writes as large
-/// as `check-write` allows, never waiting longer than the stall limit.
-fn write_all(stream: &OutputStream, bytes: &[u8]) -> anyhow::Result<()> {
-    if bytes.len() <= 4096 {
-        // `closed`, as in `flush`: the host may end the response as soon as
-        // it has the whole Content-Length.
-        return match stream.blocking_write_and_flush(bytes) {
-            Ok(()) | Err(StreamError::Closed) => Ok(()),
-            Err(StreamError::LastOperationFailed(e)) => {
-                bail!("writing the body: {}", e.to_debug_string())
-            }
-        };
+/// A whole body of at most [`SMALL`] bytes, written and flushed in one
+/// call. Only ever the first write: the call does not wait for room (jco's
+/// shim fails when there is none), and a fresh body stream has room.
+fn write_small(stream: &OutputStream, bytes: &[u8], sent: &mut u64) -> anyhow::Result<()> {
+    match stream.blocking_write_and_flush(bytes) {
+        Ok(()) => {
+            *sent = bytes.len() as u64;
+            Ok(())
+        }
+        // The host may end the response once it has the whole Content-Length,
+        // and drop the stream before the flush returns.
+        Err(StreamError::Closed) => Ok(()),
+        Err(StreamError::LastOperationFailed(e)) => {
+            bail!("writing the body: {}", e.to_debug_string())
+        }
     }
-    write(stream, bytes)?;
-    flush(stream)
 }
 
-/// Writes `bytes` in pieces as large as `check-write` allows, waiting for
-/// room in between; an error when the client is gone or stalls.
-fn write(stream: &OutputStream, mut bytes: &[u8]) -> anyhow::Result<()> {
+/// Writes `bytes` in pieces of at most [`PIECE`], each when the host has
+/// room, counting each piece taken in `sent`; an error when the client is
+/// gone or takes nothing for the stall limit.
+fn write(stream: &OutputStream, mut bytes: &[u8], sent: &mut u64) -> anyhow::Result<()> {
     while !bytes.is_empty() {
         let room = match stream.check_write() {
             Ok(0) => {
                 wait(stream)?;
                 continue;
             }
-            Ok(room) => room.min(bytes.len() as u64) as usize,
+            Ok(room) => room.min(PIECE).min(bytes.len() as u64) as usize,
             Err(StreamError::Closed) => bail!("the connection closed"),
             Err(StreamError::LastOperationFailed(e)) => {
                 bail!("writing the body: {}", e.to_debug_string())
             }
         };
         match stream.write(&bytes[..room]) {
-            Ok(()) => bytes = &bytes[room..],
+            Ok(()) => {
+                bytes = &bytes[room..];
+                *sent += room as u64;
+            }
             Err(StreamError::Closed) => bail!("the connection closed"),
             Err(StreamError::LastOperationFailed(e)) => {
                 bail!("writing the body: {}", e.to_debug_string())
