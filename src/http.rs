@@ -115,8 +115,9 @@ impl Request {
 /// A request target in absolute form (`http://example.com:81/a?b`, RFC 9112
 /// §3.2.2), split into its authority and its origin-form path with query
 /// (`/a?b`; `/` when the path is empty). `None` for any other target, and
-/// for an absolute form with no host or with userinfo (RFC 9110 §4.2.4),
-/// which then stays invalid as a path.
+/// for an absolute form whose authority is empty, holds userinfo (RFC 9110
+/// §4.2.4) or a character no host or port may hold; such a target then
+/// stays invalid as a path.
 ///
 /// wasi:http's `path-with-query` is origin-form, and wasmtime serve splits
 /// an absolute-form target so; jco serve passes it whole. The host glue
@@ -127,7 +128,9 @@ pub fn split_absolute_form(target: &str) -> Option<(&str, String)> {
         return None;
     }
     let (authority, tail) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
-    if authority.is_empty() || authority.contains('@') {
+    // host [":" port], from RFC 3986's characters for them; no userinfo.
+    let valid = |c: char| c.is_ascii_alphanumeric() || "-._~%!$&'()*+,;=:[]".contains(c);
+    if authority.is_empty() || !authority.chars().all(valid) {
         return None;
     }
     let path = if tail.starts_with('/') {
@@ -215,6 +218,10 @@ mod tests {
             "ftp://example.com/x",
             "http:///x",
             "http://user@example.com/x",
+            "http://h\\x/",
+            "http://<a>/",
+            "http://a b/",
+            "http://h\u{e9}/",
             "/x?next=http://example.com/",
         ] {
             assert_eq!(split_absolute_form(target), None, "{target}");
