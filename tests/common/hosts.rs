@@ -4,8 +4,10 @@
 //! apart without a test failing.
 
 use super::{Server, component};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// A wasi:http 0.2 host that can run here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -146,30 +148,59 @@ fn start_jco(dir: &Path, guest: &str, env: &[(&str, &str)]) -> Server {
         host_dir.join("node_modules/@bytecodealliance/jco").exists(),
         "jco is not installed; run: cd hosts/jco && npm install (or ./scripts/setup)"
     );
-    // jco serve takes a port, not port 0 with the port printed: take a free one.
-    let port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap().port()
-    };
-    // node itself, not npx: killing npx would leave its node child serving.
-    let mut cmd = Command::new("node");
-    cmd.arg(host_dir.join("node_modules/.bin/jco"))
-        .args(["serve", "--host", "127.0.0.1"])
-        .args(["--port", &port.to_string(), "--jco-import", "./preopen.mjs"])
-        .arg(component())
-        .current_dir(&host_dir)
-        .env("SITE_DIR", dir)
-        .env("SITE_GUEST_PATH", guest)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
+    let mut why = String::new();
+    for _ in 0..3 {
+        // jco serve takes a port and prints it back, bound or not (it does
+        // not report port 0's real one): take a free one, and try again if
+        // another server took it first and the host exited.
+        let port = {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            probe.local_addr().unwrap().port()
+        };
+        // Its transpiled component goes to a directory removed with the server.
+        let scratch = tempfile::tempdir().unwrap();
+        // node itself, not npx, and in its own process group (see Server).
+        let mut cmd = Command::new("node");
+        cmd.arg(host_dir.join("node_modules/.bin/jco"))
+            .args(["serve", "--host", "127.0.0.1"])
+            .args(["--port", &port.to_string(), "--jco-import", "./preopen.mjs"])
+            .arg(component())
+            .current_dir(&host_dir)
+            .env("TMPDIR", scratch.path())
+            .env("SITE_DIR", dir)
+            .env("SITE_GUEST_PATH", guest)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let started = Server::try_spawn_until(cmd, move |line| {
+            line.contains("Server listening")
+                .then(|| format!("127.0.0.1:{port}"))
+        });
+        let mut server = match started {
+            Ok(server) => server,
+            Err(e) => {
+                why = e;
+                continue;
+            }
+        };
+        server.scratch = Some(scratch);
+        // The line comes before the port is bound: wait for it to accept.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while server.is_running()
+            && Instant::now() < deadline
+            && TcpStream::connect(server.addr).is_err()
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        if server.is_running() {
+            return server;
+        }
+        why = server.output();
     }
-    Server::spawn_until(cmd, move |line| {
-        line.contains("Server listening")
-            .then(|| format!("127.0.0.1:{port}"))
-    })
+    panic!("jco serve did not start in three tries; its output:\n{why}")
 }
 
 /// Runs each named test function (`fn name(host: Host)`) once per host, as

@@ -163,6 +163,9 @@ pub struct Server {
     child: Child,
     pub addr: SocketAddr,
     output: Arc<Mutex<String>>,
+    /// A temporary directory the host works in (jco transpiles into one),
+    /// removed with the server.
+    pub scratch: Option<tempfile::TempDir>,
 }
 
 impl Server {
@@ -203,9 +206,23 @@ impl Server {
 
     /// Spawns a server and waits for the line from which `ready` reads its address.
     pub fn spawn_until(
-        mut cmd: Command,
+        cmd: Command,
         ready: impl Fn(&str) -> Option<String> + Send + Sync + Copy + 'static,
     ) -> Server {
+        Server::try_spawn_until(cmd, ready).unwrap_or_else(|why| panic!("{why}"))
+    }
+
+    /// [`Server::spawn_until`], returning why the host did not come up
+    /// (it exited, or printed no address within 120 s) instead of panicking.
+    /// The host runs in its own process group, and the whole group is
+    /// killed with the server: `jco serve` runs the server in a child
+    /// process, which killing jco alone would leave serving.
+    pub fn try_spawn_until(
+        mut cmd: Command,
+        ready: impl Fn(&str) -> Option<String> + Send + Sync + Copy + 'static,
+    ) -> Result<Server, String> {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
         let mut child = cmd.spawn().expect("starting the host");
         let output = Arc::new(Mutex::new(String::new()));
         let (tx, rx) = mpsc::channel();
@@ -230,21 +247,28 @@ impl Server {
                 }
             });
         }
-        match rx.recv_timeout(Duration::from_secs(120)) {
-            Ok(addr) => Server {
-                child,
-                addr: addr.parse().expect("an address in the host's output"),
-                output,
-            },
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "the host did not print its address within 120 s; its output:\n{}",
-                    output.lock().unwrap()
-                );
+        let addr = rx.recv_timeout(Duration::from_secs(120));
+        let mut server = Server {
+            child,
+            addr: "127.0.0.1:0".parse().unwrap(),
+            output,
+            scratch: None,
+        };
+        match addr {
+            Ok(addr) => {
+                server.addr = addr.parse().expect("an address in the host's output");
+                Ok(server)
             }
+            Err(_) => Err(format!(
+                "the host exited or printed no address within 120 s; its output:\n{}",
+                server.output()
+            )),
         }
+    }
+
+    /// Whether the host process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 
     /// Everything the server printed so far (stderr and stdout).
@@ -321,6 +345,10 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        // The whole process group (see `try_spawn_until`).
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--", &format!("-{}", self.child.id())])
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
