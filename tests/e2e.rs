@@ -28,6 +28,7 @@ on_every_host!(
     a_file_truncated_while_streaming_aborts_the_response,
     a_file_deleted_while_streaming_is_still_sent_whole,
     a_client_that_stops_reading_is_abandoned_after_a_minute,
+    a_client_that_leaves_mid_body_is_noticed_as_the_host_allows,
 );
 
 /// Whether the server's output reports a failure: a 5xx or an aborted
@@ -323,7 +324,16 @@ fn the_access_log_writes_one_line_per_request(host: Host) {
     server.get("/hello.txt");
     server.get("/missing?x=1");
     // Lines are written after the body.
-    server.wait_for(&["GET /hello.txt 200 6 ", "GET /missing?x=1 404 "]);
+    let out = server.wait_for(&["GET /hello.txt 200 6 ", "GET /missing?x=1 404 "]);
+    for line in out.lines().filter(|l| l.contains("GET /")) {
+        let rest = line
+            .strip_prefix(host.stderr_prefix())
+            .unwrap_or_else(|| panic!("{host:?}: {line}"));
+        assert!(rest.contains("GET /"), "{host:?}: {line}");
+        if host.stderr_prefix().is_empty() {
+            assert!(line.starts_with("GET /"), "{host:?}: {line}");
+        }
+    }
 }
 
 fn listings_leave_out_what_leaves_the_root(host: Host) {
@@ -606,6 +616,11 @@ fn edge_request(edge: Edge) -> (Vec<u8>, u16) {
         Edge::ManyHeaders => {
             let many: String = (0..1000).map(|i| format!("X-H{i}: {i}\r\n")).collect();
             // Host first: Node keeps only the first 1,000 lines.
+            let target = "/__info?format=json";
+            (format!("GET {target} HTTP/1.1\r\n{close_first}{many}\r\n"), 200)
+        }
+        Edge::HeadersOver100 => {
+            let many: String = (0..99).map(|i| format!("X-H{i}: {i}\r\n")).collect();
             (format!("GET /hello.txt HTTP/1.1\r\n{close_first}{many}\r\n"), 200)
         }
         Edge::BareLf => (
@@ -641,6 +656,7 @@ fn hostile_requests_over_raw_tcp_get_clean_answers(host: Host) {
     for edge in [
         Edge::LongTarget,
         Edge::ManyHeaders,
+        Edge::HeadersOver100,
         Edge::CrInValue,
         Edge::BareLf,
         Edge::NoHostHttp10,
@@ -664,6 +680,18 @@ fn hostile_requests_over_raw_tcp_get_clean_answers(host: Host) {
             "{host:?}, {edge:?}: {}",
             String::from_utf8_lossy(&raw[..raw.len().min(600)])
         );
+        if edge == Edge::ManyHeaders && expected == Some(200) {
+            // Which of the 1,000 X-H lines reached docroot.
+            let body = common::Reply::parse(&raw, false).unwrap().body;
+            let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            let seen = v["headers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|h| h["name"].as_str().unwrap().starts_with("x-h"))
+                .count();
+            assert_eq!(Some(seen), host.header_lines_passed(1002).map(|n| n - 2));
+        }
         let from_docroot = contains(&raw, b"x-content-type-options");
         assert_eq!(
             from_docroot,
@@ -672,6 +700,12 @@ fn hostile_requests_over_raw_tcp_get_clean_answers(host: Host) {
         );
     }
     // The same for every host: answered, never a 5xx, never a leak.
+    let hundred = format!(
+        "GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{}\r\n",
+        (0..98)
+            .map(|i| format!("X-H{i}: {i}\r\n"))
+            .collect::<String>()
+    );
     let cases: Vec<(&str, &[u8], u16)> = vec![
         ("non-ASCII value", b"GET /__info HTTP/1.1\r\nHost: x\r\nX-A: \xff\xfe caf\xc3\xa9\r\nConnection: close\r\n\r\n", 200),
         ("TRACE", b"TRACE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 405),
@@ -682,6 +716,7 @@ fn hostile_requests_over_raw_tcp_get_clean_answers(host: Host) {
         ("duplicate If-None-Match", b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"a\"\r\nIf-None-Match: *\r\nConnection: close\r\n\r\n", 200),
         ("huge Range", b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=18446744073709551615-18446744073709551616\r\nConnection: close\r\n\r\n", 416),
         ("garbage", b"\x00\x01\x02 / HTTP/1.1\r\n\r\n", 400),
+        ("100 header lines", hundred.as_bytes(), 200),
     ];
     for (name, request, status) in &cases {
         let raw = server.raw(request);
@@ -977,4 +1012,54 @@ fn a_client_that_stops_reading_is_abandoned_after_a_minute(host: Host) {
     );
     drop(stalled);
     assert_eq!(server.get("/hello.txt").text(), "hello\n", "still serving");
+}
+
+/// A client that leaves in the middle of a large body: wasmtime tells
+/// docroot at once (its next write fails); jco never does, so docroot's
+/// stall limit ends the response, and under jco every other request waits
+/// until then.
+fn a_client_that_leaves_mid_body_is_noticed_as_the_host_allows(host: Host) {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let fx = fixture();
+    let huge = std::fs::File::create(fx.root().join("huge.bin")).unwrap();
+    huge.set_len(64 * 1024 * 1024).unwrap();
+    let server = host.start(&fx.root(), &[]);
+
+    let mut leaving = std::net::TcpStream::connect(server.addr).unwrap();
+    leaving
+        .write_all(b"GET /huge.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut first = [0u8; 1024];
+    let _ = leaving.read(&mut first).unwrap();
+    drop(leaving);
+    let started = Instant::now();
+
+    let mut other = std::net::TcpStream::connect(server.addr).unwrap();
+    other
+        .set_read_timeout(Some(Duration::from_secs(120)))
+        .unwrap();
+    other
+        .write_all(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = Vec::new();
+    other.read_to_end(&mut answer).unwrap();
+    let waited = started.elapsed();
+    assert!(answer.ends_with(b"\r\n\r\nhello\n"), "{answer:?}");
+    let aborted = "docroot: GET /huge.bin: response aborted";
+    if host.reports_closed_connections() {
+        let out = server.wait_for(&[aborted]);
+        assert!(!out.contains("took no bytes"), "{host:?}: {out}");
+        assert!(
+            waited < Duration::from_secs(10),
+            "{host:?}: waited {waited:?}"
+        );
+    } else {
+        let out = server.wait_for(&[aborted]);
+        assert!(out.contains("took no bytes for 60 s"), "{host:?}: {out}");
+        assert!(
+            (Duration::from_secs(55)..Duration::from_secs(90)).contains(&waited),
+            "{host:?}: the other request waited {waited:?}"
+        );
+    }
 }

@@ -1,7 +1,7 @@
 //! The hosts the end-to-end suite runs docroot under, and what each does
-//! before docroot sees a request. The README's portability matrix says the
-//! same in prose; here it is data the tests assert, so the two cannot drift
-//! apart without a test failing.
+//! before docroot sees a request, as data the tests assert. The README's
+//! portability matrix says the same in prose, and marks what it says that
+//! no test here asserts.
 
 use super::{Server, component};
 use std::net::TcpStream;
@@ -37,6 +37,8 @@ pub enum Edge {
     LongTarget,
     /// 1,000 header lines after `Host` and `Connection`.
     ManyHeaders,
+    /// 101 header lines in all.
+    HeadersOver100,
     /// A CR inside a header value.
     CrInValue,
     /// A bare LF ending a header line (RFC 9112 §2.2 lets a recipient
@@ -96,8 +98,8 @@ impl Host {
             // drops the rest.
             (Host::Wasmtime, LongTarget) => Status(414),
             (Host::Jco, LongTarget) => Status(431),
-            (Host::Wasmtime, ManyHeaders) => Status(431),
-            (Host::Jco, ManyHeaders) => Passes,
+            (Host::Wasmtime, ManyHeaders | HeadersOver100) => Status(431),
+            (Host::Jco, ManyHeaders | HeadersOver100) => Passes,
             (_, CrInValue) => Status(400),
             (Host::Wasmtime, BareLf) => Passes,
             (Host::Jco, BareLf) => Status(400),
@@ -111,6 +113,17 @@ impl Host {
             (Host::Jco, LowerCaseMethod | AuthorityFormGet) => Status(400),
             (Host::Jco, Connect) => Closes,
             (_, BackslashInTarget) => Passes,
+        }
+    }
+
+    /// How many of `lines` header lines reach the component, when the host
+    /// passes the request on: Node keeps the first 1,000 and drops the rest
+    /// without a word. `None` where the host refuses so many (wasmtime
+    /// above 100).
+    pub fn header_lines_passed(self, lines: usize) -> Option<usize> {
+        match self {
+            Host::Wasmtime => (lines <= 100).then_some(lines),
+            Host::Jco => Some(lines.min(1000)),
         }
     }
 
@@ -129,6 +142,22 @@ impl Host {
     /// docroot abandons it (after 60 s without progress).
     pub fn serves_concurrently(self) -> bool {
         self == Host::Wasmtime
+    }
+
+    /// Whether the host tells the component, at once, that a client closed
+    /// its connection in the middle of a body (a write fails). jco's shim
+    /// never does: docroot's writes wait until its stall limit.
+    pub fn reports_closed_connections(self) -> bool {
+        self == Host::Wasmtime
+    }
+
+    /// What the host puts before each line the guest writes to stderr
+    /// (wasmtime: `stderr [N] :: `, N the instance), up to the number.
+    pub fn stderr_prefix(self) -> &'static str {
+        match self {
+            Host::Wasmtime => "stderr [",
+            Host::Jco => "",
+        }
     }
 
     /// Whether the host tells the component the client's address. Neither
