@@ -14,6 +14,7 @@ cannot rot; its numbers mean nothing and it writes no report unless asked.
 import argparse
 import json
 import os
+import signal
 import platform
 import re
 import shutil
@@ -88,8 +89,11 @@ class Server:
             # RUST_BACKTRACE=1 (set on this workplace's machines) makes wasmtime
             # capture a backtrace for every internal error; no deployment runs so.
             env = {k: v for k, v in os.environ.items() if k != "RUST_BACKTRACE"}
+        # Its own process group, stopped whole: jco serve runs the server in
+        # a child process, which stopping jco alone would leave serving.
         self.proc = subprocess.Popen(
-            argv, stdout=self.log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+            argv, stdout=self.log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+            start_new_session=True,
         )
 
     def ready(self, path):
@@ -103,13 +107,40 @@ class Server:
         return None
 
     def stop(self):
-        self.proc.terminate()
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+            pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
         self.log_file.close()
+
+    def group_rss_kib(self):
+        """Resident memory of every process in the server's group (jco's
+        server is a child of the jco process)."""
+        total = 0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                if int(fields[2]) != self.proc.pid:  # pgrp
+                    continue
+                with open(f"/proc/{entry}/status") as f:
+                    for line in f:
+                        if line.startswith("VmRSS:"):
+                            total += int(line.split()[1])
+            except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+                continue
+        return total
 
 
 def wasmtime_server(name, component, port, tmp, site=None, env=(), extra=()):
@@ -130,6 +161,9 @@ def jco_server(name, component, port, tmp, site, env=()):
     full_env = {k: v for k, v in os.environ.items() if k != "RUST_BACKTRACE"}
     full_env.update(env)
     full_env["SITE_DIR"] = str(site)
+    # jco transpiles the component into TMPDIR: keep it with the run's files.
+    (tmp / f"{name}-tmp").mkdir(exist_ok=True)
+    full_env["TMPDIR"] = str(tmp / f"{name}-tmp")
     return Server(name, argv, port, tmp / f"{name}.log", env=full_env)
 
 
@@ -480,7 +514,7 @@ def report(r, checks):
         f"docroot's linear memory at the end of each request (from its access log):",
         f"{mem.get('/1k.html', 0)} KiB after 1 KiB, {mem.get('/1m.bin', 0)} KiB after 1 MiB,",
         f"{mem.get('/big.bin', 0)} KiB after {r['big_mib']} MiB: it does not grow with the file,",
-        "because the host splices the file into the response.",
+        "because the file is read and written in chunks of at most 256 KiB.",
         "",
         f"The `wasmtime serve` process: {host['rss_before_big'] / 1024:.1f} MiB resident before the",
         f"{r['big_mib']} MiB transfers, {host['rss_after_big'] / 1024:.1f} MiB after, {host['peak'] / 1024:.1f} MiB peak over the run.",

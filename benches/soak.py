@@ -11,7 +11,10 @@ Stops after the given seconds or requests, whichever comes first. Reports the
 requests made, the unexpected answers (which must be 0) and the host's
 resident memory after warm-up and at the end (which must not grow). Exits 1
 if either does not hold. Under jco, one instance serves every request, so
-its linear memory (from the access log's mem= field) must not grow either.
+its linear memory (from the access log's mem= field) must not grow either;
+there the host's own resident memory is reported but not held to the limit,
+because jco serve grows under load whatever it runs (benches/jco-memory.py
+shows it with a 13-byte component).
 """
 
 import argparse
@@ -69,14 +72,6 @@ def linear_memory_kib(log_path):
                 value = int(rest.strip()[:-3])
                 most = value if most is None else max(most, value)
     return most
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def client(port, requests, deadline, budget, stats, lock, offset):
@@ -150,7 +145,7 @@ def main():
         warm = {"requests": 0, "unexpected": 0, "examples": []}
         run(min(10.0, args.seconds / 4), [args.max_requests], warm)
         time.sleep(1)
-        rss_start = rss_kib(server.proc.pid)
+        rss_start = server.group_rss_kib()
         mem_start = linear_memory_kib(server.log_path)
 
         stats = {"requests": 0, "unexpected": 0, "examples": []}
@@ -158,7 +153,7 @@ def main():
         run(args.seconds, [args.max_requests], stats)
         elapsed = time.monotonic() - started
         time.sleep(1)
-        rss_end = rss_kib(server.proc.pid)
+        rss_end = server.group_rss_kib()
         mem_end = linear_memory_kib(server.log_path)
         alive = server.proc.poll() is None
     finally:
@@ -185,7 +180,7 @@ def main():
         stats["unexpected"] + warm["unexpected"] == 0
         and not failures
         and alive
-        and rss_end - rss_start <= GROWTH_LIMIT_KIB
+        and (args.host == "jco" or rss_end - rss_start <= GROWTH_LIMIT_KIB)
         and (mem_start is None or mem_end <= mem_start)
     )
     sys.exit(0 if ok else 1)
