@@ -10,11 +10,13 @@ use crate::config::Config;
 use crate::http::{Body, Request, Response};
 use anyhow::{anyhow, bail};
 use std::time::{Instant, SystemTime};
+use wasi::clocks::monotonic_clock::{self, Instant as MonotonicInstant};
 use wasi::filesystem::types::Descriptor;
 use wasi::http::types::{
     ErrorCode, Fields, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam,
     Scheme,
 };
+use wasi::io::poll::Pollable;
 use wasi::io::streams::{OutputStream, StreamError};
 
 #[allow(unsafe_code, missing_docs)]
@@ -199,19 +201,25 @@ fn write_body(
     let stream = body
         .write()
         .map_err(|()| anyhow!("the body stream was already taken"))?;
+    let mut out = Writer {
+        stream,
+        sent,
+        stall: None,
+        progress: 0,
+    };
     match content {
         Body::Empty => Ok(()),
-        Body::Bytes(bytes) if bytes.len() <= SMALL => write_small(&stream, &bytes, sent),
+        Body::Bytes(bytes) if bytes.len() <= SMALL => out.small(&bytes),
         Body::Bytes(bytes) => {
-            write(&stream, &bytes, sent)?;
-            flush(&stream)
+            out.write(&bytes)?;
+            out.flush()
         }
         Body::File { file, offset, len } if len <= SMALL as u64 => {
             let bytes = read_chunk(&file, offset, len)?;
             if (bytes.len() as u64) < len {
                 bail!("the file ended after {} of {len} bytes", bytes.len());
             }
-            write_small(&stream, &bytes, sent)
+            out.small(&bytes)
         }
         Body::File { file, offset, len } => {
             let mut read = 0;
@@ -222,9 +230,9 @@ fn write_body(
                     bail!("the file ended after {read} of {len} bytes");
                 }
                 read += bytes.len() as u64;
-                write(&stream, &bytes, sent)?;
+                out.write(&bytes)?;
             }
-            flush(&stream)
+            out.flush()
         }
     }
 }
@@ -249,94 +257,126 @@ fn read_chunk(file: &Descriptor, offset: u64, len: u64) -> anyhow::Result<Vec<u8
 /// The most `blocking-write-and-flush` takes in one call.
 const SMALL: usize = 4096;
 
-/// The most docroot hands the host in one `write`. The stall limit counts
-/// from one piece taken to the next, so a client is abandoned only when it
-/// reads less than this in 60 s (about 1 KiB/s).
-const PIECE: u64 = 64 * 1024;
-
 /// How long the host may take none of the body before docroot abandons the
 /// response, like nginx's `send_timeout` (60 s, between two writes).
 /// wasmtime serve reports a client that closed its connection at once;
 /// jco's shim never does, and its single instance, serving one request at
-/// a time, would otherwise wait on such a client forever.
+/// a time, would otherwise wait on such a client forever. Progress is each
+/// piece the host takes: up to what `check-write` allows, at most a chunk.
 const STALL_LIMIT_NS: u64 = 60_000_000_000;
 
-/// A whole body of at most [`SMALL`] bytes, written and flushed in one
-/// call. Only ever the first write: the call does not wait for room (jco's
-/// shim fails when there is none), and a fresh body stream has room.
-fn write_small(stream: &OutputStream, bytes: &[u8], sent: &mut u64) -> anyhow::Result<()> {
-    match stream.blocking_write_and_flush(bytes) {
-        Ok(()) => {
-            *sent = bytes.len() as u64;
-            Ok(())
-        }
-        // The host may end the response once it has the whole Content-Length,
-        // and drop the stream before the flush returns.
-        Err(StreamError::Closed) => Ok(()),
-        Err(StreamError::LastOperationFailed(e)) => {
-            bail!("writing the body: {}", e.to_debug_string())
-        }
-    }
+/// A response body's stream, the bytes the host has taken, and the stall
+/// limit's clock.
+struct Writer<'a> {
+    stream: OutputStream,
+    sent: &'a mut u64,
+    /// The stall timer and the instant it was armed for, from the first
+    /// wait on. One timer per response, armed again only when it goes off
+    /// after progress: under jco every timer runs its whole 60 s, so one
+    /// per wait would pile up.
+    stall: Option<(Pollable, MonotonicInstant)>,
+    /// When the stream last became ready.
+    progress: MonotonicInstant,
 }
 
-/// Writes `bytes` in pieces of at most [`PIECE`], each when the host has
-/// room, counting each piece taken in `sent`; an error when the client is
-/// gone or takes nothing for the stall limit.
-fn write(stream: &OutputStream, mut bytes: &[u8], sent: &mut u64) -> anyhow::Result<()> {
-    while !bytes.is_empty() {
-        let room = match stream.check_write() {
-            Ok(0) => {
-                wait(stream)?;
-                continue;
+impl Writer<'_> {
+    /// A whole body of at most [`SMALL`] bytes, written and flushed in one
+    /// call. Only ever the first write: the call does not wait for room
+    /// (jco's shim fails when there is none), and a fresh body stream has
+    /// room. It is also the one wait the stall limit does not bound
+    /// (wasmtime's flush waits for the host without a limit).
+    fn small(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
+        match self.stream.blocking_write_and_flush(bytes) {
+            // `closed`: the host may end the response once it has the whole
+            // Content-Length, and drop the stream before the flush returns.
+            Ok(()) | Err(StreamError::Closed) => {
+                *self.sent = bytes.len() as u64;
+                Ok(())
             }
-            Ok(room) => room.min(PIECE).min(bytes.len() as u64) as usize,
-            Err(StreamError::Closed) => bail!("the connection closed"),
-            Err(StreamError::LastOperationFailed(e)) => {
-                bail!("writing the body: {}", e.to_debug_string())
-            }
-        };
-        match stream.write(&bytes[..room]) {
-            Ok(()) => {
-                bytes = &bytes[room..];
-                *sent += room as u64;
-            }
-            Err(StreamError::Closed) => bail!("the connection closed"),
             Err(StreamError::LastOperationFailed(e)) => {
                 bail!("writing the body: {}", e.to_debug_string())
             }
         }
     }
-    Ok(())
-}
 
-/// Waits until the host has taken every byte written. `closed` is not an
-/// error here: once the host has the whole `Content-Length`, it may finish
-/// the response and drop the stream before the flush returns.
-fn flush(stream: &OutputStream) -> anyhow::Result<()> {
-    let failed = |e: wasi::io::error::Error| anyhow!("flushing the body: {}", e.to_debug_string());
-    match stream.flush() {
-        Ok(()) => {}
-        Err(StreamError::Closed) => return Ok(()),
-        Err(StreamError::LastOperationFailed(e)) => return Err(failed(e)),
-    }
-    wait(stream)?;
-    match stream.check_write() {
-        Ok(_) | Err(StreamError::Closed) => Ok(()),
-        Err(StreamError::LastOperationFailed(e)) => Err(failed(e)),
-    }
-}
-
-/// Waits until `stream` is ready again (room to write, or its flush done),
-/// for at most the stall limit.
-fn wait(stream: &OutputStream) -> anyhow::Result<()> {
-    let ready = stream.subscribe();
-    let limit = wasi::clocks::monotonic_clock::subscribe_duration(STALL_LIMIT_NS);
-    if wasi::io::poll::poll(&[&ready, &limit]).contains(&0) {
+    /// Writes `bytes` in pieces as large as `check-write` allows, each when
+    /// the host has room, counting each piece taken; an error when the
+    /// client is gone or takes nothing for the stall limit.
+    fn write(&mut self, mut bytes: &[u8]) -> anyhow::Result<()> {
+        while !bytes.is_empty() {
+            let room = match self.stream.check_write() {
+                Ok(0) => {
+                    self.wait()?;
+                    continue;
+                }
+                Ok(room) => room.min(bytes.len() as u64) as usize,
+                Err(StreamError::Closed) => bail!("the connection closed"),
+                Err(StreamError::LastOperationFailed(e)) => {
+                    bail!("writing the body: {}", e.to_debug_string())
+                }
+            };
+            match self.stream.write(&bytes[..room]) {
+                Ok(()) => {
+                    bytes = &bytes[room..];
+                    *self.sent += room as u64;
+                }
+                Err(StreamError::Closed) => bail!("the connection closed"),
+                Err(StreamError::LastOperationFailed(e)) => {
+                    bail!("writing the body: {}", e.to_debug_string())
+                }
+            }
+        }
         Ok(())
-    } else {
-        bail!(
-            "the client took no bytes for {} s",
-            STALL_LIMIT_NS / 1_000_000_000
-        )
+    }
+
+    /// Waits until the host has taken every byte written. `closed` is not
+    /// an error here: once the host has the whole `Content-Length`, it may
+    /// finish the response and drop the stream before the flush returns.
+    fn flush(&mut self) -> anyhow::Result<()> {
+        let failed =
+            |e: wasi::io::error::Error| anyhow!("flushing the body: {}", e.to_debug_string());
+        match self.stream.flush() {
+            Ok(()) => {}
+            Err(StreamError::Closed) => return Ok(()),
+            Err(StreamError::LastOperationFailed(e)) => return Err(failed(e)),
+        }
+        self.wait()?;
+        match self.stream.check_write() {
+            Ok(_) | Err(StreamError::Closed) => Ok(()),
+            Err(StreamError::LastOperationFailed(e)) => Err(failed(e)),
+        }
+    }
+
+    /// Waits until the stream is ready again (room to write, or its flush
+    /// done); an error once the stall limit passes with the stream never
+    /// ready.
+    fn wait(&mut self) -> anyhow::Result<()> {
+        let ready = self.stream.subscribe();
+        loop {
+            let (timer, armed) = match self.stall.take() {
+                Some(stall) => stall,
+                None => {
+                    self.progress = monotonic_clock::now();
+                    let at = self.progress + STALL_LIMIT_NS;
+                    (monotonic_clock::subscribe_instant(at), self.progress)
+                }
+            };
+            let fired = wasi::io::poll::poll(&[&ready, &timer]);
+            if fired.contains(&0) {
+                self.progress = monotonic_clock::now();
+                self.stall = Some((timer, armed));
+                return Ok(());
+            }
+            if self.progress <= armed {
+                bail!(
+                    "the client took no bytes for {} s",
+                    STALL_LIMIT_NS / 1_000_000_000
+                );
+            }
+            // It went off, but the stream was ready since it was armed:
+            // count the limit from then.
+            let at = self.progress + STALL_LIMIT_NS;
+            self.stall = Some((monotonic_clock::subscribe_instant(at), self.progress));
+        }
     }
 }
