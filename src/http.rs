@@ -128,9 +128,7 @@ pub fn split_absolute_form(target: &str) -> Option<(&str, String)> {
         return None;
     }
     let (authority, tail) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
-    // host [":" port], from RFC 3986's characters for them; no userinfo.
-    let valid = |c: char| c.is_ascii_alphanumeric() || "-._~%!$&'()*+,;=:[]".contains(c);
-    if authority.is_empty() || !authority.chars().all(valid) {
+    if !is_authority(authority) {
         return None;
     }
     let path = if tail.starts_with('/') {
@@ -139,6 +137,29 @@ pub fn split_absolute_form(target: &str) -> Option<(&str, String)> {
         format!("/{tail}")
     };
     Some((authority, path))
+}
+
+/// Whether `authority` is `host [":" port]` as RFC 3986 §3.2 spells them:
+/// a non-empty reg-name or IPv4 address, or an IP literal in brackets, and
+/// a port of digits. No userinfo.
+fn is_authority(authority: &str) -> bool {
+    let reg_name = |c: char| c.is_ascii_alphanumeric() || "-._~%!$&'()*+,;=".contains(c);
+    let literal = |c: char| c.is_ascii_alphanumeric() || ":.".contains(c);
+    let (host_ok, port) = match authority.strip_prefix('[') {
+        Some(rest) => match rest.split_once(']') {
+            Some((ip, port)) => (!ip.is_empty() && ip.chars().all(literal), port),
+            None => return false,
+        },
+        None => {
+            let (host, port) = authority.split_at(authority.find(':').unwrap_or(authority.len()));
+            (!host.is_empty() && host.chars().all(reg_name), port)
+        }
+    };
+    host_ok
+        && (port.is_empty()
+            || port
+                .strip_prefix(':')
+                .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit())))
 }
 
 /// The body of a response.
@@ -199,6 +220,7 @@ mod tests {
             ("http://example.com", Some(("example.com", "/"))),
             ("http://example.com?x", Some(("example.com", "/?x"))),
             ("http://[::1]:81/%2e%2e/x", Some(("[::1]:81", "/%2e%2e/x"))),
+            ("http://h:/", Some(("h:", "/"))),
             (
                 "http://evil.example/../secret.txt",
                 Some(("evil.example", "/../secret.txt")),
@@ -222,6 +244,11 @@ mod tests {
             "http://<a>/",
             "http://a b/",
             "http://h\u{e9}/",
+            "http://:80/",
+            "http://h:8o/",
+            "http://h]/",
+            "http://[::1/",
+            "http://[]/",
             "/x?next=http://example.com/",
         ] {
             assert_eq!(split_absolute_form(target), None, "{target}");
