@@ -552,7 +552,7 @@ fn one_instance_serving_many_requests_answers_as_fresh_ones_do(host: Host) {
         assert_eq!((r.status, r.text().as_str()), (206, "el"));
     }
     // Nothing accumulates: the instance's linear memory (in the access log's
-    // mem= field; it never shrinks) is the same after 300 more requests.
+    // mem= field; it never shrinks) is the same after 350 more requests.
     let memory = |server: &Server| -> Vec<u64> {
         server
             .output()
@@ -753,7 +753,9 @@ fn hostile_requests_over_raw_tcp_get_clean_answers(host: Host) {
 }
 
 /// GETs `range` of `target`, reading 16 KiB at a time with a pause between
-/// reads (about 16 MB/s), and returns the body.
+/// reads (about 16 MB/s), and stopping for 2 s when 300 KiB are left, so
+/// the host's buffers are full when the last chunk is written. Returns the
+/// body.
 fn get_throttled(server: &Server, target: &str, range: &str) -> Vec<u8> {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(server.addr).unwrap();
@@ -765,13 +767,23 @@ fn get_throttled(server: &Server, target: &str, range: &str) -> Vec<u8> {
         "GET {target} HTTP/1.1\r\nHost: x\r\nRange: {range}\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
+    let (first, last) = range
+        .strip_prefix("bytes=")
+        .and_then(|r| r.split_once('-'))
+        .unwrap();
+    let len: usize = last.parse::<usize>().unwrap() - first.parse::<usize>().unwrap() + 1;
     let mut raw = Vec::new();
     let mut buf = [0u8; 16 * 1024];
+    let mut paused = false;
     loop {
         match stream.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => raw.extend_from_slice(&buf[..n]),
             Err(e) => panic!("{range}: {e} after {} bytes", raw.len()),
+        }
+        if !paused && raw.len() + 300 * 1024 > len {
+            paused = true;
+            std::thread::sleep(std::time::Duration::from_secs(2));
         }
         std::thread::sleep(std::time::Duration::from_millis(1));
     }

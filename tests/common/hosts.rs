@@ -179,16 +179,16 @@ fn start_jco(dir: &Path, guest: &str, env: &[(&str, &str)]) -> Server {
     );
     let mut why = String::new();
     for _ in 0..3 {
-        // jco serve takes a port and prints it back, bound or not (it does
-        // not report port 0's real one): take a free one, and try again if
-        // another server took it first and the host exited.
+        // jco serve takes a port, not 0 with the bound one printed: take a
+        // free one, and try another if the host exits because a server
+        // took it meanwhile (listen throws before it prints its line).
         let port = {
             let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             probe.local_addr().unwrap().port()
         };
         // Its transpiled component goes to a directory removed with the server.
         let scratch = tempfile::tempdir().unwrap();
-        // node itself, not npx, and in its own process group (see Server).
+        // node itself, not npx (Server's drop kills jco's child too).
         let mut cmd = Command::new("node");
         cmd.arg(host_dir.join("node_modules/.bin/jco"))
             .args(["serve", "--host", "127.0.0.1"])
@@ -216,18 +216,22 @@ fn start_jco(dir: &Path, guest: &str, env: &[(&str, &str)]) -> Server {
             }
         };
         server.scratch = Some(scratch);
-        // The line comes before the port is bound: wait for it to accept.
+        // Then wait until the port accepts, while the host runs.
         let deadline = Instant::now() + Duration::from_secs(30);
-        while server.is_running()
-            && Instant::now() < deadline
-            && TcpStream::connect(server.addr).is_err()
-        {
+        loop {
+            if !server.is_running() {
+                why = server.output();
+                break;
+            }
+            if TcpStream::connect(server.addr).is_ok() {
+                return server;
+            }
+            if Instant::now() > deadline {
+                why = format!("the port never accepted; output:\n{}", server.output());
+                break;
+            }
             std::thread::sleep(Duration::from_millis(20));
         }
-        if server.is_running() {
-            return server;
-        }
-        why = server.output();
     }
     panic!("jco serve did not start in three tries; its output:\n{why}")
 }

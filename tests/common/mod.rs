@@ -214,15 +214,10 @@ impl Server {
 
     /// [`Server::spawn_until`], returning why the host did not come up
     /// (it exited, or printed no address within 120 s) instead of panicking.
-    /// The host runs in its own process group, and the whole group is
-    /// killed with the server: `jco serve` runs the server in a child
-    /// process, which killing jco alone would leave serving.
     pub fn try_spawn_until(
         mut cmd: Command,
         ready: impl Fn(&str) -> Option<String> + Send + Sync + Copy + 'static,
     ) -> Result<Server, String> {
-        use std::os::unix::process::CommandExt;
-        cmd.process_group(0);
         let mut child = cmd.spawn().expect("starting the host");
         let output = Arc::new(Mutex::new(String::new()));
         let (tx, rx) = mpsc::channel();
@@ -344,14 +339,57 @@ impl Server {
 }
 
 impl Drop for Server {
+    /// Kills the host and every process under it: `jco serve` runs the
+    /// server in a child process, which killing jco alone would leave
+    /// serving. (Not a process group of its own: then Ctrl-C on the tests
+    /// would not reach the hosts.)
     fn drop(&mut self) {
-        // The whole process group (see `try_spawn_until`).
-        let _ = Command::new("kill")
-            .args(["-s", "KILL", "--", &format!("-{}", self.child.id())])
-            .status();
+        let tree = descendants(self.child.id());
         let _ = self.child.kill();
+        if !tree.is_empty() {
+            let _ = Command::new("kill")
+                .args(["-s", "KILL", "--"])
+                .args(tree.iter().map(u32::to_string))
+                .status();
+        }
         let _ = self.child.wait();
     }
+}
+
+/// Every process below `root`, from /proc.
+fn descendants(root: u32) -> Vec<u32> {
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let pid = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // pid (comm) state ppid …; comm may hold spaces and parentheses.
+            let ppid = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            Some((pid, ppid))
+        })
+        .collect();
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(
+            parents
+                .iter()
+                .filter(|(_, p)| *p == parent)
+                .map(|(c, _)| *c),
+        );
+        i += 1;
+    }
+    found.remove(0);
+    found
 }
 
 /// A parsed HTTP/1.1 response.
