@@ -442,8 +442,7 @@ fn ranges_are_byte_exact(host: Host) {
     // last chunk of a range comes (under jco, writing it then without
     // waiting for room crashed the host). The range is larger than socket
     // buffers hold; the file is sparse, so its bytes are zeros.
-    let huge = std::fs::File::create(fx.root().join("huge.bin")).unwrap();
-    huge.set_len(64 * 1024 * 1024).unwrap();
+    let _huge = huge_file(&fx);
     for end in [16 * 1024 * 1024 + 100, 16 * 1024 * 1024 + 262_143 + 4096] {
         let body = get_throttled(&server, "/huge.bin", &format!("bytes=0-{end}"));
         assert_eq!(body.len(), end + 1, "0-{end}: {}", server.output());
@@ -837,14 +836,10 @@ fn get_slowly(server: &Server, target: &str, meanwhile: impl FnOnce()) -> (usize
 fn a_file_truncated_while_streaming_aborts_the_response(host: Host) {
     let fx = fixture();
     let server = host.start(&fx.root(), &[]);
-    // Larger than the socket buffers between server and client can hold
-    // (a few MiB on loopback), so the guest is still reading when it is cut.
-    // Sparse: no 64 MiB is written.
-    let path = fx.root().join("huge.bin");
-    let file = std::fs::File::create(&path).unwrap();
-    file.set_len(64 * 1024 * 1024).unwrap();
+    // The guest is still reading when the file is cut.
+    let file = huge_file(&fx);
     let (promised, body) = get_slowly(&server, "/huge.bin", || file.set_len(1024 * 1024).unwrap());
-    assert_eq!(promised, 64 * 1024 * 1024);
+    assert_eq!(promised, HUGE_LEN as usize);
     assert!(
         body.len() < promised,
         "the client must not get a complete-looking body ({} of {promised})",
@@ -973,41 +968,55 @@ fn every_host_answers_alike() {
     }
 }
 
-/// A client that asks for a large file and then reads nothing (or leaves
-/// without the host noticing) must not hold its response forever: docroot
-/// abandons it after 60 s without progress. Under jco serve, which runs one
-/// request at a time, every other request waits until then.
-fn a_client_that_stops_reading_is_abandoned_after_a_minute(host: Host) {
-    use std::io::{Read, Write};
-    use std::time::{Duration, Instant};
-    let fx = fixture();
-    // Sparse, and larger than socket buffers hold.
-    let huge = std::fs::File::create(fx.root().join("huge.bin")).unwrap();
-    huge.set_len(64 * 1024 * 1024).unwrap();
-    let server = host.start(&fx.root(), &[("DOCROOT_ACCESS_LOG", "on")]);
+/// The size of [`huge_file`].
+const HUGE_LEN: u64 = 64 * 1024 * 1024;
 
-    let mut stalled = std::net::TcpStream::connect(server.addr).unwrap();
-    stalled
+/// Creates `huge.bin` in the site: 64 MiB, more than the socket buffers
+/// between server and client hold (a few MiB on loopback), and sparse, so
+/// nothing is written and its bytes are zeros. Returns the open file.
+fn huge_file(fx: &common::Fixture) -> std::fs::File {
+    let file = std::fs::File::create(fx.root().join("huge.bin")).unwrap();
+    file.set_len(HUGE_LEN).unwrap();
+    file
+}
+
+/// Asks for `/huge.bin` on a keep-alive connection and reads the start of
+/// the answer; returns the connection with the rest unread.
+fn start_huge_download(server: &Server) -> std::net::TcpStream {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(server.addr).unwrap();
+    stream
         .write_all(b"GET /huge.bin HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
     let mut first = [0u8; 1024];
-    let _ = stalled.read(&mut first).unwrap();
+    let _ = stream.read(&mut first).unwrap();
     assert!(first.starts_with(b"HTTP/1.1 200"), "{first:?}");
-    let started = Instant::now();
+    stream
+}
 
-    // Another client, meanwhile.
-    let mut other = std::net::TcpStream::connect(server.addr).unwrap();
-    other
-        .set_read_timeout(Some(Duration::from_secs(120)))
+/// GETs `/hello.txt` on a new connection, waiting up to 120 s for it, and
+/// returns how long the answer took.
+fn time_hello(server: &Server) -> std::time::Duration {
+    use std::io::{Read, Write};
+    let started = std::time::Instant::now();
+    let mut stream = std::net::TcpStream::connect(server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(120)))
         .unwrap();
-    other
+    stream
         .write_all(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         .unwrap();
     let mut answer = Vec::new();
-    other.read_to_end(&mut answer).unwrap();
-    let waited = started.elapsed();
+    stream.read_to_end(&mut answer).unwrap();
     assert!(answer.ends_with(b"\r\n\r\nhello\n"), "{answer:?}");
-    if host.serves_concurrently() {
+    started.elapsed()
+}
+
+/// Asserts how long another request waited behind a stalled response:
+/// hardly at all when `prompt`, else about docroot's 60 s stall limit.
+fn assert_waited(host: Host, prompt: bool, waited: std::time::Duration) {
+    use std::time::Duration;
+    if prompt {
         assert!(
             waited < Duration::from_secs(10),
             "{host:?}: waited {waited:?}"
@@ -1018,9 +1027,23 @@ fn a_client_that_stops_reading_is_abandoned_after_a_minute(host: Host) {
             "{host:?}: the other request waited {waited:?}"
         );
     }
+}
+
+/// A client that asks for a large file and then reads nothing (or leaves
+/// without the host noticing) must not hold its response forever: docroot
+/// abandons it after 60 s without progress. Under jco serve, which runs one
+/// request at a time, every other request waits until then.
+fn a_client_that_stops_reading_is_abandoned_after_a_minute(host: Host) {
+    let fx = fixture();
+    let _huge = huge_file(&fx);
+    let server = host.start(&fx.root(), &[("DOCROOT_ACCESS_LOG", "on")]);
+    let stalled = start_huge_download(&server);
+    // Another client, meanwhile.
+    let waited = time_hello(&server);
+    assert_waited(host, host.serves_concurrently(), waited);
     server.wait_for_within(
         &["docroot: GET /huge.bin: response aborted: the client took no bytes for 60 s"],
-        Duration::from_secs(90),
+        std::time::Duration::from_secs(90),
     );
     drop(stalled);
     assert_eq!(server.get("/hello.txt").text(), "hello\n", "still serving");
@@ -1031,47 +1054,16 @@ fn a_client_that_stops_reading_is_abandoned_after_a_minute(host: Host) {
 /// stall limit ends the response, and under jco every other request waits
 /// until then.
 fn a_client_that_leaves_mid_body_is_noticed_as_the_host_allows(host: Host) {
-    use std::io::{Read, Write};
-    use std::time::{Duration, Instant};
     let fx = fixture();
-    let huge = std::fs::File::create(fx.root().join("huge.bin")).unwrap();
-    huge.set_len(64 * 1024 * 1024).unwrap();
+    let _huge = huge_file(&fx);
     let server = host.start(&fx.root(), &[]);
-
-    let mut leaving = std::net::TcpStream::connect(server.addr).unwrap();
-    leaving
-        .write_all(b"GET /huge.bin HTTP/1.1\r\nHost: x\r\n\r\n")
-        .unwrap();
-    let mut first = [0u8; 1024];
-    let _ = leaving.read(&mut first).unwrap();
-    drop(leaving);
-    let started = Instant::now();
-
-    let mut other = std::net::TcpStream::connect(server.addr).unwrap();
-    other
-        .set_read_timeout(Some(Duration::from_secs(120)))
-        .unwrap();
-    other
-        .write_all(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let mut answer = Vec::new();
-    other.read_to_end(&mut answer).unwrap();
-    let waited = started.elapsed();
-    assert!(answer.ends_with(b"\r\n\r\nhello\n"), "{answer:?}");
-    let aborted = "docroot: GET /huge.bin: response aborted";
-    if host.reports_closed_connections() {
-        let out = server.wait_for(&[aborted]);
-        assert!(!out.contains("took no bytes"), "{host:?}: {out}");
-        assert!(
-            waited < Duration::from_secs(10),
-            "{host:?}: waited {waited:?}"
-        );
-    } else {
-        let out = server.wait_for(&[aborted]);
-        assert!(out.contains("took no bytes for 60 s"), "{host:?}: {out}");
-        assert!(
-            (Duration::from_secs(55)..Duration::from_secs(90)).contains(&waited),
-            "{host:?}: the other request waited {waited:?}"
-        );
-    }
+    drop(start_huge_download(&server));
+    let waited = time_hello(&server);
+    assert_waited(host, host.reports_closed_connections(), waited);
+    let out = server.wait_for(&["docroot: GET /huge.bin: response aborted"]);
+    assert_eq!(
+        out.contains("took no bytes for 60 s"),
+        !host.reports_closed_connections(),
+        "{host:?}: {out}"
+    );
 }
