@@ -43,11 +43,18 @@ fn route<Fs: Files>(
         "OPTIONS" => return Outcome::Options,
         _ => return Outcome::MethodNotAllowed,
     }
-    if config.info_path.as_deref() == Some(req.site_path()) {
+    if is_info_request(req, config) {
         let json = json || info::query_wants_json(req.query());
         return Outcome::Info(info::render(req, now(), json));
     }
-    files::serve(req, config, fs, json)
+    Outcome::Files(files::serve(req, config, fs, json))
+}
+
+/// Whether `req` is for the info page. The host glue asks the host for the
+/// scheme and authority (a host call each) only when it is, since the info
+/// page is their one reader.
+pub fn is_info_request(req: &Request, config: &Config) -> bool {
+    config.info_path.as_deref() == Some(req.site_path())
 }
 
 /// The access-log line for one request (`DOCROOT_ACCESS_LOG=on`): method,

@@ -1,12 +1,15 @@
 //! Configuration: every `DOCROOT_*` environment variable, parsed once per
 //! request into a [`Config`], or a [`ConfigError`] that names the variable.
 //!
-//! Nothing else reads the environment. A bad value is never guessed at: the
-//! component answers every request with a 500 page naming the variable.
+//! Nothing else reads the environment, and no other module spells a
+//! variable's name: an error about a setting is made here. A bad value is
+//! never guessed at: the component answers every request with a 500 page
+//! naming the variable.
 
 #![forbid(unsafe_code)]
 
-use crate::files::path::SitePath;
+use crate::path::SitePath;
+use crate::preopen::NoRoot;
 use std::ffi::OsStr;
 use std::fmt;
 
@@ -79,6 +82,57 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+/// A setting that names a file of the site. Whether the file exists is
+/// checked when it is needed, since the site may change while docroot runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SiteFile {
+    /// `DOCROOT_NOT_FOUND`: the page sent with 404.
+    NotFound,
+    /// `DOCROOT_FALLBACK`: the page sent with 200 for a single-page app.
+    Fallback,
+}
+
+impl SiteFile {
+    /// The variable that sets it.
+    pub fn variable(self) -> &'static str {
+        match self {
+            SiteFile::NotFound => "DOCROOT_NOT_FOUND",
+            SiteFile::Fallback => "DOCROOT_FALLBACK",
+        }
+    }
+}
+
+impl ConfigError {
+    /// The error for a configured site file at `path` that cannot be
+    /// served: it `problem` (`"does not exist in the site"`, …).
+    pub fn site_file(which: SiteFile, path: &SitePath, problem: &str) -> ConfigError {
+        error(
+            which.variable(),
+            format!("{} {problem}.", path.to_url_path()),
+        )
+    }
+}
+
+/// The root cannot be found among the host's preopened directories.
+impl From<NoRoot> for ConfigError {
+    fn from(why: NoRoot) -> Self {
+        let problem = match why {
+            NoRoot::NoPreopens { root } => format!(
+                "{root} cannot be served: the host preopened no directory (wasmtime: --dir DIR::/)."
+            ),
+            NoRoot::NotInside { root, preopens } => format!(
+                "{root} is not inside a directory the host preopened ({}).",
+                preopens.join(", ")
+            ),
+            NoRoot::CannotOpen { root } => format!(
+                "{root} cannot be opened as a directory inside the preopened one \
+                 (it is missing, not a directory, or leads outside it)."
+            ),
+        };
+        error("DOCROOT_ROOT", problem)
+    }
+}
 
 fn error(variable: &str, problem: impl Into<String>) -> ConfigError {
     ConfigError {

@@ -1,12 +1,12 @@
 //! Every way a request can end, as data, and the one place that turns it
-//! into a response.
+//! into a response: the router's own answers ([`Outcome`]) and the file
+//! server's endings ([`Ending`]) are rendered here, and nowhere else.
 
 #![forbid(unsafe_code)]
 
 use crate::config::ConfigError;
 use crate::date;
-use crate::files::Representation;
-use crate::files::path::PathError;
+use crate::files::{Ending, Representation};
 use crate::http::{Body, Request, Response};
 use crate::negotiate;
 use crate::page::{self, Page};
@@ -14,56 +14,26 @@ use crate::page::{self, Page};
 /// The methods docroot answers, for `Allow`.
 pub const ALLOW: &str = "GET, HEAD, OPTIONS";
 
-/// How a request ended.
+/// How a request ended: what the router answers itself, or the file
+/// server's own [`Ending`].
 #[derive(Debug)]
 pub enum Outcome<F> {
     /// `OPTIONS`: 204 with `Allow`.
     Options,
     /// Any method but `GET`, `HEAD` and `OPTIONS`: 405 with `Allow`.
     MethodNotAllowed,
-    /// A request path that is refused: 400.
-    BadPath(PathError),
-    /// Nothing to serve at this path: 404.
-    NotFound,
-    /// Something at this path that is never served (a special file, a
-    /// symlink out of the root): 404, and this reason on stderr.
-    NotServed(&'static str),
-    /// The site's own 404 page (`DOCROOT_NOT_FOUND`), sent with status 404.
-    NotFoundPage {
-        /// The open page.
-        file: F,
-        /// Its `Content-Type`.
-        content_type: String,
-        /// Its size.
-        len: u64,
-    },
-    /// The file may not be read: 403.
-    Forbidden,
-    /// A directory without its trailing slash: 301 to this origin-relative target.
-    Redirect(String),
-    /// A file: 200 whole, or 206 with `range` (first byte, length).
-    File {
-        /// The open file (the precompressed sibling when there is one).
-        file: F,
-        /// What is sent.
-        rep: Representation,
-        /// The byte range, for a 206.
-        range: Option<(u64, u64)>,
-    },
-    /// A precondition says the client's copy is current: 304.
-    NotModified(Representation),
-    /// `If-Match` or `If-Unmodified-Since` failed: 412.
-    PreconditionFailed,
-    /// A `Range` that selects no byte of a representation this long: 416.
-    RangeNotSatisfiable(u64),
-    /// A directory listing: 200.
-    Listing(Page),
     /// The request-info page: 200, never cached.
     Info(Page),
     /// A configuration variable with a bad value: 500 naming it.
     Misconfigured(ConfigError),
-    /// An unexpected failure: 500; the detail goes to stderr only.
-    Failed(String),
+    /// How the file server ended the request.
+    Files(Ending<F>),
+}
+
+impl<F> From<Ending<F>> for Outcome<F> {
+    fn from(ending: Ending<F>) -> Self {
+        Outcome::Files(ending)
+    }
 }
 
 /// What the response depends on besides the outcome.
@@ -107,14 +77,35 @@ pub fn respond<F>(outcome: Outcome<F>, cx: &Context<'_>) -> Response<F> {
             r.headers.push(("allow", ALLOW.to_owned()));
             r
         }
-        Outcome::BadPath(err) => error(400, err.reason(), cx),
-        Outcome::NotFound => error(404, "There is nothing at this path.", cx),
-        Outcome::NotServed(why) => {
+        Outcome::Info(page) => {
+            let mut r = page_response(200, page);
+            r.headers.push(("cache-control", "no-store".to_owned()));
+            r.headers.push(("vary", "Accept".to_owned()));
+            r
+        }
+        Outcome::Misconfigured(err) => misconfigured(&err, cx),
+        Outcome::Files(ending) => file_response(ending, cx),
+    };
+    response
+        .headers
+        .push(("x-content-type-options", "nosniff".to_owned()));
+    if cx.head {
+        response.body = Body::Empty;
+    }
+    response
+}
+
+/// The response for how the file server ended.
+fn file_response<F>(ending: Ending<F>, cx: &Context<'_>) -> Response<F> {
+    match ending {
+        Ending::BadPath(err) => error(400, err.reason(), cx),
+        Ending::NotFound => error(404, "There is nothing at this path.", cx),
+        Ending::NotServed(why) => {
             let mut r = error(404, "There is nothing at this path.", cx);
             r.log = Some(format!("404 {}: {why}", cx.path.escape_debug()));
             r
         }
-        Outcome::NotFoundPage {
+        Ending::NotFoundPage {
             file,
             content_type,
             len,
@@ -132,18 +123,18 @@ pub fn respond<F>(outcome: Outcome<F>, cx: &Context<'_>) -> Response<F> {
             },
             log: None,
         },
-        Outcome::Forbidden => {
+        Ending::Forbidden => {
             let mut r = error(403, "This file may not be read.", cx);
             r.log = Some(format!("403 {}: permission denied", cx.path.escape_debug()));
             r
         }
-        Outcome::Redirect(location) => Response {
+        Ending::Redirect(location) => Response {
             status: 301,
             headers: vec![("location", location), ("content-length", "0".to_owned())],
             body: Body::Empty,
             log: None,
         },
-        Outcome::File { file, rep, range } => {
+        Ending::File { file, rep, range } => {
             let mut headers = vec![("content-type", rep.content_type.clone())];
             if let Some(encoding) = rep.encoding {
                 headers.push(("content-encoding", encoding.token().to_owned()));
@@ -166,7 +157,7 @@ pub fn respond<F>(outcome: Outcome<F>, cx: &Context<'_>) -> Response<F> {
                 log: None,
             }
         }
-        Outcome::NotModified(rep) => {
+        Ending::NotModified(rep) => {
             let mut headers = Headers::new();
             cache_headers(&mut headers, &rep, cx);
             Response {
@@ -176,13 +167,13 @@ pub fn respond<F>(outcome: Outcome<F>, cx: &Context<'_>) -> Response<F> {
                 log: None,
             }
         }
-        Outcome::PreconditionFailed => error_varying(
+        Ending::PreconditionFailed => error_varying(
             412,
             "A precondition (If-Match or If-Unmodified-Since) does not hold for this file.",
             cx,
             "Accept, Accept-Encoding",
         ),
-        Outcome::RangeNotSatisfiable(len) => {
+        Ending::RangeNotSatisfiable(len) => {
             let mut r = error_varying(
                 416,
                 "The requested range is not within this file.",
@@ -193,36 +184,26 @@ pub fn respond<F>(outcome: Outcome<F>, cx: &Context<'_>) -> Response<F> {
             r.headers.push(("accept-ranges", "bytes".to_owned()));
             r
         }
-        Outcome::Listing(page) => {
+        Ending::Listing(page) => {
             let mut r = page_response(200, page);
             r.headers.push(("vary", "Accept".to_owned()));
             r
         }
-        Outcome::Info(page) => {
-            let mut r = page_response(200, page);
-            r.headers.push(("cache-control", "no-store".to_owned()));
-            r.headers.push(("vary", "Accept".to_owned()));
-            r
-        }
-        Outcome::Misconfigured(err) => {
-            let mut r = error(500, &format!("docroot is misconfigured: {err}"), cx);
-            r.headers.push(("cache-control", "no-store".to_owned()));
-            r.log = Some(format!("configuration error: {err}"));
-            r
-        }
-        Outcome::Failed(detail) => {
+        Ending::Misconfigured(err) => misconfigured(&err, cx),
+        Ending::Failed(detail) => {
             let mut r = error(500, "The server could not read this file.", cx);
             r.log = Some(format!("500 {}: {detail}", cx.path.escape_debug()));
             r
         }
-    };
-    response
-        .headers
-        .push(("x-content-type-options", "nosniff".to_owned()));
-    if cx.head {
-        response.body = Body::Empty;
     }
-    response
+}
+
+/// A 500 that names the variable and what is wrong with it, never cached.
+fn misconfigured<F>(err: &ConfigError, cx: &Context<'_>) -> Response<F> {
+    let mut r = error(500, &format!("docroot is misconfigured: {err}"), cx);
+    r.headers.push(("cache-control", "no-store".to_owned()));
+    r.log = Some(format!("configuration error: {err}"));
+    r
 }
 
 /// What a cache needs, on 200, 206 and 304 alike (RFC 9110 §15.4.5):

@@ -4,7 +4,7 @@
 
 #![forbid(unsafe_code)]
 
-use super::path::{SitePath, encode_segment};
+use crate::path::{SitePath, encode_segment};
 use crate::fs::{Entry, Kind};
 use crate::page::{self, Page, escape};
 use serde_json::json;

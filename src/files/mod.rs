@@ -2,13 +2,13 @@
 //!
 //! 1. **Method**: `GET`/`HEAD` serve; `OPTIONS` and the rest are answered
 //!    in [`crate::app`], which shares the step with the info page.
-//! 2. **Path**: [`path::SitePath::parse`] decodes and validates, or 400;
-//!    dotfiles are 404 unless `DOCROOT_HIDDEN=allow`.
-//! 3. **Resolve** inside the root ([`resolve`]): a directory without its
-//!    slash is a 301, a directory is its index file, else its listing when
-//!    listings are on, else 404; a file is itself; whatever the sandbox
-//!    refuses is 404. A 404 becomes the `DOCROOT_FALLBACK` page for clients
-//!    that asked for a page, or the `DOCROOT_NOT_FOUND` page.
+//! 2. **Path**: [`SitePath::parse`] decodes and validates, or 400;
+//!    dotfiles are 404 unless hidden files are allowed.
+//! 3. **Resolve** inside the root ([`Pipeline::resolve`]): a directory
+//!    without its slash is a 301, a directory is its index file, else its
+//!    listing when listings are on, else 404; a file is itself; whatever the
+//!    sandbox refuses is 404. A 404 becomes the configured fallback page for
+//!    clients that asked for a page, or the configured 404 page.
 //! 4. **Encoding** ([`encoding`]): a precompressed sibling (`name.br`,
 //!    `name.gz`) the client accepts, else the file itself. It is chosen
 //!    before the validators because they belong to the representation sent.
@@ -18,9 +18,9 @@
 //!    412 or 304.
 //! 7. **Range** ([`range`]): one byte range of a `GET` is a 206, an
 //!    unsatisfiable one 416, a stale `If-Range` the full 200.
-//! 8. **Reply**: [`crate::outcome::respond`] turns the [`Outcome`] into
-//!    headers and a streamed body. The file is only opened here, when a
-//!    body will be sent.
+//! 8. **Reply**: the pipeline ends in an [`Ending`], which
+//!    [`crate::outcome`] turns into headers and a streamed body. The file is
+//!    only opened when a body will be sent.
 
 #![forbid(unsafe_code)]
 
@@ -28,17 +28,16 @@ pub mod conditional;
 pub mod content_type;
 pub mod encoding;
 pub mod listing;
-pub mod path;
 pub mod range;
 
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, SiteFile};
 use crate::fs::{Files, FsError, Kind, Meta};
 use crate::http::Request;
 use crate::negotiate;
-use crate::outcome::Outcome;
+use crate::page::Page;
+use crate::path::{PathError, SitePath};
 use conditional::{EntityTag, Precondition, Validators};
 use encoding::Encoding;
-use path::SitePath;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use range::RangeRequest;
 
@@ -60,6 +59,65 @@ pub struct Representation {
     pub vary: &'static str,
 }
 
+/// How the file server ended a `GET` or `HEAD` request, as data; the
+/// response is made from it in one place, [`crate::outcome`].
+#[derive(Debug)]
+pub enum Ending<F> {
+    /// A request path that is refused: 400.
+    BadPath(PathError),
+    /// Nothing to serve at this path: 404.
+    NotFound,
+    /// Something at this path that is never served (a special file, a
+    /// symlink out of the root): 404, and this reason on stderr.
+    NotServed(&'static str),
+    /// The site's own 404 page, sent with status 404.
+    NotFoundPage {
+        /// The open page.
+        file: F,
+        /// Its `Content-Type`.
+        content_type: String,
+        /// Its size.
+        len: u64,
+    },
+    /// The file may not be read: 403.
+    Forbidden,
+    /// A directory without its trailing slash: 301 to this origin-relative target.
+    Redirect(String),
+    /// A file: 200 whole, or 206 with `range` (first byte, length).
+    File {
+        /// The open file (the precompressed sibling when there is one).
+        file: F,
+        /// What is sent.
+        rep: Representation,
+        /// The byte range, for a 206.
+        range: Option<(u64, u64)>,
+    },
+    /// A precondition says the client's copy is current: 304.
+    NotModified(Representation),
+    /// `If-Match` or `If-Unmodified-Since` failed: 412.
+    PreconditionFailed,
+    /// A `Range` that selects no byte of a representation this long: 416.
+    RangeNotSatisfiable(u64),
+    /// A directory listing: 200.
+    Listing(Page),
+    /// A configured site file that cannot be served: 500 naming its setting.
+    Misconfigured(ConfigError),
+    /// An unexpected failure: 500; the detail goes to stderr only.
+    Failed(String),
+}
+
+impl<F> From<FsError> for Ending<F> {
+    /// The one place a filesystem error becomes an ending.
+    fn from(err: FsError) -> Self {
+        match err {
+            FsError::NotFound => Ending::NotFound,
+            FsError::Outside => Ending::NotServed("a symlink that leads outside the site's root"),
+            FsError::Forbidden => Ending::Forbidden,
+            FsError::Failed(detail) => Ending::Failed(detail),
+        }
+    }
+}
+
 /// How a file was reached, which decides its `Vary`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Reached {
@@ -69,209 +127,215 @@ enum Reached {
     Fallback,
 }
 
-/// Steps 2 to 7 for a `GET` or `HEAD` request; `json` asks for listings and
-/// error pages in JSON.
-pub fn serve<Fs: Files>(req: &Request, config: &Config, fs: &Fs, json: bool) -> Outcome<Fs::File> {
+/// Steps 2 to 7 for a `GET` or `HEAD` request; `json` asks for listings in
+/// JSON.
+pub fn serve<Fs: Files>(req: &Request, config: &Config, fs: &Fs, json: bool) -> Ending<Fs::File> {
     let (mount, site_path) = req.mount();
     if site_path.is_empty() && !mount.is_empty() {
         // The mount point itself, asked for without its slash (`/static`).
-        return Outcome::Redirect(redirect_target(req, &SitePath::default()));
+        return Ending::Redirect(redirect_target(req, &SitePath::default()));
     }
     let path = match SitePath::parse(site_path) {
         Ok(path) => path,
-        Err(err) => return Outcome::BadPath(err),
+        Err(err) => return Ending::BadPath(err),
     };
-    let outcome = if path.is_hidden() && !config.allow_hidden {
-        Outcome::NotFound
+    let pipeline = Pipeline {
+        fs,
+        req,
+        config,
+        json,
+    };
+    let ending = if path.is_hidden() && !config.allow_hidden {
+        Ending::NotFound
     } else {
-        resolve(fs, req, config, &path, json)
+        pipeline.resolve(&path)
     };
-    match outcome {
-        Outcome::NotFound => not_found(fs, req, config, &path, json),
+    match ending {
+        Ending::NotFound => pipeline.not_found(&path),
         // A configured 404 or fallback page answers for a special file too,
         // and then no line is written; the built-in 404 keeps the reason.
-        Outcome::NotServed(why) => match not_found(fs, req, config, &path, json) {
-            Outcome::NotFound => Outcome::NotServed(why),
+        Ending::NotServed(why) => match pipeline.not_found(&path) {
+            Ending::NotFound => Ending::NotServed(why),
             answered => answered,
         },
-        outcome => outcome,
+        ending => ending,
     }
 }
 
-/// Step 3: what `path` names inside the root.
-fn resolve<Fs: Files>(
-    fs: &Fs,
-    req: &Request,
-    config: &Config,
-    path: &SitePath,
+/// What every step of one request shares: the site, the request, the
+/// configuration, and whether the client wants JSON.
+struct Pipeline<'a, Fs> {
+    fs: &'a Fs,
+    req: &'a Request,
+    config: &'a Config,
     json: bool,
-) -> Outcome<Fs::File> {
-    let meta = match fs.stat(path.segments()) {
-        Ok(meta) => meta,
-        Err(err) => return Outcome::from(err),
-    };
-    match meta.kind {
-        Kind::File if path.is_dir_form() => Outcome::NotFound,
-        Kind::File => file(fs, req, path, meta, Reached::Path),
-        Kind::Dir if !path.is_dir_form() => Outcome::Redirect(redirect_target(req, path)),
-        Kind::Dir => directory(fs, req, config, path, json),
-        Kind::Other => {
-            Outcome::NotServed("not a regular file or directory (FIFO, socket or device)")
-        }
-    }
 }
 
-/// A directory asked for with its slash: the first index file that is a
-/// regular file, else the listing when listings are on, else 404.
-fn directory<Fs: Files>(
-    fs: &Fs,
-    req: &Request,
-    config: &Config,
-    dir: &SitePath,
-    json: bool,
-) -> Outcome<Fs::File> {
-    for name in &config.index {
-        let candidate = dir.child(name);
-        match fs.stat(candidate.segments()) {
-            Ok(meta) if meta.kind == Kind::File => {
-                return file(fs, req, &candidate, meta, Reached::Path);
-            }
-            Ok(_) | Err(FsError::NotFound | FsError::Outside) => continue,
-            Err(err) => return Outcome::from(err),
-        }
-    }
-    if !config.listing {
-        return Outcome::NotFound;
-    }
-    match fs.read_dir(dir.segments()) {
-        Ok(entries) => Outcome::Listing(listing::render(
-            req.mount_prefix(),
-            dir,
-            entries,
-            config.allow_hidden,
-            json,
-        )),
-        Err(err) => Outcome::from(err),
-    }
-}
-
-/// Steps 4 to 7 for a regular file at `path` with metadata `meta`.
-fn file<Fs: Files>(
-    fs: &Fs,
-    req: &Request,
-    path: &SitePath,
-    meta: Meta,
-    reached: Reached,
-) -> Outcome<Fs::File> {
-    let mut negotiate = true;
-    loop {
-        // 4. Encoding.
-        let (sent, encoding, sent_meta) = if negotiate {
-            choose_encoding(fs, req, path, meta)
-        } else {
-            (path.clone(), None, meta)
-        };
-        // 5. Validators.
-        let rep = Representation {
-            content_type: content_type::for_name(path.file_name().unwrap_or("")),
-            encoding,
-            len: sent_meta.len,
-            validators: Validators {
-                etag: sent_meta
-                    .modified
-                    .map(|modified| EntityTag::for_file(sent_meta.len, modified, encoding)),
-                last_modified: sent_meta.modified,
-            },
-            vary: match reached {
-                Reached::Path => "Accept-Encoding",
-                Reached::Fallback => "Accept, Accept-Encoding",
-            },
-        };
-        // 6. Preconditions.
-        match conditional::evaluate(req, &rep.validators) {
-            Precondition::Proceed => {}
-            Precondition::NotModified => return Outcome::NotModified(rep),
-            Precondition::Failed => return Outcome::PreconditionFailed,
-        }
-        // 7. Range: only for GET (RFC 9110 §14.2), and only if If-Range allows.
-        let range = match req.single_header("range").map(std::str::from_utf8) {
-            Some(Ok(value))
-                if req.method == "GET" && conditional::if_range_allows(req, &rep.validators) =>
-            {
-                RangeRequest::parse(value, rep.len)
-            }
-            _ => RangeRequest::Full,
-        };
-        let range = match range {
-            RangeRequest::Full => None,
-            RangeRequest::Partial { start, len } => Some((start, len)),
-            RangeRequest::Unsatisfiable => return Outcome::RangeNotSatisfiable(rep.len),
-        };
-        match fs.open(sent.segments()) {
-            Ok(file) => return Outcome::File { file, rep, range },
-            // A sibling that cannot be opened (unreadable, or gone since its
-            // stat) is no reason to fail: start again with the file itself.
-            Err(_) if encoding.is_some() => negotiate = false,
-            Err(err) => return Outcome::from(err),
-        }
-    }
-}
-
-/// The representation to send: the first precompressed sibling the client
-/// prefers that exists as a regular file, else the file itself.
-fn choose_encoding<Fs: Files>(
-    fs: &Fs,
-    req: &Request,
-    path: &SitePath,
-    meta: Meta,
-) -> (SitePath, Option<Encoding>, Meta) {
-    let accept = req.header_list("accept-encoding");
-    for encoding in encoding::preferred(accept.as_deref()) {
-        let sibling = path.with_suffix(encoding.suffix());
-        if let Ok(sibling_meta) = fs.stat(sibling.segments())
-            && sibling_meta.kind == Kind::File
-        {
-            return (sibling, Some(encoding), sibling_meta);
-        }
-    }
-    (path.clone(), None, meta)
-}
-
-/// A path with nothing to serve: the fallback page (for a client that asked
-/// for a page), else the site's 404 page (unless the client wants JSON),
-/// else the built-in 404.
-fn not_found<Fs: Files>(
-    fs: &Fs,
-    req: &Request,
-    config: &Config,
-    path: &SitePath,
-    json: bool,
-) -> Outcome<Fs::File> {
-    if let Some(fallback) = &config.fallback
-        && asks_for_a_page(req, path)
-    {
-        return match site_file(fs, fallback, "DOCROOT_FALLBACK") {
-            Ok(meta) => file(fs, req, fallback, meta, Reached::Fallback),
-            Err(outcome) => *outcome,
-        };
-    }
-    if let Some(page) = &config.not_found
-        && !json
-    {
-        let meta = match site_file(fs, page, "DOCROOT_NOT_FOUND") {
+impl<Fs: Files> Pipeline<'_, Fs> {
+    /// Step 3: what `path` names inside the root.
+    fn resolve(&self, path: &SitePath) -> Ending<Fs::File> {
+        let meta = match self.fs.stat(path.segments()) {
             Ok(meta) => meta,
-            Err(outcome) => return *outcome,
+            Err(err) => return Ending::from(err),
         };
-        return match fs.open(page.segments()) {
-            Ok(file) => Outcome::NotFoundPage {
-                file,
-                content_type: content_type::for_name(page.file_name().unwrap_or("")),
-                len: meta.len,
-            },
-            Err(err) => Outcome::from(err),
-        };
+        match meta.kind {
+            Kind::File if path.is_dir_form() => Ending::NotFound,
+            Kind::File => self.file(path, meta, Reached::Path),
+            Kind::Dir if !path.is_dir_form() => Ending::Redirect(redirect_target(self.req, path)),
+            Kind::Dir => self.directory(path),
+            Kind::Other => {
+                Ending::NotServed("not a regular file or directory (FIFO, socket or device)")
+            }
+        }
     }
-    Outcome::NotFound
+
+    /// A directory asked for with its slash: the first index file that is a
+    /// regular file, else the listing when listings are on, else 404.
+    fn directory(&self, dir: &SitePath) -> Ending<Fs::File> {
+        for name in &self.config.index {
+            let candidate = dir.child(name);
+            match self.fs.stat(candidate.segments()) {
+                Ok(meta) if meta.kind == Kind::File => {
+                    return self.file(&candidate, meta, Reached::Path);
+                }
+                Ok(_) | Err(FsError::NotFound | FsError::Outside) => continue,
+                Err(err) => return Ending::from(err),
+            }
+        }
+        if !self.config.listing {
+            return Ending::NotFound;
+        }
+        match self.fs.read_dir(dir.segments()) {
+            Ok(entries) => Ending::Listing(listing::render(
+                self.req.mount_prefix(),
+                dir,
+                entries,
+                self.config.allow_hidden,
+                self.json,
+            )),
+            Err(err) => Ending::from(err),
+        }
+    }
+
+    /// Steps 4 to 7 for a regular file at `path` with metadata `meta`.
+    fn file(&self, path: &SitePath, meta: Meta, reached: Reached) -> Ending<Fs::File> {
+        let req = self.req;
+        let mut negotiate = true;
+        loop {
+            // 4. Encoding.
+            let (sent, encoding, sent_meta) = if negotiate {
+                self.choose_encoding(path, meta)
+            } else {
+                (path.clone(), None, meta)
+            };
+            // 5. Validators.
+            let rep = Representation {
+                content_type: content_type::for_name(path.file_name().unwrap_or("")),
+                encoding,
+                len: sent_meta.len,
+                validators: Validators {
+                    etag: sent_meta
+                        .modified
+                        .map(|modified| EntityTag::for_file(sent_meta.len, modified, encoding)),
+                    last_modified: sent_meta.modified,
+                },
+                vary: match reached {
+                    Reached::Path => "Accept-Encoding",
+                    Reached::Fallback => "Accept, Accept-Encoding",
+                },
+            };
+            // 6. Preconditions.
+            match conditional::evaluate(req, &rep.validators) {
+                Precondition::Proceed => {}
+                Precondition::NotModified => return Ending::NotModified(rep),
+                Precondition::Failed => return Ending::PreconditionFailed,
+            }
+            // 7. Range: only for GET (RFC 9110 §14.2), and only if If-Range allows.
+            let range = match req.single_header("range").map(std::str::from_utf8) {
+                Some(Ok(value))
+                    if req.method == "GET"
+                        && conditional::if_range_allows(req, &rep.validators) =>
+                {
+                    RangeRequest::parse(value, rep.len)
+                }
+                _ => RangeRequest::Full,
+            };
+            let range = match range {
+                RangeRequest::Full => None,
+                RangeRequest::Partial { start, len } => Some((start, len)),
+                RangeRequest::Unsatisfiable => return Ending::RangeNotSatisfiable(rep.len),
+            };
+            match self.fs.open(sent.segments()) {
+                Ok(file) => return Ending::File { file, rep, range },
+                // A sibling that cannot be opened (unreadable, or gone since its
+                // stat) is no reason to fail: start again with the file itself.
+                Err(_) if encoding.is_some() => negotiate = false,
+                Err(err) => return Ending::from(err),
+            }
+        }
+    }
+
+    /// The representation to send: the first precompressed sibling the client
+    /// prefers that exists as a regular file, else the file itself.
+    fn choose_encoding(&self, path: &SitePath, meta: Meta) -> (SitePath, Option<Encoding>, Meta) {
+        let accept = self.req.header_list("accept-encoding");
+        for encoding in encoding::preferred(accept.as_deref()) {
+            let sibling = path.with_suffix(encoding.suffix());
+            if let Ok(sibling_meta) = self.fs.stat(sibling.segments())
+                && sibling_meta.kind == Kind::File
+            {
+                return (sibling, Some(encoding), sibling_meta);
+            }
+        }
+        (path.clone(), None, meta)
+    }
+
+    /// A path with nothing to serve: the fallback page (for a client that
+    /// asked for a page), else the site's 404 page (unless the client wants
+    /// JSON), else the built-in 404.
+    fn not_found(&self, path: &SitePath) -> Ending<Fs::File> {
+        if let Some(fallback) = &self.config.fallback
+            && asks_for_a_page(self.req, path)
+        {
+            return match self.site_file(SiteFile::Fallback, fallback) {
+                Ok(meta) => self.file(fallback, meta, Reached::Fallback),
+                Err(ending) => *ending,
+            };
+        }
+        if let Some(page) = &self.config.not_found
+            && !self.json
+        {
+            let meta = match self.site_file(SiteFile::NotFound, page) {
+                Ok(meta) => meta,
+                Err(ending) => return *ending,
+            };
+            return match self.fs.open(page.segments()) {
+                Ok(file) => Ending::NotFoundPage {
+                    file,
+                    content_type: content_type::for_name(page.file_name().unwrap_or("")),
+                    len: meta.len,
+                },
+                Err(err) => Ending::from(err),
+            };
+        }
+        Ending::NotFound
+    }
+
+    /// The metadata of a configured site file, or the 500 that names its setting.
+    fn site_file(&self, which: SiteFile, path: &SitePath) -> Result<Meta, Box<Ending<Fs::File>>> {
+        let problem = match self.fs.stat(path.segments()) {
+            Ok(meta) if meta.kind == Kind::File => return Ok(meta),
+            Ok(meta) if meta.kind == Kind::Dir => "is a directory, not a file",
+            Ok(_) => "is not a regular file",
+            Err(FsError::NotFound) => "does not exist in the site",
+            Err(FsError::Outside) => "leads outside the site's root",
+            Err(FsError::Forbidden) => "cannot be read",
+            Err(FsError::Failed(detail)) => return Err(Box::new(Ending::Failed(detail))),
+        };
+        Err(Box::new(Ending::Misconfigured(ConfigError::site_file(
+            which, path, problem,
+        ))))
+    }
 }
 
 /// Whether a missing path is a page a single-page app would route: its name
@@ -288,27 +352,6 @@ fn asks_for_a_page(req: &Request, path: &SitePath) -> bool {
     page_name && negotiate::accepts_html(req.header_list("accept").as_deref())
 }
 
-/// The metadata of a configured site file, or the 500 that names its variable.
-fn site_file<Fs: Files>(
-    fs: &Fs,
-    path: &SitePath,
-    variable: &str,
-) -> Result<Meta, Box<Outcome<Fs::File>>> {
-    let problem = match fs.stat(path.segments()) {
-        Ok(meta) if meta.kind == Kind::File => return Ok(meta),
-        Ok(meta) if meta.kind == Kind::Dir => "is a directory, not a file",
-        Ok(_) => "is not a regular file",
-        Err(FsError::NotFound) => "does not exist in the site",
-        Err(FsError::Outside) => "leads outside the site's root",
-        Err(FsError::Forbidden) => "cannot be read",
-        Err(FsError::Failed(detail)) => return Err(Box::new(Outcome::Failed(detail))),
-    };
-    Err(Box::new(Outcome::Misconfigured(ConfigError {
-        variable: variable.to_owned(),
-        problem: format!("{} {problem}.", path.to_url_path()),
-    })))
-}
-
 /// `Location` for a directory asked for without its slash: the mount
 /// point, the normalised path (never `//host`), a `/`, and the query as
 /// received (control bytes escaped so it stays a valid header value).
@@ -320,15 +363,4 @@ fn redirect_target(req: &Request, path: &SitePath) -> String {
         location.extend(utf8_percent_encode(query, QUERY));
     }
     location
-}
-
-impl<F> From<FsError> for Outcome<F> {
-    fn from(err: FsError) -> Self {
-        match err {
-            FsError::NotFound => Outcome::NotFound,
-            FsError::Outside => Outcome::NotServed("a symlink that leads outside the site's root"),
-            FsError::Forbidden => Outcome::Forbidden,
-            FsError::Failed(detail) => Outcome::Failed(detail),
-        }
-    }
 }

@@ -7,72 +7,40 @@
 
 #![forbid(unsafe_code)]
 
-use crate::config::ConfigError;
 use crate::date;
-use crate::files::path::SitePath;
 use crate::fs::{Entry, Files, FsError, Kind, Meta};
+use crate::path::SitePath;
+use crate::preopen::{self, NoRoot};
 use wasi::filesystem::preopens::get_directories;
 use wasi::filesystem::types::{
     Descriptor, DescriptorFlags, DescriptorType, ErrorCode, OpenFlags, PathFlags,
 };
 
-/// The site: a directory descriptor at `DOCROOT_ROOT`.
+/// The site: a directory descriptor at the configured root.
 pub struct WasiFiles {
     root: Descriptor,
 }
 
 impl WasiFiles {
-    /// Finds `root` among the preopened directories: the preopen whose guest
-    /// path is the longest prefix of it, then the rest opened below that.
-    pub fn open(root: &SitePath) -> Result<WasiFiles, ConfigError> {
-        let mut best: Option<(Descriptor, usize)> = None;
-        let mut names = Vec::new();
-        for (descriptor, name) in get_directories() {
-            let prefix: Vec<&str> = name
-                .split('/')
-                .filter(|s| !s.is_empty() && *s != ".")
-                .collect();
-            let inside = prefix.len() <= root.segments().len()
-                && prefix.iter().zip(root.segments()).all(|(a, b)| a == b)
-                && !prefix.contains(&"..");
-            if inside && best.as_ref().is_none_or(|(_, len)| prefix.len() > *len) {
-                best = Some((descriptor, prefix.len()));
-            }
-            names.push(name);
-        }
-        let shown = root.to_url_path();
-        let Some((preopen, depth)) = best else {
-            return Err(ConfigError {
-                variable: "DOCROOT_ROOT".to_owned(),
-                problem: if names.is_empty() {
-                    format!(
-                        "{shown} cannot be served: the host preopened no directory (wasmtime: --dir DIR::/)."
-                    )
-                } else {
-                    format!(
-                        "{shown} is not inside a directory the host preopened ({}).",
-                        names.join(", ")
-                    )
-                },
-            });
-        };
-        let rest = &root.segments()[depth..];
-        if rest.is_empty() {
+    /// Opens `root` below the preopen that [`preopen::choose`] picks.
+    pub fn open(root: &SitePath) -> Result<WasiFiles, NoRoot> {
+        let mut preopens = get_directories();
+        let names: Vec<&str> = preopens.iter().map(|(_, name)| name.as_str()).collect();
+        let choice = preopen::choose(root, &names)?;
+        let below = choice.below.join("/");
+        let (preopen, _) = preopens.swap_remove(choice.index);
+        if below.is_empty() {
             return Ok(WasiFiles { root: preopen });
         }
         let dir = preopen
             .open_at(
                 PathFlags::SYMLINK_FOLLOW,
-                &rest.join("/"),
+                &below,
                 OpenFlags::DIRECTORY,
                 DescriptorFlags::READ,
             )
-            .map_err(|_| ConfigError {
-                variable: "DOCROOT_ROOT".to_owned(),
-                problem: format!(
-                    "{shown} cannot be opened as a directory inside the preopened one \
-                     (it is missing, not a directory, or leads outside it)."
-                ),
+            .map_err(|_| NoRoot::CannotOpen {
+                root: root.to_url_path(),
             })?;
         Ok(WasiFiles { root: dir })
     }
