@@ -8,9 +8,11 @@ mod site;
 use crate::app;
 use crate::config::Config;
 use crate::http::{Body, Request, Response};
+use crate::stall::{self, StallLimit};
 use anyhow::{anyhow, bail};
+use std::io::Write as _;
 use std::time::{Instant, SystemTime};
-use wasi::clocks::monotonic_clock::{self, Instant as MonotonicInstant};
+use wasi::clocks::monotonic_clock;
 use wasi::filesystem::types::Descriptor;
 use wasi::http::types::{
     ErrorCode, Fields, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam,
@@ -59,8 +61,7 @@ impl bindings::exports::wasi::http::incoming_handler::Guest for Component {
         // Every host call costs more than the work between them, so each
         // one here is made only when the response needs it.
         let config = Config::from_env();
-        let info_path = config.as_ref().ok().and_then(|c| c.info_path.as_deref());
-        let req = request(&incoming, info_path);
+        let req = request(&incoming, config.as_ref().ok());
         drop(incoming);
         let (mut response, access_log) = match config {
             Err(err) => (app::misconfigured(&req, err), None),
@@ -68,37 +69,44 @@ impl bindings::exports::wasi::http::incoming_handler::Guest for Component {
                 let started = config.access_log.then(Instant::now);
                 let response = match site::WasiFiles::open(&config.root) {
                     Ok(fs) => app::handle(&req, &config, &fs, SystemTime::now),
-                    Err(err) => app::misconfigured(&req, err),
+                    Err(err) => app::misconfigured(&req, err.into()),
                 };
                 (response, started)
             }
         };
         if let Some(why) = response.log.take() {
-            eprintln!("docroot: {why}");
+            log_line(&format!("docroot: {why}"));
         }
         let status = response.status;
         let mut sent = 0;
         if let Err(err) = send(response, out, &mut sent) {
-            eprintln!(
+            log_line(&format!(
                 "docroot: {} {}: response aborted: {err:#}",
                 req.method.escape_debug(),
                 req.path_with_query.escape_debug()
-            );
+            ));
         }
         if let Some(started) = access_log {
             let micros = started.elapsed().as_micros();
             let memory = core::arch::wasm32::memory_size(0) as u64 * 65_536;
-            eprintln!(
-                "{}",
-                app::access_log_line(&req, status, sent, micros, memory)
-            );
+            log_line(&app::access_log_line(&req, status, sent, micros, memory));
         }
     }
 }
 
-/// The incoming request as plain data; the scheme and authority only when
-/// the path is the info page's (`info_path`).
-fn request(incoming: &IncomingRequest, info_path: Option<&str>) -> Request {
+/// Writes one line to stderr in one write, so that a host that runs
+/// instances side by side cannot split it with another's output
+/// (`eprintln!` writes its pieces one call each).
+fn log_line(line: &str) {
+    let mut bytes = Vec::with_capacity(line.len() + 1);
+    bytes.extend_from_slice(line.as_bytes());
+    bytes.push(b'\n');
+    let _ = std::io::stderr().write_all(&bytes);
+}
+
+/// The incoming request as plain data; the scheme and authority only for
+/// the info page (when the configuration could be read).
+fn request(incoming: &IncomingRequest, config: Option<&Config>) -> Request {
     let method = match incoming.method() {
         Method::Get => "GET".to_owned(),
         Method::Head => "HEAD".to_owned(),
@@ -122,7 +130,7 @@ fn request(incoming: &IncomingRequest, info_path: Option<&str>) -> Request {
         headers: incoming.headers().entries(),
         ..Request::default()
     };
-    if info_path.is_some_and(|p| p == req.site_path()) {
+    if config.is_some_and(|config| app::is_info_request(&req, config)) {
         req.scheme = incoming.scheme().map(|s| match s {
             Scheme::Http => "http".to_owned(),
             Scheme::Https => "https".to_owned(),
@@ -204,8 +212,8 @@ fn write_body(
     let mut out = Writer {
         stream,
         sent,
-        stall: None,
-        progress: 0,
+        stall: StallLimit::new(stall::LIMIT_NS),
+        timer: None,
     };
     match content {
         Body::Empty => Ok(()),
@@ -257,26 +265,13 @@ fn read_chunk(file: &Descriptor, offset: u64, len: u64) -> anyhow::Result<Vec<u8
 /// The most `blocking-write-and-flush` takes in one call.
 const SMALL: usize = 4096;
 
-/// How long the host may take none of the body before docroot abandons the
-/// response, like nginx's `send_timeout` (60 s, between two writes).
-/// wasmtime serve reports a client that closed its connection at once;
-/// jco's shim never does, and its single instance, serving one request at
-/// a time, would otherwise wait on such a client forever. Progress is each
-/// piece the host takes: up to what `check-write` allows, at most a chunk.
-const STALL_LIMIT_NS: u64 = 60_000_000_000;
-
 /// A response body's stream, the bytes the host has taken, and the stall
-/// limit's clock.
+/// limit ([`crate::stall`]) with the one timer it has armed.
 struct Writer<'a> {
     stream: OutputStream,
     sent: &'a mut u64,
-    /// The stall timer and the instant it was armed for, from the first
-    /// wait on. One timer per response, armed again only when it goes off
-    /// after progress: under jco every timer runs its whole 60 s, so one
-    /// per wait would pile up.
-    stall: Option<(Pollable, MonotonicInstant)>,
-    /// When the stream last became ready.
-    progress: MonotonicInstant,
+    stall: StallLimit,
+    timer: Option<Pollable>,
 }
 
 impl Writer<'_> {
@@ -319,6 +314,7 @@ impl Writer<'_> {
                 Ok(()) => {
                     bytes = &bytes[room..];
                     *self.sent += room as u64;
+                    self.stall.took(room as u64);
                 }
                 Err(StreamError::Closed) => bail!("the connection closed"),
                 Err(StreamError::LastOperationFailed(e)) => {
@@ -348,35 +344,24 @@ impl Writer<'_> {
     }
 
     /// Waits until the stream is ready again (room to write, or its flush
-    /// done); an error once the stall limit passes with the stream never
-    /// ready.
+    /// done), or until the stall limit says the host has taken nothing for
+    /// too long.
     fn wait(&mut self) -> anyhow::Result<()> {
         let ready = self.stream.subscribe();
+        if let Some(deadline) = self.stall.before_wait(monotonic_clock::now) {
+            self.timer = Some(monotonic_clock::subscribe_instant(deadline));
+        }
         loop {
-            let (timer, armed) = match self.stall.take() {
-                Some(stall) => stall,
-                None => {
-                    self.progress = monotonic_clock::now();
-                    let at = self.progress + STALL_LIMIT_NS;
-                    (monotonic_clock::subscribe_instant(at), self.progress)
-                }
+            let Some(timer) = &self.timer else {
+                bail!("no stall timer was armed");
             };
-            let fired = wasi::io::poll::poll(&[&ready, &timer]);
-            if fired.contains(&0) {
-                self.progress = monotonic_clock::now();
-                self.stall = Some((timer, armed));
+            if wasi::io::poll::poll(&[&ready, timer]).contains(&0) {
                 return Ok(());
             }
-            if self.progress <= armed {
-                bail!(
-                    "the client took no bytes for {} s",
-                    STALL_LIMIT_NS / 1_000_000_000
-                );
+            match self.stall.timer_fired() {
+                Ok(deadline) => self.timer = Some(monotonic_clock::subscribe_instant(deadline)),
+                Err(stalled) => bail!("the client took no bytes for {} s", stalled.seconds),
             }
-            // It went off, but the stream was ready since it was armed:
-            // count the limit from then.
-            let at = self.progress + STALL_LIMIT_NS;
-            self.stall = Some((monotonic_clock::subscribe_instant(at), self.progress));
         }
     }
 }
