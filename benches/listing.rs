@@ -4,7 +4,7 @@
 
 use docroot::config::Config;
 use docroot::files::listing;
-use docroot::files::path::SitePath;
+use docroot::path::SitePath;
 use docroot::fs::{Entry, Kind, Meta, StdFiles};
 use docroot::http::{Body, Request};
 use std::time::{Duration, Instant, SystemTime};

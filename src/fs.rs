@@ -58,7 +58,7 @@ pub struct Entry {
 
 /// A read-only view of the site, rooted at `DOCROOT_ROOT`.
 ///
-/// Paths are [`SitePath`](crate::files::path::SitePath) segments: plain names,
+/// Paths are [`SitePath`](crate::path::SitePath) segments: plain names,
 /// already validated, joined under the root.
 pub trait Files {
     /// An open file, streamed into the response body by the host glue.

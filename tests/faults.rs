@@ -1,62 +1,33 @@
-//! Filesystem faults the core must answer cleanly, simulated in-process
-//! (these tests run as root, for whom permissions do not apply).
+//! Filesystem faults the core must answer cleanly, injected in-process
+//! through the in-memory site (a test that relied on real permissions would
+//! pass for root, for whom they do not apply, and mean nothing).
 
-mod common;
-
-use common::fixture;
-use common::inproc::{now, request};
 use docroot::config::Config;
-use docroot::fs::{Entry, Files, FsError, Meta, StdFiles};
-use docroot::http::Body;
+use docroot::fs::FsError;
+use docroot::http::{Body, Request, Response};
+use docroot::testing::{MemFiles, Op};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// The fixture, with one path failing in a chosen way on open and read_dir.
-struct Faulty {
-    inner: StdFiles,
-    path: &'static str,
-    error: FsError,
+fn site() -> MemFiles {
+    MemFiles::new()
+        .file("hello.txt", b"hello\n")
+        .file("docs/readme.md", b"# readme\n")
 }
 
-impl Faulty {
-    fn check(&self, path: &[String]) -> Result<(), FsError> {
-        if path.join("/") == self.path {
-            Err(self.error.clone())
-        } else {
-            Ok(())
-        }
-    }
+fn now() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_790_000_000)
 }
 
-impl Files for Faulty {
-    type File = std::fs::File;
-    fn stat(&self, path: &[String]) -> Result<Meta, FsError> {
-        self.inner.stat(path)
-    }
-    fn open(&self, path: &[String]) -> Result<std::fs::File, FsError> {
-        self.check(path)?;
-        self.inner.open(path)
-    }
-    fn read_dir(&self, path: &[String]) -> Result<Vec<Entry>, FsError> {
-        self.check(path)?;
-        self.inner.read_dir(path)
-    }
-}
-
-fn answer(
-    path: &'static str,
-    error: FsError,
-    target: &str,
-    config: &Config,
-) -> docroot::http::Response<std::fs::File> {
-    let fx = fixture();
-    let fs = Faulty {
-        inner: StdFiles::new(fx.root()).unwrap(),
-        path,
-        error,
+fn get(fs: &MemFiles, target: &str, config: &Config) -> Response<Vec<u8>> {
+    let req = Request {
+        method: "GET".into(),
+        path_with_query: target.into(),
+        ..Request::default()
     };
-    docroot::app::handle(&request("GET", target, &[]), config, &fs, now)
+    docroot::app::handle(&req, config, fs, now)
 }
 
-fn body_text(body: Body<std::fs::File>) -> String {
+fn body_text(body: Body<Vec<u8>>) -> String {
     match body {
         Body::Bytes(bytes) => String::from_utf8(bytes).unwrap(),
         _ => panic!("an error page"),
@@ -65,12 +36,8 @@ fn body_text(body: Body<std::fs::File>) -> String {
 
 #[test]
 fn a_file_that_may_not_be_read_is_403() {
-    let r = answer(
-        "hello.txt",
-        FsError::Forbidden,
-        "/hello.txt",
-        &Config::default(),
-    );
+    let fs = site().fail(Op::Open, "hello.txt", FsError::Forbidden);
+    let r = get(&fs, "/hello.txt", &Config::default());
     assert_eq!(r.status, 403);
     let log = r.log.clone().expect("the site's owner hears of it");
     assert!(
@@ -83,21 +50,36 @@ fn a_file_that_may_not_be_read_is_403() {
 #[test]
 fn a_directory_that_may_not_be_listed_is_403() {
     let listing = Config::from_vars([("DOCROOT_LISTING", "on")]).unwrap();
-    let r = answer("docs", FsError::Forbidden, "/docs/", &listing);
-    assert_eq!(r.status, 403);
+    let fs = site().fail(Op::ReadDir, "docs", FsError::Forbidden);
+    assert_eq!(get(&fs, "/docs/", &listing).status, 403);
+    assert_eq!(get(&site(), "/docs/", &listing).status, 200);
 }
 
 #[test]
 fn any_other_filesystem_error_is_a_500_with_its_detail_on_stderr_only() {
     let detail = FsError::Failed("filesystem error: io (EIO at /srv/secret/host/path)".into());
-    let r = answer("hello.txt", detail, "/hello.txt", &Config::default());
+    for op in [Op::Stat, Op::Open] {
+        let fs = site().fail(op, "hello.txt", detail.clone());
+        let r = get(&fs, "/hello.txt", &Config::default());
+        assert_eq!(r.status, 500, "{op:?}");
+        let log = r.log.clone().expect("a 5xx writes one line");
+        assert!(log.contains("EIO") && log.contains("/hello.txt"), "{log}");
+        let page = body_text(r.body);
+        assert!(page.contains("could not read this file"), "{page}");
+        assert!(
+            !page.contains("EIO") && !page.contains("/srv/secret"),
+            "no OS detail on the page: {page}"
+        );
+    }
+}
+
+#[test]
+fn a_fault_on_the_configured_404_page_is_a_500_naming_it() {
+    let fs = site()
+        .file("404.html", b"gone")
+        .fail(Op::Stat, "404.html", FsError::Forbidden);
+    let c = Config::from_vars([("DOCROOT_NOT_FOUND", "/404.html")]).unwrap();
+    let r = get(&fs, "/missing", &c);
     assert_eq!(r.status, 500);
-    let log = r.log.clone().expect("a 5xx writes one line");
-    assert!(log.contains("EIO") && log.contains("/hello.txt"), "{log}");
-    let page = body_text(r.body);
-    assert!(page.contains("could not read this file"), "{page}");
-    assert!(
-        !page.contains("EIO") && !page.contains("/srv/secret"),
-        "no OS detail on the page: {page}"
-    );
+    assert!(body_text(r.body).contains("DOCROOT_NOT_FOUND"));
 }

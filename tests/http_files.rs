@@ -477,18 +477,17 @@ fn configured_pages_that_cannot_be_served_are_a_500_naming_the_variable() {
     }
 }
 
+/// Every entry of a large directory is listed, escaped. (How long it takes
+/// is measured by `cargo bench --bench listing`, not asserted here: a timed
+/// test fails when the machine is busy.)
 #[test]
-fn ten_thousand_entries_list_in_well_under_a_second() {
-    let dir = tempfile::tempdir().unwrap();
-    for i in 0..10_000 {
-        std::fs::write(dir.path().join(format!("file <{i:05}> & co.txt")), b"x").unwrap();
-    }
-    let fs = docroot::fs::StdFiles::new(dir.path()).unwrap();
+fn ten_thousand_entries_are_all_listed() {
+    let fs = (0..10_000).fold(docroot::testing::MemFiles::new(), |fs, i| {
+        fs.file(&format!("file <{i:05}> & co.txt"), b"x")
+    });
     let c = config(&[("DOCROOT_LISTING", "on")]);
     let req = request("GET", "/", &[]);
-    let started = std::time::Instant::now();
     let response = docroot::app::handle(&req, &c, &fs, common::inproc::now);
-    let took = started.elapsed();
     assert_eq!(response.status, 200);
     let docroot::http::Body::Bytes(body) = response.body else {
         panic!("a listing")
@@ -496,40 +495,25 @@ fn ten_thousand_entries_list_in_well_under_a_second() {
     let html = String::from_utf8(body).unwrap();
     assert_eq!(html.matches("<tr><td><a href=").count(), 10_000);
     assert!(html.contains("file &lt;00000&gt; &amp; co.txt"));
-    assert!(took.as_secs_f64() < 1.0, "10,000 entries took {took:?}");
-}
-
-/// A site whose `.br` siblings exist but cannot be opened.
-struct UnreadableBrotli(docroot::fs::StdFiles);
-
-impl docroot::fs::Files for UnreadableBrotli {
-    type File = std::fs::File;
-    fn stat(&self, path: &[String]) -> Result<docroot::fs::Meta, docroot::fs::FsError> {
-        self.0.stat(path)
-    }
-    fn open(&self, path: &[String]) -> Result<std::fs::File, docroot::fs::FsError> {
-        if path.last().is_some_and(|n| n.ends_with(".br")) {
-            return Err(docroot::fs::FsError::Forbidden);
-        }
-        self.0.open(path)
-    }
-    fn read_dir(&self, path: &[String]) -> Result<Vec<docroot::fs::Entry>, docroot::fs::FsError> {
-        self.0.read_dir(path)
-    }
+    assert!(html.contains("file &lt;09999&gt; &amp; co.txt"));
 }
 
 #[test]
 fn an_unreadable_sibling_falls_back_to_the_file_itself() {
     // Regression: the .br twin's stat succeeded, its open failed, and the
     // whole URL answered 403 although app.js itself is readable.
-    let fx = fixture();
-    let fs = UnreadableBrotli(docroot::fs::StdFiles::new(fx.root()).unwrap());
-    let req = request("GET", "/app.js", &[("accept-encoding", "br")]);
-    let response = docroot::app::handle(&req, &Config::default(), &fs, common::inproc::now);
+    use docroot::testing::{MemFiles, Op};
+    let fs = MemFiles::new()
+        .file("app.js", b"console.log(1)\n")
+        .file("app.js.br", b"br-bytes")
+        .fail(Op::Open, "app.js.br", docroot::fs::FsError::Forbidden);
+    let with_br = request("GET", "/app.js", &[("accept-encoding", "br")]);
+    let response = docroot::app::handle(&with_br, &Config::default(), &fs, common::inproc::now);
     assert_eq!(response.status, 200);
     assert_eq!(response.header("content-encoding"), None);
     assert_eq!(response.header("content-length"), Some("15"));
-    let plain = get(&fx, "/app.js");
+    let plain = request("GET", "/app.js", &[]);
+    let plain = docroot::app::handle(&plain, &Config::default(), &fs, common::inproc::now);
     assert_eq!(response.header("etag"), plain.header("etag"));
 }
 

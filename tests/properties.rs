@@ -7,7 +7,7 @@ mod common;
 use common::inproc::{request, run_with};
 use common::{HIDDEN, SECRET, contains, fixture};
 use docroot::config::Config;
-use docroot::files::path::{SitePath, encode_segment};
+use docroot::path::{SitePath, encode_segment};
 use docroot::files::range::RangeRequest;
 use proptest::prelude::*;
 

@@ -1,7 +1,9 @@
-//! Drives docroot's pure core with arbitrary requests over an in-memory site
-//! and checks what must hold for every input: no panic, a valid status and
-//! valid headers, never a 5xx, never a hidden file's bytes (unless allowed),
-//! never a lookup of `..`, and file bodies inside their files.
+//! Drives docroot's pure core with arbitrary requests over the in-memory
+//! site (`docroot::testing`) and checks what must hold for every input: no
+//! panic, a valid status and valid headers, never a 5xx, never a hidden
+//! file's bytes (unless allowed), never a lookup of anything but plain
+//! names, never an open of a special file, and file bodies inside their
+//! files.
 //!
 //! An input is text, so the seed corpus can be read and written by hand: the
 //! first byte picks one of five configurations, then lines: the method, the
@@ -9,89 +11,33 @@
 #![no_main]
 
 use docroot::config::Config;
-use docroot::fs::{Entry, Files, FsError, Kind, Meta};
 use docroot::http::{Body, Request};
+use docroot::testing::MemFiles;
 use libfuzzer_sys::fuzz_target;
-use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 const HIDDEN: &[u8] = b"HIDDEN-SECRET-BYTES";
 
-enum Node {
-    File(Vec<u8>),
-    Dir,
-}
-
-/// A site in memory: files and directories by path.
-struct MemFiles(BTreeMap<Vec<String>, Node>);
-
-impl MemFiles {
-    fn site() -> MemFiles {
-        let mut nodes = BTreeMap::new();
-        let mut add = |path: &str, node: Node| {
-            let key: Vec<String> = path.split('/').filter(|s| !s.is_empty()).map(String::from).collect();
-            nodes.insert(key, node);
-        };
-        add("", Node::Dir);
-        add("index.html", Node::File(b"<h1>home</h1>".to_vec()));
-        add("a.txt", Node::File(b"0123456789".to_vec()));
-        add("empty.txt", Node::File(Vec::new()));
-        add("app.js", Node::File(b"console.log(1)".to_vec()));
-        add("app.js.br", Node::File(b"br".to_vec()));
-        add("app.js.gz", Node::File(b"gzip bytes".to_vec()));
-        add("404.html", Node::File(b"not found page".to_vec()));
-        add("docs", Node::Dir);
-        add("docs/x y.md", Node::File(b"# x".to_vec()));
-        add("docs/sub", Node::Dir);
-        add(".env", Node::File(HIDDEN.to_vec()));
-        add(".git", Node::Dir);
-        add(".git/config", Node::File(HIDDEN.to_vec()));
-        add("docs/.secret", Node::File(HIDDEN.to_vec()));
-        add(".well-known", Node::Dir);
-        add(".well-known/security.txt", Node::File(b"Contact: x".to_vec()));
-        MemFiles(nodes)
-    }
-
-    fn node(&self, path: &[String]) -> Result<&Node, FsError> {
-        assert!(
-            path.iter().all(|s| !s.is_empty() && s != "." && s != ".." && !s.contains(['/', '\\', '\0'])),
-            "the core looked up a path that is not plain names: {path:?}"
-        );
-        self.0.get(path).ok_or(FsError::NotFound)
-    }
-}
-
-fn meta(node: &Node) -> Meta {
-    let (kind, len) = match node {
-        Node::File(bytes) => (Kind::File, bytes.len() as u64),
-        Node::Dir => (Kind::Dir, 0),
-    };
-    Meta { kind, len, modified: Some(UNIX_EPOCH + Duration::from_secs(1_700_000_000)) }
-}
-
-impl Files for MemFiles {
-    type File = Vec<u8>;
-
-    fn stat(&self, path: &[String]) -> Result<Meta, FsError> {
-        self.node(path).map(meta)
-    }
-
-    fn open(&self, path: &[String]) -> Result<Vec<u8>, FsError> {
-        match self.node(path)? {
-            Node::File(bytes) => Ok(bytes.clone()),
-            Node::Dir => Err(FsError::NotFound),
-        }
-    }
-
-    fn read_dir(&self, path: &[String]) -> Result<Vec<Entry>, FsError> {
-        self.node(path)?;
-        Ok(self
-            .0
-            .iter()
-            .filter(|(k, _)| k.len() == path.len() + 1 && k.starts_with(path))
-            .map(|(k, node)| Entry { name: k[path.len()].clone(), meta: meta(node) })
-            .collect())
-    }
+/// The site: every kind of entry the core must handle, with hidden files
+/// whose bytes must never be served (unless allowed). The in-memory site
+/// panics if the core ever asks for a path that is not plain names.
+fn site() -> MemFiles {
+    MemFiles::new()
+        .file("index.html", b"<h1>home</h1>")
+        .file("a.txt", b"0123456789")
+        .file("empty.txt", b"")
+        .file("app.js", b"console.log(1)")
+        .file("app.js.br", b"br")
+        .file("app.js.gz", b"gzip bytes")
+        .file("404.html", b"not found page")
+        .file("docs/x y.md", b"# x")
+        .dir("docs/sub")
+        .file(".env", HIDDEN)
+        .file(".git/config", HIDDEN)
+        .file("docs/.secret", HIDDEN)
+        .file(".well-known/security.txt", b"Contact: x")
+        .special("fifo")
+        .outside("link-out.txt")
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -130,7 +76,7 @@ fuzz_target!(|data: &[u8]| {
         authority: Some("fuzz.test".into()),
         headers,
     };
-    let fs = MemFiles::site();
+    let fs = site();
     let response = docroot::app::handle(&req, &config, &fs, SystemTime::now);
 
     assert!((100..=599).contains(&response.status));

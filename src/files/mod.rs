@@ -364,3 +364,113 @@ fn redirect_target(req: &Request, path: &SitePath) -> String {
     }
     location
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{MemFiles, Op};
+
+    fn site() -> MemFiles {
+        MemFiles::new()
+            .file("index.html", b"<h1>home</h1>")
+            .file("app.js", b"console.log(1)")
+            .file("app.js.br", b"br")
+            .file("docs/readme.md", b"# readme")
+            .special("fifo")
+            .outside("link-out.txt")
+    }
+
+    fn get(fs: &MemFiles, config: &Config, target: &str, headers: &[(&str, &str)]) -> Ending<Vec<u8>> {
+        let req = Request {
+            method: "GET".into(),
+            path_with_query: target.into(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), v.as_bytes().to_vec()))
+                .collect(),
+            ..Request::default()
+        };
+        serve(&req, config, fs, false)
+    }
+
+    #[test]
+    fn each_step_ends_in_its_own_ending() {
+        let fs = site();
+        let c = Config::default();
+        match get(&fs, &c, "/", &[]) {
+            Ending::File { file, rep, range } => {
+                assert_eq!(file, b"<h1>home</h1>");
+                assert_eq!(rep.content_type, "text/html; charset=utf-8");
+                assert_eq!(range, None);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(get(&fs, &c, "/docs?a", &[]), Ending::Redirect(l) if l == "/docs/?a"));
+        assert!(matches!(get(&fs, &c, "/docs/", &[]), Ending::NotFound));
+        assert!(matches!(get(&fs, &c, "/%2e%2e/x", &[]), Ending::BadPath(PathError::DotDot)));
+        assert!(matches!(get(&fs, &c, "/fifo", &[]), Ending::NotServed(why) if why.contains("FIFO")));
+        assert!(
+            matches!(get(&fs, &c, "/link-out.txt", &[]), Ending::NotServed(why) if why.contains("outside"))
+        );
+        assert!(matches!(
+            get(&fs, &c, "/app.js", &[("range", "bytes=99-")]),
+            Ending::RangeNotSatisfiable(14)
+        ));
+    }
+
+    /// Regression: the `.br` twin's stat succeeded, its open failed, and the
+    /// whole URL answered 403 although `app.js` itself is readable.
+    #[test]
+    fn a_sibling_that_cannot_be_opened_falls_back_to_the_file_itself() {
+        let fs = site().fail(Op::Open, "app.js.br", FsError::Forbidden);
+        match get(&fs, &Config::default(), "/app.js", &[("accept-encoding", "br")]) {
+            Ending::File { file, rep, .. } => {
+                assert_eq!(file, b"console.log(1)");
+                assert_eq!(rep.encoding, None);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn filesystem_faults_become_403_or_500() {
+        let fs = site()
+            .fail(Op::Open, "index.html", FsError::Forbidden)
+            .fail(Op::Stat, "app.js", FsError::Failed("EIO".into()));
+        let c = Config::default();
+        assert!(matches!(get(&fs, &c, "/", &[]), Ending::Forbidden));
+        assert!(matches!(get(&fs, &c, "/app.js", &[]), Ending::Failed(d) if d == "EIO"));
+        let listing = Config {
+            listing: true,
+            ..Config::default()
+        };
+        let fs = site().fail(Op::ReadDir, "docs", FsError::Forbidden);
+        assert!(matches!(get(&fs, &listing, "/docs/", &[]), Ending::Forbidden));
+    }
+
+    #[test]
+    fn a_configured_page_that_cannot_be_served_names_its_setting() {
+        let fs = site();
+        for (which, config) in [
+            (
+                SiteFile::Fallback,
+                Config {
+                    fallback: Some(SitePath::parse("/docs").unwrap()),
+                    ..Config::default()
+                },
+            ),
+            (
+                SiteFile::NotFound,
+                Config {
+                    not_found: Some(SitePath::parse("/link-out.txt").unwrap()),
+                    ..Config::default()
+                },
+            ),
+        ] {
+            match get(&fs, &config, "/missing", &[]) {
+                Ending::Misconfigured(err) => assert_eq!(err.variable, which.variable()),
+                other => panic!("{which:?}: {other:?}"),
+            }
+        }
+    }
+}
