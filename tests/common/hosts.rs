@@ -237,15 +237,16 @@ fn start_jco(dir: &Path, guest: &str, env: &[(&str, &str)]) -> Server {
 }
 
 /// Runs each named test function (`fn name(host: Host)`) once per host, as
-/// `wasmtime::name` and `jco::name`.
+/// `wasmtime::name` and `jco::name`; attributes before a name (`#[ignore]`)
+/// go on both.
 #[macro_export]
 macro_rules! on_every_host {
-    ($($name:ident),* $(,)?) => {
+    ($($(#[$attr:meta])* $name:ident),* $(,)?) => {
         mod wasmtime {
-            $( #[test] fn $name() { super::$name($crate::common::hosts::Host::Wasmtime) } )*
+            $( $(#[$attr])* #[test] fn $name() { super::$name($crate::common::hosts::Host::Wasmtime) } )*
         }
         mod jco {
-            $( #[test] fn $name() { super::$name($crate::common::hosts::Host::Jco) } )*
+            $( $(#[$attr])* #[test] fn $name() { super::$name($crate::common::hosts::Host::Jco) } )*
         }
     };
 }

@@ -3,11 +3,12 @@
 //! speaks raw HTTP/1.1 over TCP.
 #![allow(dead_code)]
 
+pub mod client;
 pub mod hosts;
 pub mod inproc;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
@@ -17,6 +18,49 @@ use std::time::{Duration, Instant};
 pub const SECRET: &[u8] = b"TOP-SECRET-OUTSIDE-THE-ROOT";
 /// The content of the site's hidden files, which no response may contain by default.
 pub const HIDDEN: &[u8] = b"HIDDEN-DOTFILE-CONTENT";
+/// Request targets that try to reach past the root, a hidden file or a
+/// special file of the fixture, and the status docroot answers each with
+/// in-process. Over TCP a host may answer some itself; none may leak.
+pub const HOSTILE_TARGETS: &[(&str, u16)] = &[
+    ("/..", 400),
+    ("/../secret.txt", 400),
+    ("/../../../../etc/passwd", 400),
+    ("/%2e%2e/secret.txt", 400),
+    ("/%2E%2E/secret.txt", 400),
+    ("/.%2e/secret.txt", 400),
+    ("/..%2fsecret.txt", 400),
+    ("/%2e%2e%2fsecret.txt", 400),
+    ("/docs/..%2f..%2fsecret.txt", 400),
+    ("/docs/%2e%2e/%2e%2e/secret.txt", 400),
+    ("/docs/../index.html", 400),
+    ("/..%5csecret.txt", 400),
+    ("/..\\secret.txt", 400),
+    ("/hello.txt%00", 400),
+    ("/hello.txt%00.html", 400),
+    ("/%c0%ae%c0%ae/secret.txt", 400),
+    ("/%ff%fe", 400),
+    ("/%", 400),
+    ("/bad%zzescape", 400),
+    ("*", 400),
+    ("http://evil.example/../secret.txt", 400),
+    // Decoded once: `%252e%252e` is the literal name `%2e%2e`, not there.
+    ("/%252e%252e/secret.txt", 404),
+    ("//etc/passwd", 404),
+    ("/link-out.txt", 404),
+    ("/abs-link-out.txt", 404),
+    ("/dir-link-out/inner.txt", 404),
+    ("/dir-link-out/", 404),
+    ("/parent-link/secret.txt", 404),
+    ("/parent-link/", 404),
+    ("/parent-link/site/.env", 404),
+    ("/broken-link.txt", 404),
+    ("/fifo", 404),
+    ("/socket", 404),
+    ("/.env", 404),
+    ("/.git/config", 404),
+    ("/%2eenv", 404),
+];
+
 /// Size of the large file, checked byte for byte.
 pub const BIG_LEN: usize = 5 * 1024 * 1024 + 123;
 
@@ -44,6 +88,8 @@ pub fn big_bytes() -> Vec<u8> {
         .collect()
 }
 
+/// The fixture, as any user can make it: files, directories, symlinks in
+/// and out of the root, a FIFO and a Unix socket.
 pub fn fixture() -> Fixture {
     let dir = tempfile::tempdir().expect("tempdir");
     let outside = dir.path();
@@ -106,25 +152,35 @@ pub fn fixture() -> Fixture {
         symlink("docs", root.join("docs-link")).unwrap();
         symlink("../hello.txt", root.join("docs/up.txt")).unwrap();
         symlink("missing.txt", root.join("broken-link.txt")).unwrap();
-        // A character device (like /dev/null) inside the tree: never served.
-        let status = Command::new("mknod")
-            .arg(root.join("device"))
-            .args(["c", "1", "3"])
-            .status()
-            .expect("mknod");
-        assert!(
-            status.success(),
-            "mknod needs root, as CI and these tests run; the fixture wants a device node"
-        );
         // A FIFO: opening it for reading would block until a writer came.
         let status = Command::new("mkfifo")
             .arg(root.join("fifo"))
             .status()
             .expect("mkfifo");
-        assert!(status.success());
+        assert!(status.success(), "mkfifo in a temporary directory");
+        // A Unix socket (the listener closes; its file stays).
+        std::os::unix::net::UnixListener::bind(root.join("socket")).expect("a Unix socket");
     }
     Fixture { dir }
 }
+
+/// The fixture with a character device (like `/dev/null`) at `/device`
+/// too. Making one needs root (CAP_MKNOD), so the tests that use it are
+/// `#[ignore]`d with this reason, and `scripts/test` runs them when it can
+/// make a device node (as CI, which runs as root, does).
+pub fn fixture_with_device() -> Fixture {
+    let fx = fixture();
+    let status = Command::new("mknod")
+        .arg(fx.root().join("device"))
+        .args(["c", "1", "3"])
+        .status()
+        .expect("running mknod");
+    assert!(status.success(), "{NEEDS_MKNOD}");
+    fx
+}
+
+/// Why the tests with a device node are ignored unless asked for.
+pub const NEEDS_MKNOD: &str = "makes a device node, which needs root; scripts/test runs it when mknod works";
 
 /// Builds the release component once per test binary and returns its path.
 pub fn component() -> &'static Path {
@@ -294,26 +350,15 @@ impl Server {
         }
     }
 
-    /// Sends raw bytes on a new connection and reads the whole answer.
+    /// Sends raw bytes on a new connection and reads the whole answer
+    /// (until the server closes).
     pub fn raw(&self, request: &[u8]) -> Vec<u8> {
-        let mut stream = TcpStream::connect(self.addr).expect("connect");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        stream.write_all(request).expect("send");
-        let mut answer = Vec::new();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let mut buf = [0u8; 64 * 1024];
-        loop {
-            match stream.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => answer.extend_from_slice(&buf[..n]),
-                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
-                Err(e) => panic!("reading the answer: {e}; server output:\n{}", self.output()),
-            }
-            assert!(Instant::now() < deadline, "answer took over 30 s");
-        }
-        answer
+        self.conn().send(request).read_to_close()
+    }
+
+    /// A new raw connection to the server.
+    pub fn conn(&self) -> client::Conn {
+        client::Conn::open(self.addr)
     }
 
     /// `METHOD path` with extra headers, `Connection: close`, parsed.

@@ -1,0 +1,139 @@
+//! The one raw HTTP/1.1 client of the end-to-end tests: a TCP connection
+//! that sends bytes exactly as given and reads the answer as fast, as
+//! slowly, or as partly as a test needs. Every read has a deadline, so a
+//! server that stops answering fails the test instead of hanging it.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+/// How long one read may wait, unless a test says otherwise.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One connection to a server.
+pub struct Conn {
+    stream: TcpStream,
+    /// Bytes read past what a caller asked for (after the head).
+    pending: Vec<u8>,
+    timeout: Duration,
+}
+
+impl Conn {
+    /// Connects to `addr`, with reads that wait up to [`READ_TIMEOUT`].
+    pub fn open(addr: SocketAddr) -> Conn {
+        Conn::open_waiting(addr, READ_TIMEOUT)
+    }
+
+    /// Connects to `addr`, with reads that wait up to `timeout`.
+    pub fn open_waiting(addr: SocketAddr, timeout: Duration) -> Conn {
+        let stream = TcpStream::connect(addr).expect("connecting to the server");
+        stream.set_read_timeout(Some(timeout)).unwrap();
+        Conn {
+            stream,
+            pending: Vec::new(),
+            timeout,
+        }
+    }
+
+    /// Sends `bytes` as they are.
+    pub fn send(&mut self, bytes: &[u8]) -> &mut Conn {
+        self.stream.write_all(bytes).expect("sending the request");
+        self
+    }
+
+    /// Sends `METHOD target HTTP/1.1` with `Host`, the `headers` given and,
+    /// when `close`, `Connection: close`.
+    pub fn send_request(
+        &mut self,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        close: bool,
+    ) -> &mut Conn {
+        let mut req = format!("{method} {target} HTTP/1.1\r\nHost: x\r\n");
+        for (name, value) in headers {
+            req.push_str(&format!("{name}: {value}\r\n"));
+        }
+        if close {
+            req.push_str("Connection: close\r\n");
+        }
+        req.push_str("\r\n");
+        self.send(req.as_bytes())
+    }
+
+    /// One read of at most `max` bytes: what has arrived, or the first
+    /// bytes to arrive; empty when the server closed the connection.
+    pub fn read_some(&mut self, max: usize) -> Vec<u8> {
+        if !self.pending.is_empty() {
+            let n = max.min(self.pending.len());
+            return self.pending.drain(..n).collect();
+        }
+        let mut buf = vec![0u8; max];
+        match self.stream.read(&mut buf) {
+            Ok(n) => {
+                buf.truncate(n);
+                buf
+            }
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => Vec::new(),
+            Err(e) => panic!("reading the answer: {e}"),
+        }
+    }
+
+    /// Reads up to the end of the response head and returns it (status
+    /// line and headers, without the blank line); the bytes after it stay
+    /// for the next read.
+    pub fn read_head(&mut self) -> String {
+        let mut head = std::mem::take(&mut self.pending);
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            if let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") {
+                self.pending = head.split_off(end + 4);
+                head.truncate(end);
+                return String::from_utf8(head).expect("an ASCII response head");
+            }
+            let more = self.read_some(16 * 1024);
+            assert!(!more.is_empty(), "the connection closed inside the head");
+            assert!(Instant::now() < deadline, "no complete head within {:?}", self.timeout);
+            head.extend_from_slice(&more);
+        }
+    }
+
+    /// Reads until the server closes the connection, within `limit` in all.
+    pub fn read_to_close_within(&mut self, limit: Duration) -> Vec<u8> {
+        self.read_paced(limit, |_| {})
+    }
+
+    /// Reads until the server closes the connection, within the read timeout.
+    pub fn read_to_close(&mut self) -> Vec<u8> {
+        self.read_to_close_within(self.timeout)
+    }
+
+    /// Reads until the server closes, 16 KiB at a time, calling `between`
+    /// with the bytes read so far after each read (where a test sleeps to
+    /// read slowly); the whole within `limit`.
+    pub fn read_paced(&mut self, limit: Duration, mut between: impl FnMut(usize)) -> Vec<u8> {
+        let deadline = Instant::now() + limit;
+        let mut all = std::mem::take(&mut self.pending);
+        loop {
+            let more = self.read_some(16 * 1024);
+            if more.is_empty() {
+                return all;
+            }
+            all.extend_from_slice(&more);
+            assert!(
+                Instant::now() < deadline,
+                "the answer took over {limit:?} ({} bytes so far)",
+                all.len()
+            );
+            between(all.len());
+        }
+    }
+}
+
+/// The value of header `name` (case-insensitive) in a response head.
+pub fn head_value<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().skip(1).find_map(|line| {
+        let (n, v) = line.split_once(':')?;
+        n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
