@@ -4,9 +4,9 @@
 
 use docroot::config::Config;
 use docroot::files::listing;
-use docroot::path::SitePath;
 use docroot::fs::{Entry, Kind, Meta, StdFiles};
 use docroot::http::{Body, Request};
+use docroot::path::SitePath;
 use std::time::{Duration, Instant, SystemTime};
 
 const ENTRIES: usize = 10_000;

@@ -417,7 +417,15 @@ def main():
     checks = evaluate(results)
     print(json.dumps({"results": results, "checks": checks}, indent=2))
     if out:
-        Path(out).write_text(report(results, checks))
+        # Figures measured by other commands live below this heading, each
+        # beside its command; a rewrite keeps them.
+        kept = ""
+        if Path(out).exists():
+            previous = Path(out).read_text()
+            at = previous.find("\n" + OTHER_MEASUREMENTS)
+            if at >= 0:
+                kept = previous[at:]
+        Path(out).write_text(report(results, checks).rstrip("\n") + "\n" + kept)
         svg = Path(out).with_name("benchmarks.svg")
         svg.write_text(chart(checks))
         log(f"bench: wrote {out} and {svg}")
@@ -447,6 +455,9 @@ def evaluate(r):
          "ok": value >= TARGETS[key] if kind == "ratio" else value <= TARGETS[key]}
         for name, value, key, kind in checks
     ]
+
+
+OTHER_MEASUREMENTS = "## Other measurements"
 
 
 def report(r, checks):

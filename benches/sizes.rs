@@ -128,7 +128,10 @@ fn main() {
             }
         }
     }
-    println!("{path}: {} bytes in all, {total} in function bodies", bytes.len());
+    println!(
+        "{path}: {} bytes in all, {total} in function bodies",
+        bytes.len()
+    );
     println!("\nfunction bytes by the crate a name starts with:");
     let mut rows: Vec<_> = by_first.into_iter().collect();
     rows.sort_by_key(|(_, size)| std::cmp::Reverse(*size));

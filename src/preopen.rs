@@ -105,7 +105,10 @@ mod tests {
             (2, vec!["blog".to_owned()])
         );
         assert_eq!(chosen("/srv/other", &preopens), (1, vec!["other".into()]));
-        assert_eq!(chosen("/elsewhere", &preopens), (0, vec!["elsewhere".into()]));
+        assert_eq!(
+            chosen("/elsewhere", &preopens),
+            (0, vec!["elsewhere".into()])
+        );
     }
 
     #[test]

@@ -236,7 +236,10 @@ fn hostile_paths_sent_raw_never_leak_or_fail(host: Host) {
 /// its bytes), under every host; the owner hears of it.
 fn a_device_node_is_never_served(host: Host) {
     let fx = common::fixture_with_device();
-    let server = host.start(&fx.root(), &[("DOCROOT_LISTING", "on"), ("DOCROOT_INDEX", "none")]);
+    let server = host.start(
+        &fx.root(),
+        &[("DOCROOT_LISTING", "on"), ("DOCROOT_INDEX", "none")],
+    );
     for method in ["GET", "HEAD"] {
         let r = server.request(method, "/device", &[]);
         assert_eq!(r.status, 404, "{method}");

@@ -167,7 +167,10 @@ fn links(text: &str) -> Vec<&str> {
 fn the_readme_is_short() {
     let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
     let lines = readme.lines().count();
-    assert!(lines <= 200, "README.md has {lines} lines; the rest belongs in docs/");
+    assert!(
+        lines <= 200,
+        "README.md has {lines} lines; the rest belongs in docs/"
+    );
 }
 
 #[test]
@@ -176,8 +179,7 @@ fn every_relative_link_resolves_inside_the_repository() {
     for doc in documents() {
         let text = std::fs::read_to_string(&doc).unwrap();
         for target in links(&text) {
-            if target.contains("://") || target.starts_with('#') || target.starts_with("mailto:")
-            {
+            if target.contains("://") || target.starts_with('#') || target.starts_with("mailto:") {
                 continue;
             }
             let file = target.split('#').next().unwrap();

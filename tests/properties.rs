@@ -7,8 +7,8 @@ mod common;
 use common::inproc::{request, run_with};
 use common::{HIDDEN, SECRET, contains, fixture};
 use docroot::config::Config;
-use docroot::path::{SitePath, encode_segment};
 use docroot::files::range::RangeRequest;
+use docroot::path::{SitePath, encode_segment};
 use proptest::prelude::*;
 
 /// Path strings built from the pieces traversal is made of, and anything else.

@@ -4,9 +4,9 @@
 
 #![forbid(unsafe_code)]
 
-use crate::path::{SitePath, encode_segment};
 use crate::fs::{Entry, Kind};
 use crate::page::{self, Page, escape};
+use crate::path::{SitePath, encode_segment};
 use serde_json::json;
 use std::fmt::Write as _;
 

@@ -380,7 +380,12 @@ mod tests {
             .outside("link-out.txt")
     }
 
-    fn get(fs: &MemFiles, config: &Config, target: &str, headers: &[(&str, &str)]) -> Ending<Vec<u8>> {
+    fn get(
+        fs: &MemFiles,
+        config: &Config,
+        target: &str,
+        headers: &[(&str, &str)],
+    ) -> Ending<Vec<u8>> {
         let req = Request {
             method: "GET".into(),
             path_with_query: target.into(),
@@ -407,8 +412,13 @@ mod tests {
         }
         assert!(matches!(get(&fs, &c, "/docs?a", &[]), Ending::Redirect(l) if l == "/docs/?a"));
         assert!(matches!(get(&fs, &c, "/docs/", &[]), Ending::NotFound));
-        assert!(matches!(get(&fs, &c, "/%2e%2e/x", &[]), Ending::BadPath(PathError::DotDot)));
-        assert!(matches!(get(&fs, &c, "/fifo", &[]), Ending::NotServed(why) if why.contains("FIFO")));
+        assert!(matches!(
+            get(&fs, &c, "/%2e%2e/x", &[]),
+            Ending::BadPath(PathError::DotDot)
+        ));
+        assert!(
+            matches!(get(&fs, &c, "/fifo", &[]), Ending::NotServed(why) if why.contains("FIFO"))
+        );
         assert!(
             matches!(get(&fs, &c, "/link-out.txt", &[]), Ending::NotServed(why) if why.contains("outside"))
         );
@@ -423,7 +433,12 @@ mod tests {
     #[test]
     fn a_sibling_that_cannot_be_opened_falls_back_to_the_file_itself() {
         let fs = site().fail(Op::Open, "app.js.br", FsError::Forbidden);
-        match get(&fs, &Config::default(), "/app.js", &[("accept-encoding", "br")]) {
+        match get(
+            &fs,
+            &Config::default(),
+            "/app.js",
+            &[("accept-encoding", "br")],
+        ) {
             Ending::File { file, rep, .. } => {
                 assert_eq!(file, b"console.log(1)");
                 assert_eq!(rep.encoding, None);
@@ -445,7 +460,10 @@ mod tests {
             ..Config::default()
         };
         let fs = site().fail(Op::ReadDir, "docs", FsError::Forbidden);
-        assert!(matches!(get(&fs, &listing, "/docs/", &[]), Ending::Forbidden));
+        assert!(matches!(
+            get(&fs, &listing, "/docs/", &[]),
+            Ending::Forbidden
+        ));
     }
 
     #[test]

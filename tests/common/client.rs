@@ -93,7 +93,11 @@ impl Conn {
             }
             let more = self.read_some(16 * 1024);
             assert!(!more.is_empty(), "the connection closed inside the head");
-            assert!(Instant::now() < deadline, "no complete head within {:?}", self.timeout);
+            assert!(
+                Instant::now() < deadline,
+                "no complete head within {:?}",
+                self.timeout
+            );
             head.extend_from_slice(&more);
         }
     }

@@ -180,7 +180,8 @@ pub fn fixture_with_device() -> Fixture {
 }
 
 /// Why the tests with a device node are ignored unless asked for.
-pub const NEEDS_MKNOD: &str = "makes a device node, which needs root; scripts/test runs it when mknod works";
+pub const NEEDS_MKNOD: &str =
+    "makes a device node, which needs root; scripts/test runs it when mknod works";
 
 /// Builds the release component once per test binary and returns its path.
 pub fn component() -> &'static Path {
