@@ -57,7 +57,7 @@ pub fn is_info_request(req: &Request, config: &Config) -> bool {
     config.info_path.as_deref() == Some(req.site_path())
 }
 
-/// The access-log line for one request (`DOCROOT_ACCESS_LOG=on`): method,
+/// The access-log line for one request ([`Config::access_log`]): method,
 /// target, status, body bytes sent, time taken, and the instance's linear
 /// memory when the response was done (which must not grow with file size).
 pub fn access_log_line(

@@ -56,7 +56,7 @@ pub struct Entry {
     pub meta: Meta,
 }
 
-/// A read-only view of the site, rooted at `DOCROOT_ROOT`.
+/// A read-only view of the site, rooted at [`Config::root`](crate::config::Config::root).
 ///
 /// Paths are [`SitePath`](crate::path::SitePath) segments: plain names,
 /// already validated, joined under the root.

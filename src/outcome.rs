@@ -45,7 +45,7 @@ pub struct Context<'a> {
     pub head: bool,
     /// Error pages in JSON rather than HTML.
     pub json: bool,
-    /// `DOCROOT_CACHE_CONTROL`, for files.
+    /// The configured `Cache-Control` value, for files.
     pub cache_control: Option<&'a str>,
 }
 

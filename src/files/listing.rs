@@ -1,6 +1,7 @@
-//! Directory listings (`DOCROOT_LISTING=on`): HTML or JSON, directories
-//! first, then by name; names escaped, links percent-encoded and relative
-//! (so they work wherever the site is mounted).
+//! Directory listings (when
+//! [`Config::listing`](crate::config::Config::listing) is on): HTML or
+//! JSON, directories first, then by name; names escaped, links
+//! percent-encoded and relative (so they work wherever the site is mounted).
 
 #![forbid(unsafe_code)]
 

@@ -4,7 +4,7 @@
 //!    in [`crate::app`], which shares the step with the info page.
 //! 2. **Path**: [`SitePath::parse`] decodes and validates, or 400;
 //!    dotfiles are 404 unless hidden files are allowed.
-//! 3. **Resolve** inside the root ([`Pipeline::resolve`]): a directory
+//! 3. **Resolve** inside the root (`Pipeline::resolve`): a directory
 //!    without its slash is a 301, a directory is its index file, else its
 //!    listing when listings are on, else 404; a file is itself; whatever the
 //!    sandbox refuses is 404. A 404 becomes the configured fallback page for
