@@ -315,17 +315,21 @@ fn the_access_log_writes_one_line_per_request(host: Host) {
     server.get("/hello.txt");
     server.get("/missing?x=1");
     // Lines are written after the body.
-    let out = server.wait_for(&["GET /hello.txt 200 6 ", "GET /missing?x=1 404 "]);
+    let records = ["GET /hello.txt 200 6 ", "GET /missing?x=1 404 "];
+    let out = server.wait_for(&records);
+    for record in records {
+        assert_eq!(out.matches(record).count(), 1, "{host:?}: {out}");
+    }
     if host.stderr_prefix().is_empty() {
         for line in out.lines().filter(|l| l.contains("GET /")) {
             assert!(line.starts_with("GET /"), "{host:?}: {line}");
         }
     } else {
         // Each write of the guest gets the host's prefix (instances that
-        // run at once may share a line, so count rather than split).
-        let records = out.matches("GET /").count();
+        // run at once may share a line, so count rather than split): at
+        // least one for each record.
         assert!(
-            out.matches(host.stderr_prefix()).count() >= records,
+            out.matches(host.stderr_prefix()).count() >= records.len(),
             "{host:?}: {out}"
         );
     }
@@ -976,6 +980,7 @@ fn time_hello(server: &Server) -> Duration {
     let started = Instant::now();
     let limit = Duration::from_secs(120);
     let answer = client::Conn::open_waiting(server.addr, limit)
+        .reporting(server.output_handle())
         .send_request("GET", "/hello.txt", &[], true)
         .read_to_close_within(limit);
     assert!(answer.ends_with(b"\r\n\r\nhello\n"), "{answer:?}");

@@ -35,8 +35,59 @@ fn code(path: &Path) -> String {
         .join("\n")
 }
 
+/// The first names of the paths `text` starts at `crate::`: `name` in
+/// `crate::name::x`, and each of `a` and `b` in `crate::{a::x, b}`.
+fn crate_paths(text: &str) -> Vec<String> {
+    let ident = |s: &str| -> String {
+        s.trim_start()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut names = Vec::new();
+    for (at, _) in text.match_indices("crate::") {
+        let rest = &text[at + "crate::".len()..];
+        let Some(group) = rest.strip_prefix('{') else {
+            names.push(ident(rest));
+            continue;
+        };
+        // The items of the group, split on the commas at its own depth.
+        let mut depth = 0;
+        let mut start = 0;
+        for (i, c) in group.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' if depth == 0 => {
+                    names.push(ident(&group[start..i]));
+                    break;
+                }
+                '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    names.push(ident(&group[start..i]));
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+    }
+    names.retain(|n| !n.is_empty() && n != "self");
+    names
+}
+
+#[test]
+fn crate_paths_are_read_plain_and_grouped() {
+    assert_eq!(
+        crate_paths("use crate::config::Config;\nlet x = crate::http::f();"),
+        ["config", "http"]
+    );
+    assert_eq!(
+        crate_paths("use crate::{\n    fs::{Files, Meta},\n    page,\n};"),
+        ["fs", "page"]
+    );
+}
+
 /// The top-level modules of the crate and, for each, the others its code
-/// names as `crate::name`.
+/// names as `crate::name` or in a `crate::{…}` group.
 fn module_graph() -> BTreeMap<String, BTreeSet<String>> {
     let src = repo().join("src");
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -51,13 +102,8 @@ fn module_graph() -> BTreeMap<String, BTreeSet<String>> {
         if module == "lib" {
             continue;
         }
-        let text = code(&file);
         let uses = graph.entry(module.clone()).or_default();
-        for (at, _) in text.match_indices("crate::") {
-            let name: String = text[at + 7..]
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
+        for name in crate_paths(&code(&file)) {
             if name != module {
                 uses.insert(name);
             }

@@ -1,10 +1,13 @@
 //! The one raw HTTP/1.1 client of the end-to-end tests: a TCP connection
 //! that sends bytes exactly as given and reads the answer as fast, as
-//! slowly, or as partly as a test needs. Every read has a deadline, so a
-//! server that stops answering fails the test instead of hanging it.
+//! slowly, or as partly as a test needs. Every read has a timeout, and a
+//! whole answer a deadline (checked after each read, so it may be passed by
+//! at most one read's timeout): a server that stops answering fails the
+//! test, with what the server printed, instead of hanging it.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How long one read may wait, unless a test says otherwise.
@@ -16,6 +19,8 @@ pub struct Conn {
     /// Bytes read past what a caller asked for (after the head).
     pending: Vec<u8>,
     timeout: Duration,
+    /// What the server printed, shown when the connection fails a test.
+    server_output: Option<Arc<Mutex<String>>>,
 }
 
 impl Conn {
@@ -32,7 +37,24 @@ impl Conn {
             stream,
             pending: Vec::new(),
             timeout,
+            server_output: None,
         }
+    }
+
+    /// Shows `output` (what the server printed) when this connection fails.
+    pub fn reporting(mut self, output: Arc<Mutex<String>>) -> Conn {
+        self.server_output = Some(output);
+        self
+    }
+
+    /// Fails the test with `why` and what the server printed.
+    fn fail(&self, why: &str) -> ! {
+        let output = self
+            .server_output
+            .as_ref()
+            .map(|o| o.lock().map(|o| o.clone()).unwrap_or_default())
+            .unwrap_or_default();
+        panic!("{why}; the server's output:\n{output}")
     }
 
     /// Sends `bytes` as they are.
@@ -75,7 +97,7 @@ impl Conn {
                 buf
             }
             Err(e) if e.kind() == ErrorKind::ConnectionReset => Vec::new(),
-            Err(e) => panic!("reading the answer: {e}"),
+            Err(e) => self.fail(&format!("reading the answer: {e}")),
         }
     }
 
@@ -92,12 +114,12 @@ impl Conn {
                 return String::from_utf8(head).expect("an ASCII response head");
             }
             let more = self.read_some(16 * 1024);
-            assert!(!more.is_empty(), "the connection closed inside the head");
-            assert!(
-                Instant::now() < deadline,
-                "no complete head within {:?}",
-                self.timeout
-            );
+            if more.is_empty() {
+                self.fail("the connection closed inside the head");
+            }
+            if Instant::now() >= deadline {
+                self.fail(&format!("no complete head within {:?}", self.timeout));
+            }
             head.extend_from_slice(&more);
         }
     }
@@ -124,11 +146,12 @@ impl Conn {
                 return all;
             }
             all.extend_from_slice(&more);
-            assert!(
-                Instant::now() < deadline,
-                "the answer took over {limit:?} ({} bytes so far)",
-                all.len()
-            );
+            if Instant::now() >= deadline {
+                self.fail(&format!(
+                    "the answer took over {limit:?} ({} bytes so far)",
+                    all.len()
+                ));
+            }
             between(all.len());
         }
     }

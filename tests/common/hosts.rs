@@ -175,7 +175,7 @@ fn start_jco(dir: &Path, guest: &str, env: &[(&str, &str)]) -> Server {
     let host_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("hosts/jco");
     assert!(
         host_dir.join("node_modules/@bytecodealliance/jco").exists(),
-        "jco is not installed; run: cd hosts/jco && npm install (or ./scripts/setup)"
+        "jco is not installed; run: ./scripts/setup --jco (or cd hosts/jco && npm install)"
     );
     let mut why = String::new();
     for _ in 0..3 {

@@ -328,6 +328,11 @@ impl Server {
         self.output.lock().unwrap().clone()
     }
 
+    /// The server's output as it grows, for a connection to report.
+    pub fn output_handle(&self) -> Arc<Mutex<String>> {
+        self.output.clone()
+    }
+
     /// Waits (up to 10 s) until the server's output holds every one of
     /// `needles`, and returns it. Lines arrive through a reader thread, and
     /// some are written after the response, so a test never just looks once.
@@ -359,7 +364,7 @@ impl Server {
 
     /// A new raw connection to the server.
     pub fn conn(&self) -> client::Conn {
-        client::Conn::open(self.addr)
+        client::Conn::open(self.addr).reporting(self.output.clone())
     }
 
     /// `METHOD path` with extra headers, `Connection: close`, parsed.
