@@ -3,8 +3,8 @@
 #![forbid(unsafe_code)]
 
 use crate::http::Request;
+use crate::json::Value;
 use crate::page::{self, Page, escape};
-use serde_json::json;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::time::SystemTime;
@@ -87,21 +87,32 @@ pub fn render(req: &Request, now: SystemTime, as_json: bool) -> Page {
 
     if as_json {
         let port = match &client {
-            Client::Known(addr) => json!(addr.port()),
-            Client::Unknown(_) => json!(UNKNOWN),
+            Client::Known(addr) => Value::from(addr.port()),
+            Client::Unknown(_) => Value::from(UNKNOWN),
         };
-        return page::json(&json!({
-            "date": date,
-            "client": { "host": client.host(), "port": port, "note": client.note() },
-            "method": req.method,
-            "path": req.path_with_query,
-            "scheme": scheme,
-            "authority": authority,
-            "headers": headers
-                .iter()
-                .map(|(name, value)| json!({ "name": name, "value": value }))
-                .collect::<Vec<_>>(),
-        }));
+        let client_fields = vec![
+            ("host", client.host().into()),
+            ("port", port),
+            ("note", client.note().into()),
+        ];
+        let header_items = headers
+            .iter()
+            .map(|(name, value)| {
+                Value::Object(vec![
+                    ("name", (*name).into()),
+                    ("value", value.as_str().into()),
+                ])
+            })
+            .collect();
+        return page::json(&Value::Object(vec![
+            ("date", date.into()),
+            ("client", Value::Object(client_fields)),
+            ("method", req.method.as_str().into()),
+            ("path", req.path_with_query.as_str().into()),
+            ("scheme", scheme.into()),
+            ("authority", authority.into()),
+            ("headers", Value::Array(header_items)),
+        ]));
     }
 
     let mut body = String::with_capacity(2048);

@@ -10,7 +10,7 @@
 //! else is tested natively.
 //!
 //! The modules form layers, each using only those listed before it:
-//! [`path`], [`http`], [`date`], [`negotiate`], [`stall`]; [`preopen`],
+//! [`path`], [`http`], [`date`], [`negotiate`], [`stall`], [`json`]; [`preopen`],
 //! [`page`], [`fs`]; [`config`]; [`files`], [`info`]; [`outcome`]; [`app`].
 
 // Every module but `guest` forbids unsafe code outright; `guest` holds the
@@ -25,6 +25,7 @@ pub mod files;
 pub mod fs;
 pub mod http;
 pub mod info;
+pub mod json;
 pub mod negotiate;
 pub mod outcome;
 pub mod page;

@@ -1,11 +1,11 @@
 //! The HTML frame every page shares, and the error pages.
 //!
 //! Everything that came from the request or the site is escaped here or by
-//! the caller with [`escape`]; JSON is written by `serde_json`.
+//! the caller with [`escape`]; JSON is written by [`crate::json`].
 
 #![forbid(unsafe_code)]
 
-use serde_json::json;
+use crate::json::Value;
 
 /// A rendered page: its media type and bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,8 +41,8 @@ pub fn html(title: &str, body: &str) -> Page {
 }
 
 /// A JSON document.
-pub fn json(value: &serde_json::Value) -> Page {
-    let mut body = serde_json::to_vec_pretty(value).unwrap_or_default();
+pub fn json(value: &Value) -> Page {
+    let mut body = value.to_pretty().into_bytes();
     body.push(b'\n');
     Page {
         content_type: JSON,
@@ -79,12 +79,12 @@ pub fn status_text(status: u16) -> &'static str {
 pub fn error(status: u16, path: &str, reason: &str, as_json: bool) -> Page {
     let text = status_text(status);
     if as_json {
-        return json(&json!({
-            "status": status,
-            "error": text,
-            "path": path,
-            "reason": reason,
-        }));
+        return json(&Value::Object(vec![
+            ("status", status.into()),
+            ("error", text.into()),
+            ("path", path.into()),
+            ("reason", reason.into()),
+        ]));
     }
     html(
         &format!("{status} {text}"),

@@ -6,9 +6,9 @@
 #![forbid(unsafe_code)]
 
 use crate::fs::{Entry, Kind};
+use crate::json::Value;
 use crate::page::{self, Page, escape};
 use crate::path::{SitePath, encode_segment};
-use serde_json::json;
 use std::fmt::Write as _;
 
 /// Renders the listing of `dir` from its `entries`; `mount` is the public
@@ -33,20 +33,26 @@ pub fn render(
     let title = format!("{mount}{}", display_path(dir));
 
     if as_json {
-        let items: Vec<_> = entries
+        let items = entries
             .iter()
             .map(|e| {
                 let is_dir = e.meta.kind == Kind::Dir;
-                json!({
-                    "name": e.name,
-                    "type": if is_dir { "directory" } else { "file" },
-                    "size": if is_dir { None } else { Some(e.meta.len) },
-                    "modified": e.meta.modified.and_then(crate::date::format),
-                    "href": href(e),
-                })
+                Value::Object(vec![
+                    ("name", e.name.as_str().into()),
+                    ("type", if is_dir { "directory" } else { "file" }.into()),
+                    ("size", (!is_dir).then_some(e.meta.len).into()),
+                    (
+                        "modified",
+                        e.meta.modified.and_then(crate::date::format).into(),
+                    ),
+                    ("href", href(e).into()),
+                ])
             })
             .collect();
-        return page::json(&json!({ "path": title, "entries": items }));
+        return page::json(&Value::Object(vec![
+            ("path", title.into()),
+            ("entries", Value::Array(items)),
+        ]));
     }
 
     let mut body = String::with_capacity(256 + entries.len() * 160);

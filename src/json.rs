@@ -1,0 +1,204 @@
+//! A small JSON writer (RFC 8259) for the three documents docroot writes:
+//! the info page, directory listings and error pages. They need objects
+//! with fixed keys, arrays, strings, unsigned numbers and `null`; nothing
+//! is ever parsed. It replaced `serde_json`, which cost the component
+//! 22.9 KiB for this (BENCHMARKS.md, "What each crate costs"); the tests
+//! still parse every document with `serde_json`.
+//!
+//! Output is pretty, two spaces an indent, keys in the order given.
+
+#![forbid(unsafe_code)]
+
+use std::fmt::Write as _;
+
+/// A JSON value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// `null`.
+    Null,
+    /// A non-negative integer.
+    Number(u64),
+    /// A string (any Rust string: every character is written or escaped).
+    String(String),
+    /// An array.
+    Array(Vec<Value>),
+    /// An object, its keys in this order.
+    Object(Vec<(&'static str, Value)>),
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::String(s.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::String(s)
+    }
+}
+
+impl From<u64> for Value {
+    fn from(n: u64) -> Value {
+        Value::Number(n)
+    }
+}
+
+impl From<u16> for Value {
+    fn from(n: u16) -> Value {
+        Value::Number(n.into())
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Value {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+impl Value {
+    /// The document as text, pretty-printed.
+    pub fn to_pretty(&self) -> String {
+        let mut out = String::with_capacity(256);
+        self.write(&mut out, 0);
+        out
+    }
+
+    fn write(&self, out: &mut String, depth: usize) {
+        match self {
+            Value::Null => out.push_str("null"),
+            Value::Number(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Value::String(s) => write_string(out, s),
+            Value::Array(items) if items.is_empty() => out.push_str("[]"),
+            Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    separate(out, i, depth + 1);
+                    item.write(out, depth + 1);
+                }
+                newline(out, depth);
+                out.push(']');
+            }
+            Value::Object(fields) if fields.is_empty() => out.push_str("{}"),
+            Value::Object(fields) => {
+                out.push('{');
+                for (i, (key, value)) in fields.iter().enumerate() {
+                    separate(out, i, depth + 1);
+                    write_string(out, key);
+                    out.push_str(": ");
+                    value.write(out, depth + 1);
+                }
+                newline(out, depth);
+                out.push('}');
+            }
+        }
+    }
+}
+
+/// Before the `i`th member of a container: a comma after the first, then
+/// a new line indented to `depth`.
+fn separate(out: &mut String, i: usize, depth: usize) {
+    if i > 0 {
+        out.push(',');
+    }
+    newline(out, depth);
+}
+
+fn newline(out: &mut String, depth: usize) {
+    out.push('\n');
+    for _ in 0..depth {
+        out.push_str("  ");
+    }
+}
+
+/// A string in quotes, escaped as RFC 8259 §7 requires: `"`, `\` and the
+/// control characters U+0000 to U+001F; everything else is written as is.
+fn write_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn parsed(v: &Value) -> serde_json::Value {
+        serde_json::from_str(&v.to_pretty()).expect("valid JSON")
+    }
+
+    #[test]
+    fn documents_parse_back_to_what_was_written() {
+        let doc = Value::Object(vec![
+            ("status", 404u16.into()),
+            ("path", "/a\"b\\c\u{1}\u{1f}\u{7f}日本\u{2028}".into()),
+            ("none", None::<u64>.into()),
+            ("big", u64::MAX.into()),
+            ("empty", Value::Array(vec![])),
+            ("nothing", Value::Object(vec![])),
+            (
+                "list",
+                Value::Array(vec![
+                    Value::Object(vec![("name", "x".into()), ("size", Some(3u64).into())]),
+                    Value::Null,
+                ]),
+            ),
+        ]);
+        assert_eq!(
+            parsed(&doc),
+            serde_json::json!({
+                "status": 404,
+                "path": "/a\"b\\c\u{1}\u{1f}\u{7f}日本\u{2028}",
+                "none": null,
+                "big": u64::MAX,
+                "empty": [],
+                "nothing": {},
+                "list": [{ "name": "x", "size": 3 }, null],
+            })
+        );
+    }
+
+    #[test]
+    fn output_is_indented_in_the_order_given() {
+        let doc = Value::Object(vec![
+            ("b", Value::Array(vec![1u64.into(), 2u64.into()])),
+            ("a", "x\ny".into()),
+        ]);
+        assert_eq!(
+            doc.to_pretty(),
+            "{\n  \"b\": [\n    1,\n    2\n  ],\n  \"a\": \"x\\ny\"\n}"
+        );
+    }
+
+    #[test]
+    fn control_characters_are_escaped_never_written_raw() {
+        let text = Value::from("\u{0}\u{8}\u{c}\t\r\n\u{1b}").to_pretty();
+        assert_eq!(text, "\"\\u0000\\b\\f\\t\\r\\n\\u001b\"");
+        assert!(!text.chars().any(|c| u32::from(c) < 0x20));
+    }
+
+    proptest! {
+        #[test]
+        fn any_string_round_trips(s in any::<String>()) {
+            let back: String = serde_json::from_str(&Value::from(s.as_str()).to_pretty()).unwrap();
+            prop_assert_eq!(back, s);
+        }
+    }
+}
