@@ -91,13 +91,18 @@ impl Conn {
             return self.pending.drain(..n).collect();
         }
         let mut buf = vec![0u8; max];
-        match self.stream.read(&mut buf) {
-            Ok(n) => {
-                buf.truncate(n);
-                buf
+        loop {
+            match self.stream.read(&mut buf) {
+                Ok(n) => {
+                    buf.truncate(n);
+                    return buf;
+                }
+                // A signal to the test process (a host's child exiting)
+                // interrupts a read that has a timeout: read again.
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == ErrorKind::ConnectionReset => return Vec::new(),
+                Err(e) => self.fail(&format!("reading the answer: {e}")),
             }
-            Err(e) if e.kind() == ErrorKind::ConnectionReset => Vec::new(),
-            Err(e) => self.fail(&format!("reading the answer: {e}")),
         }
     }
 
