@@ -31,7 +31,13 @@ impl Conn {
 
     /// Connects to `addr`, with reads that wait up to `timeout`.
     pub fn open_waiting(addr: SocketAddr, timeout: Duration) -> Conn {
-        let stream = TcpStream::connect(addr).expect("connecting to the server");
+        let stream = loop {
+            match TcpStream::connect(addr) {
+                Ok(stream) => break stream,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => panic!("connecting to the server at {addr}: {e}"),
+            }
+        };
         stream.set_read_timeout(Some(timeout)).unwrap();
         Conn {
             stream,
