@@ -30,12 +30,6 @@ pub enum Outcome<F> {
     Files(Ending<F>),
 }
 
-impl<F> From<Ending<F>> for Outcome<F> {
-    fn from(ending: Ending<F>) -> Self {
-        Outcome::Files(ending)
-    }
-}
-
 /// What the response depends on besides the outcome.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {

@@ -36,17 +36,8 @@ pub struct StallLimit {
     /// `taken` when progress was last stamped, and the time it was stamped.
     stamped: u64,
     progress_at: u64,
-    /// The armed timer, if any.
-    timer: Option<Timer>,
-}
-
-/// A timer the glue has armed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Timer {
-    /// When it goes off.
-    deadline: u64,
-    /// `taken` when it was armed.
-    taken: u64,
+    /// `taken` when the glue's timer was armed; `None` while none is.
+    armed_at: Option<u64>,
 }
 
 /// The host took no byte of the body for the whole limit.
@@ -64,7 +55,7 @@ impl StallLimit {
             taken: 0,
             stamped: 0,
             progress_at: 0,
-            timer: None,
+            armed_at: None,
         }
     }
 
@@ -78,7 +69,7 @@ impl StallLimit {
     /// armed; `None` when the one armed stays.
     pub fn before_wait(&mut self, now: impl FnOnce() -> u64) -> Option<u64> {
         let progressed = self.taken != self.stamped;
-        if !progressed && self.timer.is_some() {
+        if !progressed && self.armed_at.is_some() {
             return None;
         }
         let now = now();
@@ -86,7 +77,7 @@ impl StallLimit {
             self.stamped = self.taken;
             self.progress_at = now;
         }
-        if self.timer.is_some() {
+        if self.armed_at.is_some() {
             return None;
         }
         Some(self.arm(now.saturating_add(self.limit)))
@@ -96,19 +87,17 @@ impl StallLimit {
     /// since it was armed, the deadline of the next timer (the limit after
     /// the last progress); without, the response has stalled.
     pub fn timer_fired(&mut self) -> Result<u64, Stalled> {
-        match self.timer {
-            Some(timer) if self.taken == timer.taken => Err(Stalled {
+        match self.armed_at {
+            Some(taken) if self.taken == taken => Err(Stalled {
                 seconds: self.limit / 1_000_000_000,
             }),
             _ => Ok(self.arm(self.progress_at.saturating_add(self.limit))),
         }
     }
 
+    /// Records a timer armed now for `deadline`, and returns the deadline.
     fn arm(&mut self, deadline: u64) -> u64 {
-        self.timer = Some(Timer {
-            deadline,
-            taken: self.taken,
-        });
+        self.armed_at = Some(self.taken);
         deadline
     }
 }

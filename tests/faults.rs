@@ -2,11 +2,13 @@
 //! through the in-memory site (a test that relied on real permissions would
 //! pass for root, for whom they do not apply, and mean nothing).
 
+mod common;
+
+use common::inproc::{now, request};
 use docroot::config::Config;
 use docroot::fs::FsError;
-use docroot::http::{Body, Request, Response};
+use docroot::http::{Body, Response};
 use docroot::testing::{MemFiles, Op};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 fn site() -> MemFiles {
     MemFiles::new()
@@ -14,17 +16,8 @@ fn site() -> MemFiles {
         .file("docs/readme.md", b"# readme\n")
 }
 
-fn now() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(1_790_000_000)
-}
-
 fn get(fs: &MemFiles, target: &str, config: &Config) -> Response<Vec<u8>> {
-    let req = Request {
-        method: "GET".into(),
-        path_with_query: target.into(),
-        ..Request::default()
-    };
-    docroot::app::handle(&req, config, fs, now)
+    docroot::app::handle(&request("GET", target, &[]), config, fs, now)
 }
 
 fn body_text(body: Body<Vec<u8>>) -> String {

@@ -98,10 +98,7 @@ impl bindings::exports::wasi::http::incoming_handler::Guest for Component {
 /// instances side by side cannot split it with another's output
 /// (`eprintln!` writes its pieces one call each).
 fn log_line(line: &str) {
-    let mut bytes = Vec::with_capacity(line.len() + 1);
-    bytes.extend_from_slice(line.as_bytes());
-    bytes.push(b'\n');
-    let _ = std::io::stderr().write_all(&bytes);
+    let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
 }
 
 /// The incoming request as plain data; the scheme and authority only for
