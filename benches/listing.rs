@@ -59,7 +59,8 @@ fn main() {
     let times = (0..RUNS)
         .map(|_| {
             let started = Instant::now();
-            let response = docroot::app::handle(&req, &config, &fs, SystemTime::now);
+            let response =
+                docroot::ready::run(docroot::app::handle(&req, &config, &fs, SystemTime::now));
             assert!(matches!(response.body, Body::Bytes(_)));
             started.elapsed()
         })

@@ -13,14 +13,14 @@ use std::time::SystemTime;
 
 /// Answers `req` from the site `fs` with `config`; `now` tells the time,
 /// asked only when a response needs it (the info page).
-pub fn handle<Fs: Files>(
+pub async fn handle<Fs: Files>(
     req: &Request,
     config: &Config,
     fs: &Fs,
     now: impl FnOnce() -> SystemTime,
 ) -> Response<Fs::File> {
     let cx = Context::of(req, config.cache_control.as_deref());
-    let outcome = route(req, config, fs, now, cx.json);
+    let outcome = route(req, config, fs, now, cx.json).await;
     respond(outcome, &cx)
 }
 
@@ -31,7 +31,7 @@ pub fn misconfigured<F>(req: &Request, err: ConfigError) -> Response<F> {
 }
 
 /// `json`: the client prefers JSON (from `Accept`).
-fn route<Fs: Files>(
+async fn route<Fs: Files>(
     req: &Request,
     config: &Config,
     fs: &Fs,
@@ -47,7 +47,37 @@ fn route<Fs: Files>(
         let json = json || info::query_wants_json(req.query());
         return Outcome::Info(info::render(req, now(), json));
     }
-    Outcome::Files(files::serve(req, config, fs, json))
+    Outcome::Files(files::serve(req, config, fs, json).await)
+}
+
+/// The request as a host hands it over: its method, its target as received
+/// (origin-form, or absolute-form whose authority then wins over `Host`,
+/// RFC 9112 §3.2.2), and its header lines. `origin` asks the host for the
+/// scheme and authority (a host call each), and is called only for the info
+/// page, their one reader, when the configuration could be read.
+pub fn request(
+    method: String,
+    target: String,
+    headers: Vec<(String, Vec<u8>)>,
+    config: Option<&Config>,
+    origin: impl FnOnce() -> (Option<String>, Option<String>),
+) -> Request {
+    let (target_authority, path_with_query) = match crate::http::split_absolute_form(&target) {
+        Some((authority, path)) => (Some(authority.to_owned()), path),
+        None => (None, target),
+    };
+    let mut req = Request {
+        method,
+        path_with_query,
+        headers,
+        ..Request::default()
+    };
+    if config.is_some_and(|config| is_info_request(&req, config)) {
+        let (scheme, authority) = origin();
+        req.scheme = scheme;
+        req.authority = target_authority.or(authority);
+    }
+    req
 }
 
 /// Whether `req` is for the info page. The host glue asks the host for the
@@ -80,6 +110,35 @@ pub fn access_log_line(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_origin_is_asked_for_only_by_the_info_page() {
+        let config = Config::default();
+        let asked = std::cell::Cell::new(0);
+        let origin = || {
+            asked.set(asked.get() + 1);
+            (Some("https".to_owned()), Some("host.example".to_owned()))
+        };
+        let req = request("GET".into(), "/a?b".into(), vec![], Some(&config), origin);
+        assert_eq!((req.path_with_query.as_str(), asked.get()), ("/a?b", 0));
+        let req = request("GET".into(), "/__info".into(), vec![], None, origin);
+        assert_eq!((req.authority, asked.get()), (None, 0));
+        let req = request(
+            "GET".into(),
+            "/__info".into(),
+            vec![],
+            Some(&config),
+            origin,
+        );
+        assert_eq!(req.scheme.as_deref(), Some("https"));
+        assert_eq!(req.authority.as_deref(), Some("host.example"));
+        // An absolute-form target's authority wins over the host's.
+        let target = "http://other.example:81/__info?x".to_owned();
+        let req = request("GET".into(), target, vec![], Some(&config), origin);
+        assert_eq!(req.authority.as_deref(), Some("other.example:81"));
+        assert_eq!(req.path_with_query, "/__info?x");
+        assert_eq!(asked.get(), 2);
+    }
 
     #[test]
     fn access_log_lines_escape_what_the_client_sent() {

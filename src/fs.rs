@@ -60,20 +60,25 @@ pub struct Entry {
 ///
 /// Paths are [`SitePath`](crate::path::SitePath) segments: plain names,
 /// already validated, joined under the root.
+///
+/// Its calls are futures because WASI 0.3's filesystem calls are: the 0.3
+/// glue awaits the host, so requests that share an instance go on while one
+/// waits. Every other implementation (WASI 0.2's, `std::fs`, the tests')
+/// answers at once, and is driven by [`crate::ready::run`].
 pub trait Files {
     /// An open file, streamed into the response body by the host glue.
     type File;
 
     /// Looks a path up, following symlinks only as far as the root allows.
-    fn stat(&self, path: &[String]) -> Result<Meta, FsError>;
+    fn stat(&self, path: &[String]) -> impl Future<Output = Result<Meta, FsError>>;
 
     /// Opens a regular file for reading (after [`Files::stat`] said it is one).
-    fn open(&self, path: &[String]) -> Result<Self::File, FsError>;
+    fn open(&self, path: &[String]) -> impl Future<Output = Result<Self::File, FsError>>;
 
     /// The entries of a directory, in no particular order. Entries the
     /// sandbox will not let us look at (a symlink out of the root, a broken
     /// link) and names that are not UTF-8 are left out.
-    fn read_dir(&self, path: &[String]) -> Result<Vec<Entry>, FsError>;
+    fn read_dir(&self, path: &[String]) -> impl Future<Output = Result<Vec<Entry>, FsError>>;
 }
 
 #[cfg(not(target_os = "wasi"))]
@@ -117,16 +122,15 @@ mod native {
     impl super::Files for StdFiles {
         type File = std::fs::File;
 
-        fn stat(&self, path: &[String]) -> Result<Meta, FsError> {
-            let md = std::fs::metadata(self.inside(path)?).map_err(map_error)?;
-            Ok(meta(&md))
+        async fn stat(&self, path: &[String]) -> Result<Meta, FsError> {
+            self.stat_now(path)
         }
 
-        fn open(&self, path: &[String]) -> Result<std::fs::File, FsError> {
+        async fn open(&self, path: &[String]) -> Result<std::fs::File, FsError> {
             std::fs::File::open(self.inside(path)?).map_err(map_error)
         }
 
-        fn read_dir(&self, path: &[String]) -> Result<Vec<Entry>, FsError> {
+        async fn read_dir(&self, path: &[String]) -> Result<Vec<Entry>, FsError> {
             let dir = self.inside(path)?;
             let mut entries = Vec::new();
             for entry in std::fs::read_dir(&dir).map_err(map_error)? {
@@ -136,11 +140,18 @@ mod native {
                 };
                 let mut child = path.to_vec();
                 child.push(name.clone());
-                if let Ok(meta) = self.stat(&child) {
+                if let Ok(meta) = self.stat_now(&child) {
                     entries.push(Entry { name, meta });
                 }
             }
             Ok(entries)
+        }
+    }
+
+    impl StdFiles {
+        fn stat_now(&self, path: &[String]) -> Result<Meta, FsError> {
+            let md = std::fs::metadata(self.inside(path)?).map_err(map_error)?;
+            Ok(meta(&md))
         }
     }
 

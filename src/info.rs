@@ -26,7 +26,7 @@ impl Client {
     fn of(req: &Request) -> Client {
         match req.header("spin-client-addr") {
             None => Client::Unknown(
-                "The host does not expose the client address: wasi:http 0.2 carries no peer \
+                "The host does not expose the client address: wasi:http carries no peer \
                  address, and only Spin passes it (in the spin-client-addr header).",
             ),
             Some(raw) => match std::str::from_utf8(raw).ok().and_then(|s| s.parse().ok()) {

@@ -1,21 +1,22 @@
-//! docroot: a `wasi:http/incoming-handler` component that serves a website.
+//! docroot's core: a website served as a pure function from a request to a
+//! response. [`app::handle`] takes a [`http::Request`], the
+//! [`config::Config`], a read-only [`fs::Files`] view of the site and the
+//! time, and returns a [`http::Response`] whose body is bytes or a file to
+//! stream.
 //!
-//! It is a pure function from a request to a response: [`app::handle`] takes
-//! a [`http::Request`], the [`config::Config`], a read-only [`fs::Files`] view
-//! of the site and the time, and returns a [`http::Response`] whose body is
-//! bytes or a file to stream. Only the `guest` module (compiled for
-//! `wasm32-wasip2`) touches the wasi bindings, and it only moves bytes: the
-//! decisions it needs (which preopen holds the root, when a stalled client
-//! is abandoned) are the pure [`preopen`] and [`stall`] modules. Everything
-//! else is tested natively.
+//! The core knows no WASI version. Each component is a thin crate under
+//! `glue/` that binds one host ABI to it: `glue/p3` (WASI 0.3,
+//! `docroot.wasm`) and `glue/p2` (WASI 0.2, `docroot_p2.wasm`). The glues
+//! only move bytes; the decisions they need (which preopen holds the root,
+//! when a stalled client is abandoned) are the pure [`preopen`] and
+//! [`stall`] modules here. Everything here is tested natively.
 //!
 //! The modules form layers, each using only those listed before it:
-//! [`path`], [`http`], [`date`], [`negotiate`], [`stall`], [`json`]; [`preopen`],
-//! [`page`], [`fs`]; [`config`]; [`files`], [`info`]; [`outcome`]; [`app`].
+//! [`path`], [`http`], [`date`], [`negotiate`], [`stall`], [`json`],
+//! [`ready`]; [`preopen`], [`page`], [`fs`]; [`config`]; [`files`],
+//! [`info`]; [`outcome`]; [`app`].
 
-// Every module but `guest` forbids unsafe code outright; `guest` holds the
-// wit-bindgen bindings, whose generated glue is the crate's only unsafe code.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod app;
@@ -31,9 +32,7 @@ pub mod outcome;
 pub mod page;
 pub mod path;
 pub mod preopen;
+pub mod ready;
 pub mod stall;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
-
-#[cfg(target_os = "wasi")]
-mod guest;

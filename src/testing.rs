@@ -171,12 +171,12 @@ impl Files for MemFiles {
     /// The file's bytes, copied.
     type File = Vec<u8>;
 
-    fn stat(&self, path: &[String]) -> Result<Meta, FsError> {
+    async fn stat(&self, path: &[String]) -> Result<Meta, FsError> {
         self.check(Op::Stat, path)?;
         self.node(path).map(meta)
     }
 
-    fn open(&self, path: &[String]) -> Result<Vec<u8>, FsError> {
+    async fn open(&self, path: &[String]) -> Result<Vec<u8>, FsError> {
         self.check(Op::Open, path)?;
         match self.node(path)? {
             (Node::File(bytes), _) => Ok(bytes.clone()),
@@ -186,7 +186,7 @@ impl Files for MemFiles {
         }
     }
 
-    fn read_dir(&self, path: &[String]) -> Result<Vec<Entry>, FsError> {
+    async fn read_dir(&self, path: &[String]) -> Result<Vec<Entry>, FsError> {
         self.check(Op::ReadDir, path)?;
         match self.node(path)? {
             (Node::Dir, _) => {}
@@ -209,6 +209,7 @@ impl Files for MemFiles {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ready::run;
 
     fn p(path: &str) -> Vec<String> {
         names(path)
@@ -221,16 +222,15 @@ mod tests {
             .special("fifo")
             .outside("out")
             .outside("out-dir");
-        assert_eq!(fs.stat(&p("a")).unwrap().kind, Kind::Dir);
-        assert_eq!(fs.stat(&p("a/b.txt")).unwrap().len, 3);
-        assert_eq!(fs.open(&p("a/b.txt")).unwrap(), b"bee");
-        assert_eq!(fs.stat(&p("fifo")).unwrap().kind, Kind::Other);
-        assert_eq!(fs.stat(&p("out")), Err(FsError::Outside));
-        assert_eq!(fs.stat(&p("out-dir/x")), Err(FsError::Outside));
-        assert_eq!(fs.stat(&p("a/b.txt/c")), Err(FsError::NotFound));
-        assert_eq!(fs.stat(&p("nope")), Err(FsError::NotFound));
-        let listed: Vec<String> = fs
-            .read_dir(&[])
+        assert_eq!(run(fs.stat(&p("a"))).unwrap().kind, Kind::Dir);
+        assert_eq!(run(fs.stat(&p("a/b.txt"))).unwrap().len, 3);
+        assert_eq!(run(fs.open(&p("a/b.txt"))).unwrap(), b"bee");
+        assert_eq!(run(fs.stat(&p("fifo"))).unwrap().kind, Kind::Other);
+        assert_eq!(run(fs.stat(&p("out"))), Err(FsError::Outside));
+        assert_eq!(run(fs.stat(&p("out-dir/x"))), Err(FsError::Outside));
+        assert_eq!(run(fs.stat(&p("a/b.txt/c"))), Err(FsError::NotFound));
+        assert_eq!(run(fs.stat(&p("nope"))), Err(FsError::NotFound));
+        let listed: Vec<String> = run(fs.read_dir(&[]))
             .unwrap()
             .into_iter()
             .map(|e| e.name)
@@ -243,14 +243,14 @@ mod tests {
         let fs = MemFiles::new()
             .file("x", b"x")
             .fail(Op::Open, "x", FsError::Forbidden);
-        assert!(fs.stat(&p("x")).is_ok());
-        assert_eq!(fs.open(&p("x")), Err(FsError::Forbidden));
-        assert!(fs.read_dir(&[]).is_ok());
+        assert!(run(fs.stat(&p("x"))).is_ok());
+        assert_eq!(run(fs.open(&p("x"))), Err(FsError::Forbidden));
+        assert!(run(fs.read_dir(&[])).is_ok());
     }
 
     #[test]
     #[should_panic(expected = "not plain names")]
     fn a_lookup_of_dot_dot_is_a_bug() {
-        let _ = MemFiles::new().stat(&["..".to_owned()]);
+        let _ = run(MemFiles::new().stat(&["..".to_owned()]));
     }
 }

@@ -146,9 +146,16 @@ fn the_info_page_shows_the_request(host: Host) {
     let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(v["method"], "GET");
     assert_eq!(v["path"], "/__info?a=%3Cb%3E&format=json");
-    assert_eq!(v["scheme"], "http");
-    // Both hosts move Host into the authority (it leaves the header list).
-    assert_eq!(v["authority"], server.addr.to_string());
+    if host.gives_origin() {
+        assert_eq!(v["scheme"], "http");
+        // The hosts move Host into the authority (it leaves the header list).
+        assert_eq!(v["authority"], server.addr.to_string());
+    } else {
+        assert_eq!(
+            (&v["scheme"], &v["authority"]),
+            (&"unknown".into(), &"unknown".into())
+        );
+    }
     if host.gives_client_address() {
         assert_ne!(v["client"]["host"], "unknown");
     } else {
@@ -180,7 +187,12 @@ fn the_info_page_shows_the_request(host: Host) {
         HostAnswer::Passes => {
             let r = common::Reply::parse(&raw, false).unwrap();
             let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-            assert_eq!(v["authority"], server.addr.ip().to_string(), "{host:?}");
+            // Node names its listening address; wasmtime's 0.3 side gives none.
+            let authority = match host {
+                Host::Jco => server.addr.ip().to_string(),
+                _ => "unknown".to_owned(),
+            };
+            assert_eq!(v["authority"], authority, "{host:?}");
         }
         HostAnswer::Status(status) => assert_eq!(status_of(&raw), Some(status)),
         HostAnswer::Closes => assert_eq!(status_of(&raw), None),
@@ -519,15 +531,15 @@ fn the_sites_404_page_and_the_spa_fallback(host: Host) {
 }
 
 fn one_instance_serving_many_requests_answers_as_fresh_ones_do(host: Host) {
-    // docroot keeps no state between requests, so a host may hand one
-    // instance many of them: wasmtime serve with --max-instance-reuse-count,
-    // and jco serve always. The reference is wasmtime serve with a fresh
-    // instance per request, so under jco this also checks that both hosts
-    // give the same answers.
+    // A host may hand one instance many requests: wasmtime serve does for
+    // the 0.3 component on its defaults, and for the 0.2 one with
+    // --max-instance-reuse-count; jco serve always. The reference is the
+    // 0.2 component on wasmtime serve with a fresh instance per request, so
+    // this also checks that every host and build gives the same answers.
     let fx = fixture();
     let env = [("DOCROOT_ACCESS_LOG", "on")];
     let reused = host.start_reusing(&fx.root(), &env);
-    let fresh = Host::Wasmtime.start(&fx.root(), &[]);
+    let fresh = Host::WasmtimeP2.start(&fx.root(), &[]);
     let targets = [
         "/hello.txt",
         "/missing",

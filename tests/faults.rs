@@ -17,7 +17,12 @@ fn site() -> MemFiles {
 }
 
 fn get(fs: &MemFiles, target: &str, config: &Config) -> Response<Vec<u8>> {
-    docroot::app::handle(&request("GET", target, &[]), config, fs, now)
+    docroot::ready::run(docroot::app::handle(
+        &request("GET", target, &[]),
+        config,
+        fs,
+        now,
+    ))
 }
 
 fn body_text(body: Body<Vec<u8>>) -> String {

@@ -487,7 +487,7 @@ fn ten_thousand_entries_are_all_listed() {
     });
     let c = config(&[("DOCROOT_LISTING", "on")]);
     let req = request("GET", "/", &[]);
-    let response = docroot::app::handle(&req, &c, &fs, common::inproc::now);
+    let response = docroot::ready::run(docroot::app::handle(&req, &c, &fs, common::inproc::now));
     assert_eq!(response.status, 200);
     let docroot::http::Body::Bytes(body) = response.body else {
         panic!("a listing")
@@ -508,12 +508,22 @@ fn an_unreadable_sibling_falls_back_to_the_file_itself() {
         .file("app.js.br", b"br-bytes")
         .fail(Op::Open, "app.js.br", docroot::fs::FsError::Forbidden);
     let with_br = request("GET", "/app.js", &[("accept-encoding", "br")]);
-    let response = docroot::app::handle(&with_br, &Config::default(), &fs, common::inproc::now);
+    let response = docroot::ready::run(docroot::app::handle(
+        &with_br,
+        &Config::default(),
+        &fs,
+        common::inproc::now,
+    ));
     assert_eq!(response.status, 200);
     assert_eq!(response.header("content-encoding"), None);
     assert_eq!(response.header("content-length"), Some("15"));
     let plain = request("GET", "/app.js", &[]);
-    let plain = docroot::app::handle(&plain, &Config::default(), &fs, common::inproc::now);
+    let plain = docroot::ready::run(docroot::app::handle(
+        &plain,
+        &Config::default(),
+        &fs,
+        common::inproc::now,
+    ));
     assert_eq!(response.header("etag"), plain.header("etag"));
 }
 

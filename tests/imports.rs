@@ -1,8 +1,10 @@
-//! The built component imports nothing its world (`wit/world.wit`) does not
-//! list: no sockets, no outgoing HTTP, no randomness.
+//! Each built component imports nothing its world (`wit/world.wit`) does
+//! not list: no sockets, no outgoing HTTP, no randomness. And each exports
+//! its handler, and nothing else.
 
 mod common;
 
+use common::Build;
 use std::collections::BTreeSet;
 use std::path::Path;
 use wasmparser::{Parser, Payload};
@@ -26,15 +28,23 @@ fn component_imports(bytes: &[u8]) -> BTreeSet<String> {
     imports
 }
 
-/// The interfaces the world imports, elaborated with what they `use`.
-fn world_imports() -> BTreeSet<String> {
+/// The world of `build`'s component in `wit/world.wit`.
+fn world_of(build: Build) -> &'static str {
+    match build {
+        Build::P3 => "docroot",
+        Build::P2 => "docroot-p2",
+    }
+}
+
+/// The interfaces `world` imports, elaborated with what they `use`.
+fn world_imports(world: &str) -> BTreeSet<String> {
     let mut resolve = wit_parser::Resolve::new();
     let (package, _) = resolve
         .push_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("wit"))
         .expect("wit/ parses");
     let world = resolve
-        .select_world(&[package], Some("docroot"))
-        .expect("world docroot");
+        .select_world(&[package], Some(world))
+        .unwrap_or_else(|e| panic!("world {world}: {e}"));
     resolve.worlds[world]
         .imports
         .keys()
@@ -45,31 +55,11 @@ fn world_imports() -> BTreeSet<String> {
         .collect()
 }
 
-#[test]
-fn the_component_imports_only_what_its_world_lists() {
-    let bytes = std::fs::read(common::component()).unwrap();
-    let imported = component_imports(&bytes);
-    let allowed = world_imports();
-    let extra: Vec<_> = imported.difference(&allowed).collect();
-    assert!(
-        extra.is_empty(),
-        "the component imports {extra:?}, which wit/world.wit does not list"
-    );
-    for name in &imported {
-        assert!(!name.starts_with("wasi:sockets/"), "{name}");
-        assert!(!name.starts_with("wasi:http/outgoing-handler"), "{name}");
-        assert!(!name.starts_with("wasi:random/"), "{name}");
-    }
-    assert!(imported.contains("wasi:filesystem/preopens@0.2.12"));
-    assert!(imported.contains("wasi:http/types@0.2.12"));
-}
-
-#[test]
-fn the_component_exports_the_incoming_handler() {
-    let bytes = std::fs::read(common::component()).unwrap();
+/// The instance exports at the top level of a component.
+fn component_exports(bytes: &[u8]) -> Vec<String> {
     let mut exports = Vec::new();
     let mut depth = 0;
-    for payload in Parser::new(0).parse_all(&bytes) {
+    for payload in Parser::new(0).parse_all(bytes) {
         match payload.unwrap() {
             Payload::Version { .. } => depth += 1,
             Payload::End(_) => depth -= 1,
@@ -81,16 +71,60 @@ fn the_component_exports_the_incoming_handler() {
             _ => {}
         }
     }
-    assert_eq!(exports, ["wasi:http/incoming-handler@0.2.12"]);
+    exports
 }
 
 #[test]
-fn the_world_parser_sees_a_non_empty_list() {
-    // Guards the test above against passing on an empty world.
-    let allowed = world_imports();
-    assert!(
-        allowed.contains("wasi:cli/environment@0.2.12"),
-        "{allowed:?}"
-    );
-    assert!(!allowed.iter().any(|i| i.starts_with("wasi:sockets/")));
+fn each_component_imports_only_what_its_world_lists() {
+    for build in Build::ALL {
+        let bytes = std::fs::read(common::component(build)).unwrap();
+        let imported = component_imports(&bytes);
+        let allowed = world_imports(world_of(build));
+        let extra: Vec<_> = imported.difference(&allowed).collect();
+        assert!(
+            extra.is_empty(),
+            "{build:?} imports {extra:?}, which its world in wit/world.wit does not list"
+        );
+        for name in &imported {
+            assert!(!name.starts_with("wasi:sockets/"), "{name}");
+            assert!(!name.starts_with("wasi:http/outgoing-handler"), "{name}");
+            assert!(!name.starts_with("wasi:http/client"), "{name}");
+            assert!(!name.starts_with("wasi:random/"), "{name}");
+        }
+        let site = match build {
+            Build::P3 => ["wasi:filesystem/preopens@0.3.2", "wasi:http/types@0.3.2"],
+            Build::P2 => ["wasi:filesystem/preopens@0.2.12", "wasi:http/types@0.2.12"],
+        };
+        for name in site {
+            assert!(imported.contains(name), "{build:?} does not import {name}");
+        }
+    }
+}
+
+#[test]
+fn each_component_exports_its_handler_and_nothing_else() {
+    let exports = |build| component_exports(&std::fs::read(common::component(build)).unwrap());
+    assert_eq!(exports(Build::P3), ["wasi:http/handler@0.3.2"]);
+    assert_eq!(exports(Build::P2), ["wasi:http/incoming-handler@0.2.12"]);
+}
+
+#[test]
+fn each_component_is_at_most_400_kib() {
+    for build in Build::ALL {
+        let size = std::fs::metadata(common::component(build)).unwrap().len();
+        assert!(size <= 400 * 1024, "{build:?} is {size} bytes");
+    }
+}
+
+#[test]
+fn the_world_parser_sees_non_empty_lists() {
+    // Guards the tests above against passing on an empty world.
+    let p3 = world_imports("docroot");
+    assert!(p3.contains("wasi:cli/environment@0.3.2"), "{p3:?}");
+    let p2 = world_imports("docroot-p2");
+    assert!(p2.contains("wasi:cli/environment@0.2.12"), "{p2:?}");
+    for world in [p3, p2] {
+        assert!(!world.iter().any(|i| i.starts_with("wasi:sockets/")));
+        assert!(!world.iter().any(|i| i.starts_with("wasi:random/")));
+    }
 }

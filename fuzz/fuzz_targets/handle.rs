@@ -77,7 +77,7 @@ fuzz_target!(|data: &[u8]| {
         headers,
     };
     let fs = site();
-    let response = docroot::app::handle(&req, &config, &fs, SystemTime::now);
+    let response = docroot::ready::run(docroot::app::handle(&req, &config, &fs, SystemTime::now));
 
     assert!((100..=599).contains(&response.status));
     assert!(response.status < 500, "{} for {req:?}", response.status);

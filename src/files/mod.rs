@@ -129,7 +129,12 @@ enum Reached {
 
 /// Steps 2 to 7 for a `GET` or `HEAD` request; `json` asks for listings in
 /// JSON.
-pub fn serve<Fs: Files>(req: &Request, config: &Config, fs: &Fs, json: bool) -> Ending<Fs::File> {
+pub async fn serve<Fs: Files>(
+    req: &Request,
+    config: &Config,
+    fs: &Fs,
+    json: bool,
+) -> Ending<Fs::File> {
     let (mount, site_path) = req.mount();
     if site_path.is_empty() && !mount.is_empty() {
         // The mount point itself, asked for without its slash (`/static`).
@@ -148,13 +153,13 @@ pub fn serve<Fs: Files>(req: &Request, config: &Config, fs: &Fs, json: bool) -> 
     let ending = if path.is_hidden() && !config.allow_hidden {
         Ending::NotFound
     } else {
-        pipeline.resolve(&path)
+        pipeline.resolve(&path).await
     };
     match ending {
-        Ending::NotFound => pipeline.not_found(&path),
+        Ending::NotFound => pipeline.not_found(&path).await,
         // A configured 404 or fallback page answers for a special file too,
         // and then no line is written; the built-in 404 keeps the reason.
-        Ending::NotServed(why) => match pipeline.not_found(&path) {
+        Ending::NotServed(why) => match pipeline.not_found(&path).await {
             Ending::NotFound => Ending::NotServed(why),
             answered => answered,
         },
@@ -173,16 +178,16 @@ struct Pipeline<'a, Fs> {
 
 impl<Fs: Files> Pipeline<'_, Fs> {
     /// Step 3: what `path` names inside the root.
-    fn resolve(&self, path: &SitePath) -> Ending<Fs::File> {
-        let meta = match self.fs.stat(path.segments()) {
+    async fn resolve(&self, path: &SitePath) -> Ending<Fs::File> {
+        let meta = match self.fs.stat(path.segments()).await {
             Ok(meta) => meta,
             Err(err) => return Ending::from(err),
         };
         match meta.kind {
             Kind::File if path.is_dir_form() => Ending::NotFound,
-            Kind::File => self.file(path, meta, Reached::Path),
+            Kind::File => self.file(path, meta, Reached::Path).await,
             Kind::Dir if !path.is_dir_form() => Ending::Redirect(redirect_target(self.req, path)),
-            Kind::Dir => self.directory(path),
+            Kind::Dir => self.directory(path).await,
             Kind::Other => {
                 Ending::NotServed("not a regular file or directory (FIFO, socket or device)")
             }
@@ -191,12 +196,12 @@ impl<Fs: Files> Pipeline<'_, Fs> {
 
     /// A directory asked for with its slash: the first index file that is a
     /// regular file, else the listing when listings are on, else 404.
-    fn directory(&self, dir: &SitePath) -> Ending<Fs::File> {
+    async fn directory(&self, dir: &SitePath) -> Ending<Fs::File> {
         for name in &self.config.index {
             let candidate = dir.child(name);
-            match self.fs.stat(candidate.segments()) {
+            match self.fs.stat(candidate.segments()).await {
                 Ok(meta) if meta.kind == Kind::File => {
-                    return self.file(&candidate, meta, Reached::Path);
+                    return self.file(&candidate, meta, Reached::Path).await;
                 }
                 Ok(_) | Err(FsError::NotFound | FsError::Outside) => continue,
                 Err(err) => return Ending::from(err),
@@ -205,7 +210,7 @@ impl<Fs: Files> Pipeline<'_, Fs> {
         if !self.config.listing {
             return Ending::NotFound;
         }
-        match self.fs.read_dir(dir.segments()) {
+        match self.fs.read_dir(dir.segments()).await {
             Ok(entries) => Ending::Listing(listing::render(
                 self.req.mount_prefix(),
                 dir,
@@ -218,13 +223,13 @@ impl<Fs: Files> Pipeline<'_, Fs> {
     }
 
     /// Steps 4 to 7 for a regular file at `path` with metadata `meta`.
-    fn file(&self, path: &SitePath, meta: Meta, reached: Reached) -> Ending<Fs::File> {
+    async fn file(&self, path: &SitePath, meta: Meta, reached: Reached) -> Ending<Fs::File> {
         let req = self.req;
         let mut negotiate = true;
         loop {
             // 4. Encoding.
             let (sent, encoding, sent_meta) = if negotiate {
-                self.choose_encoding(path, meta)
+                self.choose_encoding(path, meta).await
             } else {
                 (path.clone(), None, meta)
             };
@@ -265,7 +270,7 @@ impl<Fs: Files> Pipeline<'_, Fs> {
                 RangeRequest::Partial { start, len } => Some((start, len)),
                 RangeRequest::Unsatisfiable => return Ending::RangeNotSatisfiable(rep.len),
             };
-            match self.fs.open(sent.segments()) {
+            match self.fs.open(sent.segments()).await {
                 Ok(file) => return Ending::File { file, rep, range },
                 // A sibling that cannot be opened (unreadable, or gone since its
                 // stat) is no reason to fail: start again with the file itself.
@@ -277,11 +282,15 @@ impl<Fs: Files> Pipeline<'_, Fs> {
 
     /// The representation to send: the first precompressed sibling the client
     /// prefers that exists as a regular file, else the file itself.
-    fn choose_encoding(&self, path: &SitePath, meta: Meta) -> (SitePath, Option<Encoding>, Meta) {
+    async fn choose_encoding(
+        &self,
+        path: &SitePath,
+        meta: Meta,
+    ) -> (SitePath, Option<Encoding>, Meta) {
         let accept = self.req.header_list("accept-encoding");
         for encoding in encoding::preferred(accept.as_deref()) {
             let sibling = path.with_suffix(encoding.suffix());
-            if let Ok(sibling_meta) = self.fs.stat(sibling.segments())
+            if let Ok(sibling_meta) = self.fs.stat(sibling.segments()).await
                 && sibling_meta.kind == Kind::File
             {
                 return (sibling, Some(encoding), sibling_meta);
@@ -293,23 +302,23 @@ impl<Fs: Files> Pipeline<'_, Fs> {
     /// A path with nothing to serve: the fallback page (for a client that
     /// asked for a page), else the site's 404 page (unless the client wants
     /// JSON), else the built-in 404.
-    fn not_found(&self, path: &SitePath) -> Ending<Fs::File> {
+    async fn not_found(&self, path: &SitePath) -> Ending<Fs::File> {
         if let Some(fallback) = &self.config.fallback
             && asks_for_a_page(self.req, path)
         {
-            return match self.site_file(SiteFile::Fallback, fallback) {
-                Ok(meta) => self.file(fallback, meta, Reached::Fallback),
+            return match self.site_file(SiteFile::Fallback, fallback).await {
+                Ok(meta) => self.file(fallback, meta, Reached::Fallback).await,
                 Err(ending) => *ending,
             };
         }
         if let Some(page) = &self.config.not_found
             && !self.json
         {
-            let meta = match self.site_file(SiteFile::NotFound, page) {
+            let meta = match self.site_file(SiteFile::NotFound, page).await {
                 Ok(meta) => meta,
                 Err(ending) => return *ending,
             };
-            return match self.fs.open(page.segments()) {
+            return match self.fs.open(page.segments()).await {
                 Ok(file) => Ending::NotFoundPage {
                     file,
                     content_type: content_type::for_name(page.file_name().unwrap_or("")),
@@ -322,8 +331,12 @@ impl<Fs: Files> Pipeline<'_, Fs> {
     }
 
     /// The metadata of a configured site file, or the 500 that names its setting.
-    fn site_file(&self, which: SiteFile, path: &SitePath) -> Result<Meta, Box<Ending<Fs::File>>> {
-        let problem = match self.fs.stat(path.segments()) {
+    async fn site_file(
+        &self,
+        which: SiteFile,
+        path: &SitePath,
+    ) -> Result<Meta, Box<Ending<Fs::File>>> {
+        let problem = match self.fs.stat(path.segments()).await {
             Ok(meta) if meta.kind == Kind::File => return Ok(meta),
             Ok(meta) if meta.kind == Kind::Dir => "is a directory, not a file",
             Ok(_) => "is not a regular file",
@@ -395,7 +408,7 @@ mod tests {
                 .collect(),
             ..Request::default()
         };
-        serve(&req, config, fs, false)
+        crate::ready::run(serve(&req, config, fs, false))
     }
 
     #[test]

@@ -3,19 +3,24 @@
 //! portability matrix says the same in prose, and marks what it says that
 //! no test here asserts.
 
-use super::{Server, component};
+use super::{Build, Server, component};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A wasi:http 0.2 host that can run here.
+/// A wasi:http host that can run here, with the component it runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Host {
-    /// `wasmtime serve` (the wasmtime CLI, Rust).
+    /// `wasmtime serve` (the wasmtime CLI, Rust) with `docroot.wasm` (WASI
+    /// 0.3) on its defaults: one instance serves up to 128 requests, up to
+    /// 16 at a time.
     Wasmtime,
-    /// `jco serve` (Node.js, `@bytecodealliance/preview2-shim`), with the
-    /// site preopened by `hosts/jco/preopen.mjs`.
+    /// `wasmtime serve` with `docroot_p2.wasm` (WASI 0.2): a fresh instance
+    /// for every request.
+    WasmtimeP2,
+    /// `jco serve` (Node.js, `@bytecodealliance/preview2-shim`) with
+    /// `docroot_p2.wasm`, and the site preopened by `hosts/jco/preopen.mjs`.
     Jco,
 }
 
@@ -60,7 +65,13 @@ pub enum Edge {
 
 impl Host {
     /// Every host, for the suite to run under.
-    pub const ALL: [Host; 2] = [Host::Wasmtime, Host::Jco];
+    pub const ALL: [Host; 3] = [Host::Wasmtime, Host::WasmtimeP2, Host::Jco];
+
+    /// Whether the host is `wasmtime serve`, whose HTTP front end (hyper)
+    /// is the same for both components.
+    fn is_wasmtime(self) -> bool {
+        self != Host::Jco
+    }
 
     /// Starts docroot with `root` preopened as the guest's `/` and `env` set.
     pub fn start(self, root: &Path, env: &[(&str, &str)]) -> Server {
@@ -70,19 +81,26 @@ impl Host {
     /// The same, with `dir` preopened at the guest path `guest`.
     pub fn start_at(self, dir: &Path, guest: &str, env: &[(&str, &str)]) -> Server {
         match self {
-            Host::Wasmtime => Server::start_with(dir, guest, env, &[]),
+            Host::Wasmtime => Server::start_with(Build::P3, dir, guest, env, &[]),
+            Host::WasmtimeP2 => Server::start_with(Build::P2, dir, guest, env, &[]),
             Host::Jco => start_jco(dir, guest, env),
         }
     }
 
     /// Starts docroot so that one instance serves many requests in turn:
-    /// `wasmtime serve --max-instance-reuse-count 64`; jco serve always
-    /// runs a single instance.
+    /// the 0.3 component on wasmtime serve's defaults, the 0.2 one with
+    /// `--max-instance-reuse-count 64`; jco serve always runs a single
+    /// instance.
     pub fn start_reusing(self, root: &Path, env: &[(&str, &str)]) -> Server {
         match self {
-            Host::Wasmtime => {
-                Server::start_with(root, "/", env, &["--max-instance-reuse-count", "64"])
-            }
+            Host::Wasmtime => self.start(root, env),
+            Host::WasmtimeP2 => Server::start_with(
+                Build::P2,
+                root,
+                "/",
+                env,
+                &["--max-instance-reuse-count", "64"],
+            ),
             Host::Jco => start_jco(root, "/", env),
         }
     }
@@ -91,29 +109,42 @@ impl Host {
     pub fn answers(self, edge: Edge) -> HostAnswer {
         use Edge::*;
         use HostAnswer::*;
+        let wasmtime = self.is_wasmtime();
         match (self, edge) {
             // hyper's limits in wasmtime serve (64 KiB target, 100 headers);
             // Node's 16 KiB limit on the head (which counts the request
             // line). Node keeps the first 1,000 header lines and silently
             // drops the rest.
-            (Host::Wasmtime, LongTarget) => Status(414),
-            (Host::Jco, LongTarget) => Status(431),
-            (Host::Wasmtime, ManyHeaders | HeadersOver100) => Status(431),
-            (Host::Jco, ManyHeaders | HeadersOver100) => Passes,
+            (_, LongTarget) if wasmtime => Status(414),
+            (_, LongTarget) => Status(431),
+            (_, ManyHeaders | HeadersOver100) if wasmtime => Status(431),
+            (_, ManyHeaders | HeadersOver100) => Passes,
             (_, CrInValue) => Status(400),
-            (Host::Wasmtime, BareLf) => Passes,
-            (Host::Jco, BareLf) => Status(400),
-            // wasmtime serve refuses a request with no authority with its
-            // own 500 page; Node passes HTTP/1.0 on (authority: the
-            // listening address) and refuses HTTP/1.1 with a 400.
-            (Host::Wasmtime, NoHostHttp10 | NoHostHttp11) => Status(500),
-            (Host::Jco, NoHostHttp10) => Passes,
-            (Host::Jco, NoHostHttp11) => Status(400),
-            (Host::Wasmtime, LowerCaseMethod | Connect | AuthorityFormGet) => Passes,
-            (Host::Jco, LowerCaseMethod | AuthorityFormGet) => Status(400),
-            (Host::Jco, Connect) => Closes,
+            (_, BareLf) if wasmtime => Passes,
+            (_, BareLf) => Status(400),
+            // wasmtime serve's 0.2 side refuses a request with no authority
+            // with its own 500 page, and its 0.3 side passes it on with
+            // none (so docroot serves an HTTP/1.1 request without Host,
+            // which it cannot tell from HTTP/1.0). Node passes HTTP/1.0 on
+            // (authority: the listening address) and refuses HTTP/1.1 with
+            // a 400.
+            (Host::Wasmtime, NoHostHttp10 | NoHostHttp11) => Passes,
+            (Host::WasmtimeP2, NoHostHttp10 | NoHostHttp11) => Status(500),
+            (_, NoHostHttp10) => Passes,
+            (_, NoHostHttp11) => Status(400),
+            (_, LowerCaseMethod | Connect | AuthorityFormGet) if wasmtime => Passes,
+            (_, LowerCaseMethod | AuthorityFormGet) => Status(400),
+            (_, Connect) => Closes,
             (_, BackslashInTarget) => Passes,
         }
+    }
+
+    /// Whether the host tells the component the request's scheme and
+    /// authority. wasmtime serve's 0.3 side (48.0.8) gives neither for an
+    /// origin-form target (the usual kind), and drops the `Host` header
+    /// too, so the info page says it does not know them.
+    pub fn gives_origin(self) -> bool {
+        self != Host::Wasmtime
     }
 
     /// How many of `lines` header lines reach the component, when the host
@@ -121,9 +152,10 @@ impl Host {
     /// without a word. `None` where the host refuses so many (wasmtime
     /// above 100).
     pub fn header_lines_passed(self, lines: usize) -> Option<usize> {
-        match self {
-            Host::Wasmtime => (lines <= 100).then_some(lines),
-            Host::Jco => Some(lines.min(1000)),
+        if self.is_wasmtime() {
+            (lines <= 100).then_some(lines)
+        } else {
+            Some(lines.min(1000))
         }
     }
 
@@ -133,7 +165,7 @@ impl Host {
     /// `Ã©` (`c3 83 c2 a9`). docroot's own headers are ASCII; only the
     /// info page shows the difference.
     pub fn passes_header_bytes(self) -> bool {
-        self == Host::Wasmtime
+        self.is_wasmtime()
     }
 
     /// Whether the host runs requests side by side. jco serve runs one
@@ -141,23 +173,20 @@ impl Host {
     /// a client that stopped reading holds up every other request until
     /// docroot abandons it (after 60 s without progress).
     pub fn serves_concurrently(self) -> bool {
-        self == Host::Wasmtime
+        self.is_wasmtime()
     }
 
     /// Whether the host tells the component, at once, that a client closed
     /// its connection in the middle of a body (a write fails). jco's shim
     /// never does: docroot's writes wait until its stall limit.
     pub fn reports_closed_connections(self) -> bool {
-        self == Host::Wasmtime
+        self.is_wasmtime()
     }
 
     /// What the host puts before each line the guest writes to stderr
     /// (wasmtime: `stderr [N] :: `, N the instance), up to the number.
     pub fn stderr_prefix(self) -> &'static str {
-        match self {
-            Host::Wasmtime => "stderr [",
-            Host::Jco => "",
-        }
+        if self.is_wasmtime() { "stderr [" } else { "" }
     }
 
     /// Whether the host tells the component the client's address. Neither
@@ -193,7 +222,7 @@ fn start_jco(dir: &Path, guest: &str, env: &[(&str, &str)]) -> Server {
         cmd.arg(host_dir.join("node_modules/.bin/jco"))
             .args(["serve", "--host", "127.0.0.1"])
             .args(["--port", &port.to_string(), "--jco-import", "./preopen.mjs"])
-            .arg(component())
+            .arg(component(Build::P2))
             .current_dir(&host_dir)
             .env("TMPDIR", scratch.path())
             .env("SITE_DIR", dir)
@@ -237,13 +266,16 @@ fn start_jco(dir: &Path, guest: &str, env: &[(&str, &str)]) -> Server {
 }
 
 /// Runs each named test function (`fn name(host: Host)`) once per host, as
-/// `wasmtime::name` and `jco::name`; attributes before a name (`#[ignore]`)
-/// go on both.
+/// `wasmtime::name` (the 0.3 component), `wasmtime_p2::name` and
+/// `jco::name`; attributes before a name (`#[ignore]`) go on each.
 #[macro_export]
 macro_rules! on_every_host {
     ($($(#[$attr:meta])* $name:ident),* $(,)?) => {
         mod wasmtime {
             $( $(#[$attr])* #[test] fn $name() { super::$name($crate::common::hosts::Host::Wasmtime) } )*
+        }
+        mod wasmtime_p2 {
+            $( $(#[$attr])* #[test] fn $name() { super::$name($crate::common::hosts::Host::WasmtimeP2) } )*
         }
         mod jco {
             $( $(#[$attr])* #[test] fn $name() { super::$name($crate::common::hosts::Host::Jco) } )*

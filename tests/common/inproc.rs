@@ -45,7 +45,7 @@ pub fn request(method: &str, target: &str, headers: &[(&str, &str)]) -> Request 
 
 pub fn run_with(fx: &Fixture, config: &Config, req: &Request) -> Res {
     let fs = StdFiles::new(fx.root()).unwrap();
-    let response = app::handle(req, config, &fs, now);
+    let response = docroot::ready::run(app::handle(req, config, &fs, now));
     let body = match response.body {
         Body::Empty => Vec::new(),
         Body::Bytes(bytes) => bytes,

@@ -183,22 +183,47 @@ pub fn fixture_with_device() -> Fixture {
 pub const NEEDS_MKNOD: &str =
     "makes a device node, which needs root; scripts/test runs it when mknod works";
 
-/// Builds the release component once per test binary and returns its path.
-pub fn component() -> &'static Path {
+/// The two components one build makes, from the same core.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Build {
+    /// `docroot.wasm`: WASI 0.3, `wasi:http/handler@0.3`. The default.
+    P3,
+    /// `docroot_p2.wasm`: WASI 0.2, `wasi:http/incoming-handler@0.2`.
+    P2,
+}
+
+impl Build {
+    /// Both, the default first.
+    pub const ALL: [Build; 2] = [Build::P3, Build::P2];
+
+    /// The built component's path (after [`component`] has built it).
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Build::P3 => "docroot.wasm",
+            Build::P2 => "docroot_p2.wasm",
+        }
+    }
+}
+
+/// Builds both release components once per test binary, with the README's
+/// build command, and returns the path of `build`'s.
+pub fn component(build: Build) -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--release", "--target", "wasm32-wasip2"])
-            .current_dir(manifest)
-            .status()
-            .expect("running cargo build");
-        assert!(
-            status.success(),
-            "building the component failed (is the target installed? rustup target add wasm32-wasip2)"
-        );
-        manifest.join("target/wasm32-wasip2/release/docroot.wasm")
-    })
+    BUILT
+        .get_or_init(|| {
+            let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+            let status = Command::new(env!("CARGO"))
+                .args(["build", "--release", "--target", "wasm32-wasip2", "--workspace"])
+                .current_dir(manifest)
+                .status()
+                .expect("running cargo build");
+            assert!(
+                status.success(),
+                "building the components failed (is the target installed? rustup target add wasm32-wasip2)"
+            );
+            manifest.join("target/wasm32-wasip2/release")
+        })
+        .join(build.file_name())
 }
 
 /// The wasmtime CLI: `$WASMTIME`, or `wasmtime` on PATH. A missing CLI is a
@@ -226,18 +251,15 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `wasmtime serve -S cli --addr 127.0.0.1:0 --dir ROOT::/` with `env`.
-    pub fn start(root: &Path, env: &[(&str, &str)]) -> Server {
-        Server::start_at(root, "/", env)
-    }
-
-    /// The same, with `dir` preopened at the guest path `guest`.
-    pub fn start_at(dir: &Path, guest: &str, env: &[(&str, &str)]) -> Server {
-        Server::start_with(dir, guest, env, &[])
-    }
-
-    /// The same, with extra `wasmtime serve` flags.
-    pub fn start_with(dir: &Path, guest: &str, env: &[(&str, &str)], flags: &[&str]) -> Server {
+    /// Starts `wasmtime serve -S cli --addr 127.0.0.1:0 --dir DIR::GUEST`
+    /// with `build`'s component, `env` and extra `flags`.
+    pub fn start_with(
+        build: Build,
+        dir: &Path,
+        guest: &str,
+        env: &[(&str, &str)],
+        flags: &[&str],
+    ) -> Server {
         let mut cmd = Command::new(wasmtime());
         cmd.args(["serve", "-S", "cli", "--addr", "127.0.0.1:0"])
             .args(flags)
@@ -246,7 +268,7 @@ impl Server {
         for (k, v) in env {
             cmd.arg("--env").arg(format!("{k}={v}"));
         }
-        cmd.arg(component())
+        cmd.arg(component(build))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

@@ -7,10 +7,10 @@
 
 #![forbid(unsafe_code)]
 
-use crate::date;
-use crate::fs::{Entry, Files, FsError, Kind, Meta};
-use crate::path::SitePath;
-use crate::preopen::{self, NoRoot};
+use docroot::date;
+use docroot::fs::{Entry, Files, FsError, Kind, Meta};
+use docroot::path::SitePath;
+use docroot::preopen::{self, NoRoot};
 use wasi::filesystem::preopens::get_directories;
 use wasi::filesystem::types::{
     Descriptor, DescriptorFlags, DescriptorType, ErrorCode, OpenFlags, PathFlags,
@@ -58,11 +58,11 @@ fn relative(path: &[String]) -> String {
 impl Files for WasiFiles {
     type File = Descriptor;
 
-    fn stat(&self, path: &[String]) -> Result<Meta, FsError> {
+    async fn stat(&self, path: &[String]) -> Result<Meta, FsError> {
         stat_at(&self.root, &relative(path))
     }
 
-    fn open(&self, path: &[String]) -> Result<Descriptor, FsError> {
+    async fn open(&self, path: &[String]) -> Result<Descriptor, FsError> {
         self.root
             .open_at(
                 PathFlags::SYMLINK_FOLLOW,
@@ -73,7 +73,7 @@ impl Files for WasiFiles {
             .map_err(map_error)
     }
 
-    fn read_dir(&self, path: &[String]) -> Result<Vec<Entry>, FsError> {
+    async fn read_dir(&self, path: &[String]) -> Result<Vec<Entry>, FsError> {
         // The root is opened again as `.` rather than read through its own
         // descriptor: jco's shim cannot read a preopen's directory
         // (bad-descriptor), and the extra call is made only for listings.

@@ -1,15 +1,22 @@
-//! The wasi glue, and the only module that touches the bindings: the
-//! incoming request becomes a [`Request`], the [`Response`] is written back.
+//! docroot on WASI 0.2: the glue between `wasi:http/incoming-handler@0.2`
+//! and the core. The incoming request becomes a [`Request`], the core's
+//! [`Response`] is written back; nothing else is decided here.
+//!
+//! The site's calls answer at once on 0.2, so the core's futures are run by
+//! [`ready::run`]. Each request gets a fresh instance on most 0.2 hosts, so
+//! the configuration and the root are worked out per request.
 //! A file body is read and written in chunks of at most 256 KiB, so guest
 //! memory stays bounded whatever the file's size.
 
+#![cfg(target_os = "wasi")]
+
 mod site;
 
-use crate::app;
-use crate::config::Config;
-use crate::http::{Body, Request, Response};
-use crate::stall::{self, StallLimit};
 use anyhow::{anyhow, bail};
+use docroot::config::Config;
+use docroot::http::{Body, Request, Response};
+use docroot::stall::{self, StallLimit};
+use docroot::{app, ready};
 use std::io::Write as _;
 use std::time::{Instant, SystemTime};
 use wasi::clocks::monotonic_clock;
@@ -25,8 +32,8 @@ use wasi::io::streams::{OutputStream, StreamError};
 mod bindings {
     // Only the export is generated; every import is the `wasi` crate's type.
     wit_bindgen::generate!({
-        path: "wit",
-        world: "docroot",
+        path: "../../wit",
+        world: "docroot-p2",
         with: {
             "wasi:cli/environment@0.2.12": wasi::cli::environment,
             "wasi:cli/exit@0.2.12": wasi::cli::exit,
@@ -50,13 +57,13 @@ mod bindings {
     });
 
     use super::Component;
-    export!(Component with_types_in crate::guest::bindings);
+    export!(Component with_types_in crate::bindings);
 }
 
 /// The exported `wasi:http/incoming-handler`.
 struct Component;
 
-impl bindings::exports::wasi::http::incoming_handler::Guest for Component {
+impl bindings::exports::wasi::http0_2_12::incoming_handler::Guest for Component {
     fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
         // Every host call costs more than the work between them, so each
         // one here is made only when the response needs it.
@@ -68,7 +75,7 @@ impl bindings::exports::wasi::http::incoming_handler::Guest for Component {
             Ok(config) => {
                 let started = config.access_log.then(Instant::now);
                 let response = match site::WasiFiles::open(&config.root) {
-                    Ok(fs) => app::handle(&req, &config, &fs, SystemTime::now),
+                    Ok(fs) => ready::run(app::handle(&req, &config, &fs, SystemTime::now)),
                     Err(err) => app::misconfigured(&req, err.into()),
                 };
                 (response, started)
@@ -101,8 +108,7 @@ fn log_line(line: &str) {
     let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
 }
 
-/// The incoming request as plain data; the scheme and authority only for
-/// the info page (when the configuration could be read).
+/// The incoming request as plain data ([`app::request`]).
 fn request(incoming: &IncomingRequest, config: Option<&Config>) -> Request {
     let method = match incoming.method() {
         Method::Get => "GET".to_owned(),
@@ -117,26 +123,15 @@ fn request(incoming: &IncomingRequest, config: Option<&Config>) -> Request {
         Method::Other(other) => other,
     };
     let target = incoming.path_with_query().unwrap_or_default();
-    let (target_authority, path_with_query) = match crate::http::split_absolute_form(&target) {
-        Some((authority, path)) => (Some(authority.to_owned()), path),
-        None => (None, target),
-    };
-    let mut req = Request {
-        method,
-        path_with_query,
-        headers: incoming.headers().entries(),
-        ..Request::default()
-    };
-    if config.is_some_and(|config| app::is_info_request(&req, config)) {
-        req.scheme = incoming.scheme().map(|s| match s {
+    let origin = || {
+        let scheme = incoming.scheme().map(|s| match s {
             Scheme::Http => "http".to_owned(),
             Scheme::Https => "https".to_owned(),
             Scheme::Other(other) => other,
         });
-        // An absolute-form target's authority wins over Host (RFC 9112 §3.2.2).
-        req.authority = target_authority.or_else(|| incoming.authority());
-    }
-    req
+        (scheme, incoming.authority())
+    };
+    app::request(method, target, incoming.headers().entries(), config, origin)
 }
 
 /// Writes `response`, counting the body bytes handed to the host in `sent`

@@ -1,0 +1,149 @@
+//! A response body, written into its `stream<u8>` by the task the handler
+//! spawns, under the stall limit ([`docroot::stall`]).
+//!
+//! A file is read through `read-via-stream` from its offset, at most
+//! [`CHUNK`] bytes at a time, and each chunk is written on before the next
+//! is read, so the instance's memory stays bounded by one chunk per
+//! response in flight, whatever the file's size. A range stops reading after
+//! its length.
+
+use anyhow::bail;
+use docroot::http::Body;
+use docroot::stall::{self, StallLimit};
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
+use std::task::Poll;
+use wasip3::clocks::monotonic_clock;
+use wasip3::filesystem::types::Descriptor;
+use wasip3::wit_bindgen::{StreamResult, StreamWriter};
+
+/// The most bytes of a file read and written at a time.
+const CHUNK: u64 = 256 * 1024;
+
+/// Writes `body` into `tx`, counting in `sent` the bytes the host took (so
+/// an aborted response's count is what went out before it failed).
+pub async fn write(
+    tx: &mut StreamWriter<u8>,
+    body: Body<Descriptor>,
+    sent: &mut u64,
+) -> anyhow::Result<()> {
+    let mut out = Writer {
+        tx,
+        sent,
+        stall: StallLimit::new(stall::LIMIT_NS),
+        timer: None,
+    };
+    match body {
+        Body::Empty => Ok(()),
+        Body::Bytes(bytes) => out.write(bytes).await,
+        Body::File { file, offset, len } => {
+            let (mut rx, done) = file.read_via_stream(offset);
+            let mut left = len;
+            while left > 0 {
+                let want = left.min(CHUNK) as usize;
+                let mut chunk = Vec::with_capacity(want);
+                while chunk.len() < want {
+                    let (result, filled) = rx.read(chunk).await;
+                    chunk = filled;
+                    if !matches!(result, StreamResult::Complete(_)) {
+                        break;
+                    }
+                }
+                if chunk.is_empty() {
+                    // Truncated after its size was taken, or unreadable.
+                    drop(rx);
+                    match done.await {
+                        Err(code) => bail!("reading the file: {code:?}"),
+                        Ok(()) => bail!("the file ended after {} of {len} bytes", len - left),
+                    }
+                }
+                left -= chunk.len() as u64;
+                out.write(chunk).await?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The timer the stall limit armed, as a future that ends at its deadline.
+type Timer = Pin<Box<dyn Future<Output = ()>>>;
+
+/// A response body's stream, the bytes the host has taken, and the stall
+/// limit with the one timer it has armed.
+struct Writer<'a> {
+    tx: &'a mut StreamWriter<u8>,
+    sent: &'a mut u64,
+    stall: StallLimit,
+    timer: Option<Timer>,
+}
+
+impl Writer<'_> {
+    /// Writes all of `bytes`, in as many writes as the host takes them; an
+    /// error when the client is gone or takes nothing for the stall limit.
+    async fn write(&mut self, bytes: Vec<u8>) -> anyhow::Result<()> {
+        let Writer {
+            tx,
+            sent,
+            stall,
+            timer,
+        } = self;
+        let mut write = tx.write(bytes);
+        loop {
+            let (result, rest) = {
+                let mut pending = pin!(write);
+                loop {
+                    if let Some(done) = race(pending.as_mut(), stall, timer).await {
+                        break done;
+                    }
+                    match stall.timer_fired() {
+                        Ok(deadline) => {
+                            *timer = Some(Box::pin(monotonic_clock::wait_until(deadline)))
+                        }
+                        Err(stalled) => {
+                            let _ = pending.as_mut().cancel();
+                            bail!("the client took no bytes for {} s", stalled.seconds);
+                        }
+                    }
+                }
+            };
+            match result {
+                StreamResult::Complete(n) => {
+                    **sent += n as u64;
+                    stall.took(n as u64);
+                    if rest.remaining() == 0 {
+                        return Ok(());
+                    }
+                    write = tx.write_buf(rest);
+                }
+                StreamResult::Dropped => bail!("the connection closed"),
+                StreamResult::Cancelled => bail!("the write was cancelled"),
+            }
+        }
+    }
+}
+
+/// The write's result once the host takes some bytes; `None` when the stall
+/// timer goes off first. A timer is armed only when the write has to wait,
+/// and only when the stall limit asks for one, so a write the host takes at
+/// once costs no clock call.
+fn race<'a, W: Future>(
+    mut write: Pin<&'a mut W>,
+    stall: &'a mut StallLimit,
+    timer: &'a mut Option<Timer>,
+) -> impl Future<Output = Option<W::Output>> + 'a {
+    poll_fn(move |cx| {
+        if let Poll::Ready(done) = write.as_mut().poll(cx) {
+            return Poll::Ready(Some(done));
+        }
+        if let Some(deadline) = stall.before_wait(monotonic_clock::now) {
+            *timer = Some(Box::pin(monotonic_clock::wait_until(deadline)));
+        }
+        if let Some(armed) = timer
+            && armed.as_mut().poll(cx).is_ready()
+        {
+            *timer = None;
+            return Poll::Ready(None);
+        }
+        Poll::Pending
+    })
+}

@@ -1,0 +1,169 @@
+//! docroot on WASI 0.3: the glue between `wasi:http/handler@0.3` and the
+//! core, and the default component (`docroot.wasm`).
+//!
+//! A 0.3 host reuses one instance for many requests, several at a time
+//! (wasmtime serve and Spin: up to 128 in turn, 16 at once). So what cannot
+//! change during an instance's life is worked out once, by the first request
+//! that needs it: the configuration (from the environment) and the root's
+//! descriptor ([`instance`]). Each request is a task of its own: its
+//! filesystem calls are awaited, and its body is written by a task spawned
+//! before the handler returns ([`body`]), so a slow client holds up no one.
+//!
+//! The host glue only moves bytes; what to answer is the core's.
+
+#![cfg(target_os = "wasi")]
+
+mod body;
+mod instance;
+mod site;
+
+use crate::bindings::exports::wasi::http0_3_2::handler::Guest;
+use docroot::app;
+use docroot::config::Config;
+use docroot::http::{Body, Request};
+use std::io::Write as _;
+use std::time::{Duration, SystemTime};
+use wasip3::clocks::{monotonic_clock, system_clock};
+use wasip3::http::types::{ErrorCode, Fields, Method, Scheme};
+use wasip3::http::types::{Request as HostRequest, Response as HostResponse};
+use wasip3::{wit_future, wit_stream};
+
+#[allow(unsafe_code, missing_docs)]
+mod bindings {
+    // Only the export and the WASI 0.2 interfaces that Rust's standard
+    // library links are generated; every 0.3 import is `wasip3`'s type.
+    wit_bindgen::generate!({
+        path: "../../wit",
+        world: "docroot",
+        with: {
+            "wasi:cli/environment@0.3.2": wasip3::cli::environment,
+            "wasi:clocks/monotonic-clock@0.3.2": wasip3::clocks::monotonic_clock,
+            "wasi:clocks/system-clock@0.3.2": wasip3::clocks::system_clock,
+            "wasi:clocks/types@0.3.2": wasip3::clocks::types,
+            "wasi:filesystem/preopens@0.3.2": wasip3::filesystem::preopens,
+            "wasi:filesystem/types@0.3.2": wasip3::filesystem::types,
+            "wasi:http/types@0.3.2": wasip3::http::types,
+        },
+        generate_all,
+    });
+
+    use super::Component;
+    export!(Component with_types_in crate::bindings);
+}
+
+/// The exported `wasi:http/handler`.
+struct Component;
+
+impl Guest for Component {
+    async fn handle(incoming: HostRequest) -> Result<HostResponse, ErrorCode> {
+        let instance_config = instance::config();
+        let config = (*instance_config).as_ref();
+        let req = request(&incoming, config.ok());
+        drop(incoming);
+        let (mut response, started) = match config {
+            Err(err) => (app::misconfigured(&req, err.clone()), None),
+            Ok(config) => {
+                let started = config.access_log.then(monotonic_clock::now);
+                let response = match instance::site(config).await {
+                    Ok(site) => app::handle(&req, config, &*site, now).await,
+                    Err(err) => app::misconfigured(&req, err.into()),
+                };
+                (response, started)
+            }
+        };
+        if let Some(why) = response.log.take() {
+            log_line(&format!("docroot: {why}"));
+        }
+        let entries: Vec<(String, Vec<u8>)> = response
+            .headers
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), value.as_bytes().to_vec()))
+            .collect();
+        let headers = Fields::from_list(&entries).map_err(|err| {
+            log_line(&format!("docroot: invalid response header: {err:?}"));
+            ErrorCode::InternalError(None)
+        })?;
+        let status = response.status;
+        let (contents_tx, contents) = match response.body {
+            Body::Empty => (None, None),
+            _ => {
+                let (tx, rx) = wit_stream::new();
+                (Some(tx), Some(rx))
+            }
+        };
+        let (trailers_tx, trailers) = wit_future::new(|| Ok(None));
+        let (outgoing, _delivered) = HostResponse::new(headers, contents, trailers);
+        if status != 200 && outgoing.set_status_code(status).is_err() {
+            log_line(&format!("docroot: invalid status {status}"));
+            return Err(ErrorCode::InternalError(None));
+        }
+        // The body goes on after the handler returns: the host sends the
+        // head at once, then the bytes as this task writes them.
+        wit_bindgen::spawn_local(async move {
+            let mut sent = 0;
+            let result = match contents_tx {
+                None => Ok(()),
+                Some(mut tx) => body::write(&mut tx, response.body, &mut sent).await,
+            };
+            let trailers = match result {
+                Ok(()) => Ok(None),
+                Err(err) => {
+                    log_line(&format!(
+                        "docroot: {} {}: response aborted: {err:#}",
+                        req.method.escape_debug(),
+                        req.path_with_query.escape_debug()
+                    ));
+                    // The host then ends the response as failed, not complete.
+                    Err(ErrorCode::InternalError(Some(format!("{err:#}"))))
+                }
+            };
+            let _ = trailers_tx.write(trailers).await;
+            if let Some(started) = started {
+                let micros = u128::from(monotonic_clock::now().saturating_sub(started) / 1000);
+                let memory = core::arch::wasm32::memory_size(0) as u64 * 65_536;
+                log_line(&app::access_log_line(&req, status, sent, micros, memory));
+            }
+        });
+        Ok(outgoing)
+    }
+}
+
+/// The wall-clock time, for the info page.
+fn now() -> SystemTime {
+    let t = system_clock::now();
+    let since = Duration::new(u64::try_from(t.seconds).unwrap_or(0), t.nanoseconds);
+    SystemTime::UNIX_EPOCH + since
+}
+
+/// Writes one line to stderr in one write, so that requests running side by
+/// side in one instance, or instances side by side, cannot split it.
+fn log_line(line: &str) {
+    let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
+}
+
+/// The incoming request as plain data ([`app::request`]).
+fn request(incoming: &HostRequest, config: Option<&Config>) -> Request {
+    let method = match incoming.get_method() {
+        Method::Get => "GET".to_owned(),
+        Method::Head => "HEAD".to_owned(),
+        Method::Post => "POST".to_owned(),
+        Method::Put => "PUT".to_owned(),
+        Method::Delete => "DELETE".to_owned(),
+        Method::Connect => "CONNECT".to_owned(),
+        Method::Options => "OPTIONS".to_owned(),
+        Method::Trace => "TRACE".to_owned(),
+        Method::Patch => "PATCH".to_owned(),
+        Method::Other(other) => other,
+    };
+    let target = incoming.get_path_with_query().unwrap_or_default();
+    let origin = || {
+        let scheme = incoming.get_scheme().map(|s| match s {
+            Scheme::Http => "http".to_owned(),
+            Scheme::Https => "https".to_owned(),
+            Scheme::Other(other) => other,
+        });
+        (scheme, incoming.get_authority())
+    };
+    let headers = incoming.get_headers().copy_all();
+    app::request(method, target, headers, config, origin)
+}

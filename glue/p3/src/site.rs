@@ -1,0 +1,156 @@
+//! [`Files`] over the host's preopened `wasi:filesystem@0.3` descriptors.
+//!
+//! Every lookup is relative to the root's descriptor, so the host's sandbox
+//! refuses any path or symlink that leads out of it; the core's path
+//! validation is the first wall, this is the second. Each lookup is one
+//! `stat-at`, and a regular file costs one `open-at` more. Every call is
+//! awaited, so the instance's other requests go on meanwhile.
+
+use docroot::date;
+use docroot::fs::{Entry, Files, FsError, Kind, Meta};
+use docroot::path::SitePath;
+use docroot::preopen::{self, NoRoot};
+use wasip3::filesystem::preopens::get_directories;
+use wasip3::filesystem::types::{
+    Descriptor, DescriptorFlags, DescriptorType, ErrorCode, OpenFlags, PathFlags,
+};
+use wasip3::wit_bindgen::StreamResult;
+
+/// The site: a directory descriptor at the configured root.
+pub struct WasiFiles {
+    root: Descriptor,
+}
+
+impl WasiFiles {
+    /// Opens `root` below the preopen that [`preopen::choose`] picks.
+    pub async fn open(root: &SitePath) -> Result<WasiFiles, NoRoot> {
+        let mut preopens = get_directories();
+        let names: Vec<&str> = preopens.iter().map(|(_, name)| name.as_str()).collect();
+        let choice = preopen::choose(root, &names)?;
+        let below = choice.below.join("/");
+        let (preopen, _) = preopens.swap_remove(choice.index);
+        if below.is_empty() {
+            return Ok(WasiFiles { root: preopen });
+        }
+        let dir = preopen
+            .open_at(
+                PathFlags::SYMLINK_FOLLOW,
+                below,
+                OpenFlags::DIRECTORY,
+                DescriptorFlags::READ,
+            )
+            .await
+            .map_err(|_| NoRoot::CannotOpen {
+                root: root.to_url_path(),
+            })?;
+        Ok(WasiFiles { root: dir })
+    }
+}
+
+/// A path relative to the root descriptor; the root itself is `.`.
+fn relative(path: &[String]) -> String {
+    if path.is_empty() {
+        ".".to_owned()
+    } else {
+        path.join("/")
+    }
+}
+
+/// How many directory entries are taken from the host at a time.
+const ENTRIES: usize = 64;
+
+impl Files for WasiFiles {
+    type File = Descriptor;
+
+    async fn stat(&self, path: &[String]) -> Result<Meta, FsError> {
+        stat_at(&self.root, relative(path)).await
+    }
+
+    async fn open(&self, path: &[String]) -> Result<Descriptor, FsError> {
+        self.root
+            .open_at(
+                PathFlags::SYMLINK_FOLLOW,
+                relative(path),
+                OpenFlags::empty(),
+                DescriptorFlags::READ,
+            )
+            .await
+            .map_err(map_error)
+    }
+
+    async fn read_dir(&self, path: &[String]) -> Result<Vec<Entry>, FsError> {
+        let dir = self
+            .root
+            .open_at(
+                PathFlags::SYMLINK_FOLLOW,
+                relative(path),
+                OpenFlags::DIRECTORY,
+                DescriptorFlags::READ,
+            )
+            .await
+            .map_err(map_error)?;
+        let (mut names, done) = dir.read_directory();
+        let mut entries = Vec::new();
+        loop {
+            let (result, batch) = names.read(Vec::with_capacity(ENTRIES)).await;
+            for entry in batch {
+                // One stat-at each: sizes, times, and where symlinks lead,
+                // relative to the root (not to this directory), so a link
+                // to ../x inside the root is listed as it is served.
+                let mut child = path.to_vec();
+                child.push(entry.name);
+                if let Ok(meta) = stat_at(&self.root, relative(&child)).await {
+                    let Some(name) = child.pop() else { continue };
+                    entries.push(Entry { name, meta });
+                }
+            }
+            if !matches!(result, StreamResult::Complete(_)) {
+                break;
+            }
+        }
+        drop(names);
+        match done.await {
+            // A name that is not UTF-8 ends the host's stream: list the rest.
+            Ok(()) | Err(ErrorCode::IllegalByteSequence) => Ok(entries),
+            Err(code) => Err(map_error(code)),
+        }
+    }
+}
+
+/// One `stat-at` below `dir`, following symlinks as far as the sandbox allows.
+async fn stat_at(dir: &Descriptor, path: String) -> Result<Meta, FsError> {
+    let stat = dir
+        .stat_at(PathFlags::SYMLINK_FOLLOW, path)
+        .await
+        .map_err(map_error)?;
+    let kind = match stat.type_ {
+        DescriptorType::RegularFile => Kind::File,
+        DescriptorType::Directory => Kind::Dir,
+        _ => Kind::Other,
+    };
+    let modified = stat
+        .data_modification_timestamp
+        .and_then(|t| date::from_unix(u64::try_from(t.seconds).ok()?, t.nanoseconds));
+    Ok(Meta {
+        kind,
+        len: stat.size,
+        modified,
+    })
+}
+
+/// The one place a `wasi:filesystem` error becomes a response class. What the
+/// sandbox refuses (`not-permitted`, `cross-device` for a path leading out of
+/// the root) is a 404 like a missing file, with a line on stderr.
+fn map_error(code: ErrorCode) -> FsError {
+    match code {
+        ErrorCode::NoEntry
+        | ErrorCode::NotDirectory
+        | ErrorCode::NameTooLong
+        | ErrorCode::Loop
+        | ErrorCode::IllegalByteSequence
+        | ErrorCode::Invalid => FsError::NotFound,
+        ErrorCode::NotPermitted | ErrorCode::CrossDevice => FsError::Outside,
+        ErrorCode::Access => FsError::Forbidden,
+        other => FsError::Failed(format!("filesystem error: {other:?}")),
+    }
+}
