@@ -1,7 +1,13 @@
 #!/usr/bin/env python3
 """Soak: concurrent keep-alive clients against docroot under `wasmtime serve` or `jco serve`.
 
-    python3 benches/soak.py [--seconds 180] [--clients 16] [--max-requests N] [--host jco]
+    python3 benches/soak.py [--seconds 180] [--clients 16] [--max-requests N]
+                            [--host wasmtime|wasmtime-p2|jco]
+
+The hosts: `wasmtime` runs docroot.wasm (WASI 0.3) on wasmtime serve's
+defaults, where an instance serves up to 128 requests, 16 at a time;
+`wasmtime-p2` runs docroot_p2.wasm, a fresh instance per request; `jco`
+runs docroot_p2.wasm under jco serve, one instance for every request.
 
 Serves a generated site on loopback and runs clients that each keep one
 connection alive and cycle through a mix of requests (a small file, a 1 MiB
@@ -12,6 +18,8 @@ requests made, the unexpected answers (which must be 0) and the host's
 resident memory after warm-up and at the end (which must not grow). Exits 1
 if either does not hold. Under jco, one instance serves every request, so
 its linear memory (from the access log's mem= field) must not grow either;
+with docroot.wasm, no instance's linear memory may pass the bound the
+end-to-end tests hold it to (8 MiB with 16 downloads at once);
 there the host's own resident memory is reported but not held to the limit,
 because jco serve grows under load whatever it runs (benches/jco-memory.py
 shows it with a 13-byte component).
@@ -28,10 +36,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import DOCROOT, MIB, free_port, jco_server, wasmtime_server  # noqa: E402
+from run import DOCROOT, DOCROOT_P2, MIB, free_port, jco_server, wasmtime_server  # noqa: E402
 
 # Resident memory may move by allocator noise; more than this is growth.
 GROWTH_LIMIT_KIB = 8 * 1024
+
+# The most linear memory one reused docroot.wasm instance may reach.
+LINEAR_MEMORY_BOUND_KIB = 8 * 1024
 
 
 def make_site(site):
@@ -108,7 +119,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=180)
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--max-requests", type=int, default=2_000_000)
-    ap.add_argument("--host", choices=["wasmtime", "jco"], default="wasmtime")
+    ap.add_argument("--host", choices=["wasmtime", "wasmtime-p2", "jco"], default="wasmtime")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="docroot-soak-"))
@@ -116,9 +127,11 @@ def main():
     make_site(site)
     port = free_port()
     if args.host == "jco":
-        server = jco_server("docroot", DOCROOT, port, tmp, site, env={"DOCROOT_ACCESS_LOG": "on"})
+        server = jco_server("docroot", DOCROOT_P2, port, tmp, site, env={"DOCROOT_ACCESS_LOG": "on"})
+    elif args.host == "wasmtime-p2":
+        server = wasmtime_server("docroot", DOCROOT_P2, port, tmp, site)
     else:
-        server = wasmtime_server("docroot", DOCROOT, port, tmp, site)
+        server = wasmtime_server("docroot", DOCROOT, port, tmp, site, env=[("DOCROOT_ACCESS_LOG", "on")])
     try:
         server.ready("/small.html")
         conn = http.client.HTTPConnection("127.0.0.1", port)
@@ -182,6 +195,7 @@ def main():
         and alive
         and (args.host == "jco" or rss_end - rss_start <= GROWTH_LIMIT_KIB)
         and (args.host != "jco" or (mem_start is not None and mem_end <= mem_start))
+        and (args.host != "wasmtime" or (mem_end is not None and mem_end <= LINEAR_MEMORY_BOUND_KIB))
     )
     sys.exit(0 if ok else 1)
 

@@ -139,6 +139,13 @@ impl Host {
         }
     }
 
+    /// Whether the host runs several requests in one instance at a time, and
+    /// names the instance in the prefix of each line it writes: wasmtime
+    /// serve with the 0.3 component.
+    pub fn shares_instances(self) -> bool {
+        self == Host::Wasmtime
+    }
+
     /// Whether the host tells the component the request's scheme and
     /// authority. wasmtime serve's 0.3 side (48.0.8) gives neither for an
     /// origin-form target (the usual kind), and drops the `Host` header

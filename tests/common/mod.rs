@@ -384,6 +384,21 @@ impl Server {
         self.conn().send(request).read_to_close()
     }
 
+    /// The host's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The resident memory of the host's process, in KiB (Linux).
+    pub fn resident_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS in /proc/PID/status")
+    }
+
     /// A new raw connection to the server.
     pub fn conn(&self) -> client::Conn {
         client::Conn::open(self.addr).reporting(self.output.clone())
@@ -539,4 +554,34 @@ fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
 /// Whether `haystack` contains `needle`.
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Every `mem=NKiB` field of the access log in a host's output, wherever
+/// the host broke lines: wasmtime serve writes each instance's prefix and
+/// text as separate writes, so instances that run at once can share a line
+/// (`stderr [2] :: stderr [3] :: GET /a … mem=1152KiB`). docroot writes each
+/// record whole, in one write, so the field itself is never split.
+pub fn memory_fields(output: &str) -> Vec<u64> {
+    output
+        .match_indices(" mem=")
+        .filter_map(|(at, field)| {
+            let rest = &output[at + field.len()..];
+            let digits = rest.find(|c: char| !c.is_ascii_digit())?;
+            if rest[digits..].starts_with("KiB") {
+                rest[..digits].parse().ok()
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// The instance that wrote the first line of `output` holding `needle`, as
+/// wasmtime serve's prefix names it (`stderr [N] :: `), when that line has
+/// one before the needle.
+pub fn instance_of(output: &str, needle: &str) -> Option<u64> {
+    let line = output.lines().find(|line| line.contains(needle))?;
+    let before = &line[..line.find(needle)?];
+    let start = before.rfind("stderr [")? + "stderr [".len();
+    before[start..].split_once(']')?.0.parse().ok()
 }

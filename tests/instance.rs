@@ -1,0 +1,270 @@
+//! One WASI 0.3 instance, shared. wasmtime serve runs `docroot.wasm` on its
+//! defaults: one instance serves up to 128 requests, up to 16 at a time, so
+//! requests share its memory, its configuration and its root descriptor.
+//! These tests load one such server with requests at once and check every
+//! answer, the instance's memory, and that one request's failure or stall
+//! touches no other.
+
+mod common;
+
+use common::hosts::Host;
+use common::{Reply, Server, big_bytes, client, fixture, memory_fields};
+use std::io::Write;
+use std::sync::Barrier;
+use std::time::Duration;
+
+/// Status, body and docroot's own headers (not the host's `Date`).
+fn answer(reply: &Reply) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let headers = reply
+        .headers
+        .iter()
+        .filter(|(name, _)| name != "date" && name != "connection")
+        .cloned()
+        .collect();
+    (reply.status, headers, reply.body.clone())
+}
+
+#[test]
+fn thirty_two_mixed_requests_at_once_are_each_answered_right() {
+    let fx = fixture();
+    let env = [("DOCROOT_LISTING", "on")];
+    let server = Host::Wasmtime.start(&fx.root(), &env);
+    let etag = server.get("/hello.txt").header("etag").unwrap().to_owned();
+    let requests: Vec<(&str, &str, Vec<(&str, &str)>)> = vec![
+        ("GET", "/hello.txt", vec![]),
+        ("GET", "/big.bin", vec![]),
+        ("GET", "/big.bin", vec![("Range", "bytes=1048576-1114111")]),
+        ("GET", "/hello.txt", vec![("If-None-Match", &etag)]),
+        ("GET", "/__info?format=json", vec![("X-Test", "1")]),
+        ("GET", "/docs/", vec![]),
+        ("GET", "/docs/", vec![("Accept", "application/json")]),
+        ("GET", "/docs", vec![]),
+        ("GET", "/missing", vec![]),
+        ("GET", "/%2e%2e/secret.txt", vec![]),
+        ("GET", "/link-out.txt", vec![]),
+        ("GET", "/fifo", vec![]),
+        ("DELETE", "/hello.txt", vec![]),
+        ("HEAD", "/big.bin", vec![]),
+        ("GET", "/app.js", vec![("Accept-Encoding", "br")]),
+        ("GET", "/big.bin", vec![("Range", "bytes=99999999-")]),
+    ];
+    // The answers one at a time are the reference (the info page's date
+    // may change between two answers, so it is compared without its body).
+    let reference: Vec<_> = requests
+        .iter()
+        .map(|(m, t, h)| answer(&server.request(m, t, h)))
+        .collect();
+    let clients = 32;
+    let rounds = 3;
+    let start = Barrier::new(clients);
+    std::thread::scope(|s| {
+        for c in 0..clients {
+            let (server, requests, reference, start) = (&server, &requests, &reference, &start);
+            s.spawn(move || {
+                start.wait();
+                for round in 0..rounds {
+                    let i = (c + round * 7) % requests.len();
+                    let (method, target, headers) = &requests[i];
+                    let got = answer(&server.request(method, target, headers));
+                    let want = &reference[i];
+                    assert_eq!(got.0, want.0, "{method} {target}");
+                    if target.starts_with("/__info") {
+                        assert!(String::from_utf8_lossy(&got.2).contains("\"x-test\""));
+                    } else {
+                        assert_eq!(got.1, want.1, "{method} {target}");
+                        assert!(got.2 == want.2, "{method} {target}: another body");
+                    }
+                }
+            });
+        }
+    });
+    let out = server.output();
+    assert!(!out.contains("response aborted"), "{out}");
+    assert!(!out.to_lowercase().contains("trap"), "{out}");
+}
+
+/// A file of `len` bytes, the fixture's large file repeated, so every
+/// offset has a known byte.
+fn patterned_file(path: &std::path::Path, len: usize) -> Vec<u8> {
+    let pattern = big_bytes();
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(pattern.len());
+        file.write_all(&pattern[..n]).unwrap();
+        left -= n;
+    }
+    file.flush().unwrap();
+    pattern
+}
+
+/// Reads a response body of `len` bytes from `conn` (the head already
+/// read) and checks each byte against `pattern` repeated.
+fn read_patterned(conn: &mut client::Conn, len: usize, pattern: &[u8]) {
+    let mut at = 0;
+    while at < len {
+        let chunk = conn.read_some(256 * 1024);
+        assert!(
+            !chunk.is_empty(),
+            "the body ended after {at} of {len} bytes"
+        );
+        for piece in chunk.chunks(4096) {
+            let mut checked = 0;
+            while checked < piece.len() {
+                let offset = (at + checked) % pattern.len();
+                let n = (piece.len() - checked).min(pattern.len() - offset);
+                assert!(
+                    piece[checked..checked + n] == pattern[offset..offset + n],
+                    "a wrong byte near offset {}",
+                    at + checked
+                );
+                checked += n;
+            }
+            at += piece.len();
+        }
+    }
+    assert_eq!(at, len, "more bytes than the Content-Length");
+}
+
+/// The size of each of the concurrent downloads.
+const DOWNLOAD_LEN: usize = 256 * 1024 * 1024;
+
+/// The bound on the instance's linear memory while it streams 16 such
+/// downloads at once: each holds one 256 KiB chunk, so 4 MiB, plus the
+/// component's own 1 MiB or so.
+const LINEAR_MEMORY_BOUND_KIB: u64 = 8 * 1024;
+
+#[test]
+fn sixteen_downloads_at_once_arrive_whole_in_bounded_memory() {
+    let fx = fixture();
+    let pattern = patterned_file(&fx.root().join("huge.bin"), DOWNLOAD_LEN);
+    let server = Host::Wasmtime.start(&fx.root(), &[("DOCROOT_ACCESS_LOG", "on")]);
+    let mut resident = Vec::new();
+    for _ in 0..2 {
+        // Each request is sent and its head read before the next is sent:
+        // the handler has returned by then, so the instance is free and
+        // wasmtime hands it the next one. All 16 bodies then stream at
+        // once from one instance.
+        let mut conns: Vec<client::Conn> = (0..16)
+            .map(|_| {
+                let mut conn = server.conn();
+                conn.send_request("GET", "/huge.bin", &[], true);
+                let head = conn.read_head();
+                assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+                assert_eq!(
+                    client::head_value(&head, "content-length"),
+                    Some(DOWNLOAD_LEN.to_string().as_str())
+                );
+                conn
+            })
+            .collect();
+        std::thread::scope(|s| {
+            for conn in &mut conns {
+                let pattern = &pattern;
+                s.spawn(move || read_patterned(conn, DOWNLOAD_LEN, pattern));
+            }
+        });
+        let done = server.wait_for_within(&["GET /huge.bin 200"], Duration::from_secs(30));
+        assert!(!done.contains("response aborted"), "{done}");
+        resident.push(server.resident_kib());
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let memory = loop {
+        let memory = memory_fields(&server.output());
+        if memory.len() >= 32 || std::time::Instant::now() > deadline {
+            break memory;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(memory.len(), 32, "{}", server.output());
+    let most = memory.iter().max().unwrap();
+    eprintln!("linear memory {memory:?}; host {resident:?} KiB");
+    assert!(
+        *most <= LINEAR_MEMORY_BOUND_KIB,
+        "the instance grew to {most} KiB of linear memory"
+    );
+    // The host's memory is flat: the second 4 GiB left it no larger.
+    assert!(
+        resident[1] <= resident[0] + 32 * 1024,
+        "the host grew from {} to {} KiB",
+        resident[0],
+        resident[1]
+    );
+}
+
+#[test]
+fn a_failure_in_one_request_leaves_the_others_in_its_instance_whole() {
+    let fx = fixture();
+    let len = 64 * 1024 * 1024;
+    let pattern = patterned_file(&fx.root().join("huge.bin"), len);
+    let cut = std::fs::File::create(fx.root().join("cut.bin")).unwrap();
+    cut.set_len(len as u64).unwrap();
+    let server = Host::Wasmtime.start(&fx.root(), &[("DOCROOT_ACCESS_LOG", "on")]);
+    let open = |target: &str| {
+        let mut conn = server.conn();
+        conn.send_request("GET", target, &[], true);
+        let head = conn.read_head();
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        conn
+    };
+    // Started one after another, so one instance runs them all at once
+    // (see sixteen_downloads_at_once_arrive_whole_in_bounded_memory).
+    let mut whole: Vec<client::Conn> = (0..4).map(|_| open("/huge.bin")).collect();
+    let mut truncated = open("/cut.bin");
+    let mut leaving = open("/huge.bin");
+    std::thread::scope(|s| {
+        for conn in &mut whole {
+            let pattern = &pattern;
+            s.spawn(move || read_patterned(conn, len, pattern));
+        }
+        // Meanwhile, three kinds of failure in the same instance: a file
+        // cut short while it is sent, a client that leaves mid-body, and
+        // hostile requests.
+        let _ = truncated.read_some(64 * 1024);
+        cut.set_len(1024 * 1024).unwrap();
+        let rest = truncated.read_to_close();
+        assert!(rest.len() < len, "a cut file must not look complete");
+        let _ = leaving.read_some(64 * 1024);
+        drop(leaving);
+        for &(target, status) in common::HOSTILE_TARGETS {
+            let raw = server.raw(
+                format!("GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+            );
+            let reply = Reply::parse(&raw, false).expect("an answer");
+            assert_eq!(reply.status, status, "{target}");
+        }
+    });
+    let out = server.wait_for_within(
+        &[
+            "docroot: GET /cut.bin: response aborted",
+            "docroot: GET /huge.bin: response aborted",
+        ],
+        Duration::from_secs(30),
+    );
+    // The four whole downloads are logged as complete, and the instance
+    // never trapped (wasmtime serve says "worker failed" when one does).
+    let complete = format!("GET /huge.bin 200 {len} ");
+    assert_eq!(out.matches(&complete).count(), 4, "{out}");
+    assert!(!out.contains("worker failed"), "{out}");
+    assert_eq!(server.get("/hello.txt").text(), "hello\n");
+}
+
+#[test]
+fn a_bad_configuration_answers_every_request_of_the_instance() {
+    let fx = fixture();
+    let server = Host::Wasmtime.start(&fx.root(), &[("DOCROOT_LISTING", "maybe")]);
+    let start = Barrier::new(16);
+    std::thread::scope(|s| {
+        for _ in 0..16 {
+            let (server, start): (&Server, _) = (&server, &start);
+            s.spawn(move || {
+                start.wait();
+                for target in ["/", "/hello.txt", "/__info"] {
+                    let r = server.get(target);
+                    assert_eq!(r.status, 500, "{target}");
+                    assert!(r.text().contains("DOCROOT_LISTING"), "{target}");
+                }
+            });
+        }
+    });
+}
