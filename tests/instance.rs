@@ -13,6 +13,9 @@ use std::io::Write;
 use std::sync::Barrier;
 use std::time::Duration;
 
+/// A request: method, target and extra headers.
+type Req<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>);
+
 /// Status, body and docroot's own headers (not the host's `Date`).
 fn answer(reply: &Reply) -> (u16, Vec<(String, String)>, Vec<u8>) {
     let headers = reply
@@ -30,7 +33,7 @@ fn thirty_two_mixed_requests_at_once_are_each_answered_right() {
     let env = [("DOCROOT_LISTING", "on")];
     let server = Host::Wasmtime.start(&fx.root(), &env);
     let etag = server.get("/hello.txt").header("etag").unwrap().to_owned();
-    let requests: Vec<(&str, &str, Vec<(&str, &str)>)> = vec![
+    let requests: Vec<Req> = vec![
         ("GET", "/hello.txt", vec![]),
         ("GET", "/big.bin", vec![]),
         ("GET", "/big.bin", vec![("Range", "bytes=1048576-1114111")]),
