@@ -86,6 +86,10 @@ impl Guest for Component {
         let status = response.status;
         let (contents_tx, contents) = match response.body {
             Body::Empty => (None, None),
+            #[cfg(feature = "pass-file-stream")]
+            Body::File { ref file, offset: 0, .. } if status == 200 => {
+                (None, Some(file.read_via_stream(0).0))
+            }
             _ => {
                 let (tx, rx) = wit_stream::new();
                 (Some(tx), Some(rx))
