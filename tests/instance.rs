@@ -271,3 +271,34 @@ fn a_bad_configuration_answers_every_request_of_the_instance() {
         }
     });
 }
+
+#[test]
+fn a_small_body_is_taken_by_the_host_though_the_client_reads_nothing() {
+    // docroot.wasm writes a body of at most 4 KiB without a stall timer,
+    // because the host takes it into its own buffers whether or not the
+    // client reads. This holds wasmtime serve to that: clients that send
+    // requests and read nothing still get every small response completed
+    // (the access log counts the bytes the host took).
+    let fx = fixture();
+    let server = Host::Wasmtime.start(&fx.root(), &[("DOCROOT_ACCESS_LOG", "on")]);
+    let mut silent: Vec<client::Conn> = (0..8).map(|_| server.conn()).collect();
+    for conn in &mut silent {
+        conn.send_request("GET", "/hello.txt", &[], false);
+        conn.send_request("GET", "/__info", &[], false);
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let out = server.output();
+        let files = out.matches("GET /hello.txt 200 6 ").count();
+        let pages = out.matches("GET /__info 200 ").count();
+        if files == 8 && pages == 8 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{files} files and {pages} pages of 8 completed:\n{out}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(silent);
+}

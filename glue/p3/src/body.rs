@@ -6,6 +6,12 @@
 //! is read, so the instance's memory stays bounded by one chunk per
 //! response in flight, whatever the file's size. A range stops reading after
 //! its length.
+//!
+//! A body of at most [`SMALL`] bytes is written without a stall timer: the
+//! host takes it into its own buffers whether or not the client reads
+//! (hyper buffers far more than that before it waits for the socket), so it
+//! cannot stall, and a timer would cost every small response two host
+//! calls. The 0.2 glue draws the same line.
 
 use anyhow::bail;
 use docroot::http::Body;
@@ -20,6 +26,9 @@ use wasip3::wit_bindgen::{StreamResult, StreamWriter};
 /// The most bytes of a file read and written at a time.
 const CHUNK: u64 = 256 * 1024;
 
+/// The largest body written without a stall timer.
+const SMALL: u64 = 4096;
+
 /// Writes `body` into `tx`, counting in `sent` the bytes the host took (so
 /// an aborted response's count is what went out before it failed).
 pub async fn write(
@@ -27,10 +36,15 @@ pub async fn write(
     body: Body<Descriptor>,
     sent: &mut u64,
 ) -> anyhow::Result<()> {
+    let len = match &body {
+        Body::Empty => 0,
+        Body::Bytes(bytes) => bytes.len() as u64,
+        Body::File { len, .. } => *len,
+    };
     let mut out = Writer {
         tx,
         sent,
-        stall: StallLimit::new(stall::LIMIT_NS),
+        stall: (len > SMALL).then(|| StallLimit::new(stall::LIMIT_NS)),
         timer: None,
     };
     match body {
@@ -69,11 +83,11 @@ pub async fn write(
 type Timer = Pin<Box<dyn Future<Output = ()>>>;
 
 /// A response body's stream, the bytes the host has taken, and the stall
-/// limit with the one timer it has armed.
+/// limit (none for a small body) with the one timer it has armed.
 struct Writer<'a> {
     tx: &'a mut StreamWriter<u8>,
     sent: &'a mut u64,
-    stall: StallLimit,
+    stall: Option<StallLimit>,
     timer: Option<Timer>,
 }
 
@@ -92,6 +106,9 @@ impl Writer<'_> {
             let (result, rest) = {
                 let mut pending = pin!(write);
                 loop {
+                    let Some(stall) = stall else {
+                        break pending.as_mut().await;
+                    };
                     if let Some(done) = race(pending.as_mut(), stall, timer).await {
                         break done;
                     }
@@ -109,7 +126,9 @@ impl Writer<'_> {
             match result {
                 StreamResult::Complete(n) => {
                     **sent += n as u64;
-                    stall.took(n as u64);
+                    if let Some(stall) = stall {
+                        stall.took(n as u64);
+                    }
                     if rest.remaining() == 0 {
                         return Ok(());
                     }
