@@ -8,8 +8,8 @@
 //! stripping them, then point this at it:
 //!
 //! ```sh
-//! CARGO_PROFILE_RELEASE_STRIP=false cargo build --release --target wasm32-wasip2 --target-dir target/sizes
-//! cargo bench --bench sizes -- target/sizes/wasm32-wasip2/release/docroot.wasm
+//! CARGO_PROFILE_RELEASE_STRIP=false cargo build --release --target wasm32-wasip2 --workspace --target-dir target/sizes
+//! cargo bench --bench sizes -- target/sizes/wasm32-wasip2/release/docroot.wasm   # or docroot_p2.wasm
 //! ```
 //!
 //! Only function bodies are counted, not data (string constants, tables);
