@@ -9,9 +9,10 @@
 //!
 //! A body of at most [`SMALL`] bytes is written without a stall timer: the
 //! host takes it into its own buffers whether or not the client reads
-//! (hyper buffers far more than that before it waits for the socket), so it
-//! cannot stall, and a timer would cost every small response two host
-//! calls. The 0.2 glue draws the same line.
+//! (hyper buffers far more than that before it waits for the socket;
+//! `tests/instance.rs` holds wasmtime serve to it), so it cannot stall, and
+//! a timer would cost every small response two host calls. The 0.2 glue
+//! draws the same line.
 
 use anyhow::bail;
 use docroot::http::Body;
