@@ -54,26 +54,33 @@ pub async fn write(
         Body::File { file, offset, len } => {
             let (mut rx, done) = file.read_via_stream(offset);
             let mut left = len;
-            while left > 0 {
+            // Whether the host has ended the file's stream: once it has, the
+            // stream must not be read again (the component model traps,
+            // which would end every request in the instance).
+            let mut ended = false;
+            while left > 0 && !ended {
                 let want = left.min(CHUNK) as usize;
                 let mut chunk = Vec::with_capacity(want);
                 while chunk.len() < want {
                     let (result, filled) = rx.read(chunk).await;
                     chunk = filled;
                     if !matches!(result, StreamResult::Complete(_)) {
+                        ended = true;
                         break;
                     }
                 }
-                if chunk.is_empty() {
-                    // Truncated after its size was taken, or unreadable.
-                    drop(rx);
-                    match done.await {
-                        Err(code) => bail!("reading the file: {code:?}"),
-                        Ok(()) => bail!("the file ended after {} of {len} bytes", len - left),
-                    }
+                if !chunk.is_empty() {
+                    left -= chunk.len() as u64;
+                    out.write(chunk).await?;
                 }
-                left -= chunk.len() as u64;
-                out.write(chunk).await?;
+            }
+            if left > 0 {
+                // Truncated after its size was taken, or unreadable.
+                drop(rx);
+                match done.await {
+                    Err(code) => bail!("reading the file: {code:?}"),
+                    Ok(()) => bail!("the file ended after {} of {len} bytes", len - left),
+                }
             }
             Ok(())
         }
