@@ -142,11 +142,6 @@ fn error(variable: &str, problem: impl Into<String>) -> ConfigError {
 }
 
 impl Config {
-    /// Reads the process environment (`wasi:cli/environment` in the component).
-    pub fn from_env() -> Result<Config, ConfigError> {
-        Config::from_vars(std::env::vars_os())
-    }
-
     /// Builds a config from name/value pairs; variables not starting with
     /// `DOCROOT_` are ignored (jco passes the whole host environment).
     pub fn from_vars<K, V>(vars: impl IntoIterator<Item = (K, V)>) -> Result<Config, ConfigError>

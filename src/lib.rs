@@ -13,8 +13,8 @@
 //!
 //! The modules form layers, each using only those listed before it:
 //! [`path`], [`http`], [`date`], [`negotiate`], [`stall`], [`json`],
-//! [`ready`]; [`preopen`], [`page`], [`fs`]; [`config`]; [`files`],
-//! [`info`]; [`outcome`]; [`app`].
+//! [`ready`]; [`preopen`], [`page`], [`fs`]; [`config`]; [`instance`],
+//! [`files`], [`info`]; [`outcome`]; [`app`].
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -26,6 +26,7 @@ pub mod files;
 pub mod fs;
 pub mod http;
 pub mod info;
+pub mod instance;
 pub mod json;
 pub mod negotiate;
 pub mod outcome;

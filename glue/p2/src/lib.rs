@@ -3,8 +3,8 @@
 //! [`Response`] is written back; nothing else is decided here.
 //!
 //! The site's calls answer at once on 0.2, so the core's futures are run by
-//! [`ready::run`]. Each request gets a fresh instance on most 0.2 hosts, so
-//! the configuration and the root are worked out per request.
+//! [`ready::run`]. The configuration and the root are worked out once per
+//! instance ([`docroot::instance`]).
 //! A file body is read and written in chunks of at most 256 KiB, so guest
 //! memory stays bounded whatever the file's size.
 
@@ -15,9 +15,12 @@ mod site;
 use anyhow::{anyhow, bail};
 use docroot::config::Config;
 use docroot::http::{Body, Request, Response};
+use docroot::instance::Instance;
 use docroot::stall::{self, StallLimit};
 use docroot::{app, ready};
+use site::WasiFiles;
 use std::io::Write as _;
+use std::rc::Rc;
 use std::time::{Instant, SystemTime};
 use wasi::clocks::monotonic_clock;
 use wasi::filesystem::types::Descriptor;
@@ -63,19 +66,30 @@ mod bindings {
 /// The exported `wasi:http/incoming-handler`.
 struct Component;
 
+thread_local! {
+    /// This instance's configuration and site. Most 0.2 hosts give each
+    /// request an instance of its own; jco serve, and wasmtime serve with
+    /// `--max-instance-reuse-count`, reuse one, and then these are worked
+    /// out once.
+    static INSTANCE: Rc<Instance<WasiFiles>> = Rc::new(Instance::new());
+}
+
 impl bindings::exports::wasi::http0_2_12::incoming_handler::Guest for Component {
     fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
         // Every host call costs more than the work between them, so each
         // one here is made only when the response needs it.
-        let config = Config::from_env();
-        let req = request(&incoming, config.as_ref().ok());
+        let instance = INSTANCE.with(Rc::clone);
+        let instance_config = instance.config(|| std::env::vars_os().collect());
+        let config = (*instance_config).as_ref();
+        let req = request(&incoming, config.ok());
         drop(incoming);
         let (mut response, access_log) = match config {
-            Err(err) => (app::misconfigured(&req, err), None),
+            Err(err) => (app::misconfigured(&req, err.clone()), None),
             Ok(config) => {
                 let started = config.access_log.then(Instant::now);
-                let response = match site::WasiFiles::open(&config.root) {
-                    Ok(fs) => ready::run(app::handle(&req, &config, &fs, SystemTime::now)),
+                let open = || std::future::ready(WasiFiles::open(&config.root));
+                let response = match ready::run(instance.site(open)) {
+                    Ok(fs) => ready::run(app::handle(&req, config, &*fs, SystemTime::now)),
                     Err(err) => app::misconfigured(&req, err.into()),
                 };
                 (response, started)

@@ -5,7 +5,7 @@
 //! (wasmtime serve and Spin: up to 128 in turn, 16 at once). So what cannot
 //! change during an instance's life is worked out once, by the first request
 //! that needs it: the configuration (from the environment) and the root's
-//! descriptor ([`instance`]). Each request is a task of its own: its
+//! descriptor ([`docroot::instance`]). Each request is a task of its own: its
 //! filesystem calls are awaited, and its body is written by a task spawned
 //! before the handler returns ([`body`]), so a slow client holds up no one.
 //!
@@ -14,15 +14,18 @@
 #![cfg(target_os = "wasi")]
 
 mod body;
-mod instance;
 mod site;
 
 use crate::bindings::exports::wasi::http0_3_2::handler::Guest;
+use crate::site::WasiFiles;
 use docroot::app;
 use docroot::config::Config;
 use docroot::http::{Body, Request, Response};
+use docroot::instance::Instance;
 use std::io::Write as _;
+use std::rc::Rc;
 use std::time::{Duration, SystemTime};
+use wasip3::cli::environment::get_environment;
 use wasip3::clocks::{monotonic_clock, system_clock};
 use wasip3::filesystem::types::Descriptor;
 use wasip3::http::types::{ErrorCode, Fields, Method, Scheme};
@@ -55,9 +58,16 @@ mod bindings {
 /// The exported `wasi:http/handler`.
 struct Component;
 
+thread_local! {
+    /// This instance's configuration and site, shared by its requests (an
+    /// `Rc`, so a request can hold it across its awaits).
+    static INSTANCE: Rc<Instance<WasiFiles>> = Rc::new(Instance::new());
+}
+
 impl Guest for Component {
     async fn handle(incoming: HostRequest) -> Result<HostResponse, ErrorCode> {
-        let instance_config = instance::config();
+        let instance = INSTANCE.with(Rc::clone);
+        let instance_config = instance.config(get_environment);
         let config = (*instance_config).as_ref();
         let req = request(&incoming, config.ok());
         drop(incoming);
@@ -65,7 +75,7 @@ impl Guest for Component {
             Err(err) => (app::misconfigured(&req, err.clone()), None),
             Ok(config) => {
                 let started = config.access_log.then(monotonic_clock::now);
-                let response = match instance::site(config).await {
+                let response = match instance.site(|| WasiFiles::open(&config.root)).await {
                     Ok(site) => app::handle(&req, config, &*site, now).await,
                     Err(err) => app::misconfigured(&req, err.into()),
                 };
