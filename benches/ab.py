@@ -9,8 +9,11 @@ The first spec is the baseline. Every component is served (with a 1 KiB
 N MiB `big.bin` beside it), then `wrk` runs each spec in
 turn, round after round, reversing the order every other round; each spec's
 ratio to the baseline is taken within a round, and the median over rounds is
-printed. For quick experiments while profiling; the full benchmark is
-scripts/bench.
+printed, for requests per second and for the host's CPU time per request
+(the `wasmtime serve` process's user + system time over the run, divided by
+the requests it served; its ratio is the baseline's over the spec's, so
+higher is better in both). For quick experiments while profiling; the full
+benchmark is scripts/bench.
 """
 
 import argparse
@@ -60,21 +63,36 @@ def main():
             wait_ready(f"http://127.0.0.1:{port}/1k.html", proc=servers[-1])
         threads = "1" if args.conns == 1 else "2"
         rps = {name: [] for name, *_ in specs}
+        cpu = {name: [] for name, *_ in specs}
+        procs = dict(zip(sorted({s[1] for s in specs}), servers))
         for round_no in range(args.rounds):
             for name, wasm, path, header in specs if round_no % 2 == 0 else specs[::-1]:
                 argv = ["wrk", "-t", threads, "-c", str(args.conns), "-d", f"{args.seconds}s"]
                 if header:
                     argv += ["-H", header]
+                before = cpu_seconds(procs[wasm].pid)
                 out = subprocess.run(argv + [f"http://127.0.0.1:{ports[wasm]}{path}"],
                                      capture_output=True, text=True, check=True).stdout
+                used = cpu_seconds(procs[wasm].pid) - before
                 rps[name].append(float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)))
+                served = int(re.search(r"(\d+) requests in", out).group(1))
+                cpu[name].append(used / served * 1e6)
     finally:
         for server in servers:
             server.terminate()
     base = specs[0][0]
     for name, *_ in specs:
         ratio = statistics.median(a / b for a, b in zip(rps[name], rps[base]))
-        print(f"{name:18} median {statistics.median(rps[name]):8.1f} req/s   vs {base}: {ratio:.3f}")
+        cpu_ratio = statistics.median(b / a for a, b in zip(cpu[name], cpu[base]))
+        print(f"{name:18} median {statistics.median(rps[name]):8.1f} req/s   vs {base}: {ratio:.3f}"
+              f"   host CPU {statistics.median(cpu[name]):6.1f} µs/req   vs {base}: {cpu_ratio:.3f}")
+
+
+def cpu_seconds(pid):
+    """A process's user + system CPU time so far, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":
