@@ -1,5 +1,5 @@
 //! Configuration: every `DOCROOT_*` environment variable, parsed once per
-//! request into a [`Config`], or a [`ConfigError`] that names the variable.
+//! instance into a [`Config`], or a [`ConfigError`] that names the variable.
 //!
 //! Nothing else reads the environment, and no other module spells a
 //! variable's name: an error about a setting is made here. A bad value is
@@ -12,9 +12,10 @@ use crate::path::SitePath;
 use crate::preopen::NoRoot;
 use std::ffi::OsStr;
 use std::fmt;
+use std::time::Duration;
 
 /// The variables docroot reads, for the error that names an unknown one.
-pub const VARIABLES: [&str; 9] = [
+pub const VARIABLES: [&str; 10] = [
     "DOCROOT_ROOT",
     "DOCROOT_INFO_PATH",
     "DOCROOT_INDEX",
@@ -24,7 +25,11 @@ pub const VARIABLES: [&str; 9] = [
     "DOCROOT_CACHE_CONTROL",
     "DOCROOT_HIDDEN",
     "DOCROOT_ACCESS_LOG",
+    "DOCROOT_FILE_CACHE",
 ];
+
+/// The longest recheck interval `DOCROOT_FILE_CACHE` takes: a day.
+const LONGEST_RECHECK: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The server's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +53,10 @@ pub struct Config {
     pub allow_hidden: bool,
     /// `DOCROOT_ACCESS_LOG=on`: one line per request on stderr.
     pub access_log: bool,
+    /// `DOCROOT_FILE_CACHE`: how long the per-instance file cache
+    /// ([`crate::cache`]) uses an entry before it checks the file again;
+    /// `None` (`off`) turns the cache off.
+    pub file_cache: Option<Duration>,
 }
 
 impl Default for Config {
@@ -62,6 +71,7 @@ impl Default for Config {
             cache_control: None,
             allow_hidden: false,
             access_log: false,
+            file_cache: Some(Duration::from_secs(1)),
         }
     }
 }
@@ -177,6 +187,7 @@ impl Config {
             "DOCROOT_CACHE_CONTROL" => self.cache_control = parse_header_value(name, value)?,
             "DOCROOT_HIDDEN" => self.allow_hidden = parse_switch(name, value, "allow", "hide")?,
             "DOCROOT_ACCESS_LOG" => self.access_log = parse_switch(name, value, "on", "off")?,
+            "DOCROOT_FILE_CACHE" => self.file_cache = parse_file_cache(name, value)?,
             _ => {
                 return Err(error(
                     name,
@@ -278,6 +289,40 @@ fn parse_site_file(name: &str, value: &str) -> Result<Option<SitePath>, ConfigEr
     Ok(Some(path))
 }
 
+/// `off`, or a recheck interval in whole seconds or milliseconds (`1s`,
+/// `250ms`, `0s`: check on every request), at most a day.
+fn parse_file_cache(name: &str, value: &str) -> Result<Option<Duration>, ConfigError> {
+    if value == "off" {
+        return Ok(None);
+    }
+    let interval = if let Some(ms) = value.strip_suffix("ms") {
+        digits(ms).map(Duration::from_millis)
+    } else if let Some(s) = value.strip_suffix('s') {
+        digits(s).map(Duration::from_secs)
+    } else {
+        None
+    };
+    match interval {
+        Some(interval) if interval <= LONGEST_RECHECK => Ok(Some(interval)),
+        _ => Err(error(
+            name,
+            format!(
+                "must be \"off\" or how long a cached file is used before it is checked \
+                 again, in seconds or milliseconds such as \"1s\" or \"250ms\" (at most \
+                 a day), not {value:?}."
+            ),
+        )),
+    }
+}
+
+/// A whole number written in ASCII digits alone.
+fn digits(value: &str) -> Option<u64> {
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    value.parse().ok()
+}
+
 fn parse_header_value(name: &str, value: &str) -> Result<Option<String>, ConfigError> {
     let value = value.trim();
     if value.is_empty() {
@@ -327,8 +372,10 @@ mod tests {
             ("DOCROOT_CACHE_CONTROL", "public, max-age=60"),
             ("DOCROOT_HIDDEN", "allow"),
             ("DOCROOT_ACCESS_LOG", "on"),
+            ("DOCROOT_FILE_CACHE", "250ms"),
         ])
         .unwrap();
+        assert_eq!(c.file_cache, Some(Duration::from_millis(250)));
         assert_eq!(c.root.segments(), ["site"]);
         assert_eq!(c.info_path.as_deref(), Some("/_debug/info"));
         assert_eq!(c.index, ["index.html", "index.htm"]);
@@ -336,6 +383,17 @@ mod tests {
         assert_eq!(c.not_found.unwrap().segments(), ["404.html"]);
         assert_eq!(c.fallback.unwrap().segments(), ["app.html"]);
         assert_eq!(c.cache_control.as_deref(), Some("public, max-age=60"));
+    }
+
+    #[test]
+    fn the_file_cache_is_off_or_an_interval() {
+        let cache = |value| parse(&[("DOCROOT_FILE_CACHE", value)]).unwrap().file_cache;
+        assert_eq!(Config::default().file_cache, Some(Duration::from_secs(1)));
+        assert_eq!(cache("off"), None);
+        assert_eq!(cache("0s"), Some(Duration::ZERO));
+        assert_eq!(cache("10s"), Some(Duration::from_secs(10)));
+        assert_eq!(cache("1500ms"), Some(Duration::from_millis(1500)));
+        assert_eq!(cache("86400s"), Some(LONGEST_RECHECK));
     }
 
     #[test]
@@ -362,6 +420,13 @@ mod tests {
             ("DOCROOT_HIDDEN", "true"),
             ("DOCROOT_ACCESS_LOG", "1"),
             ("DOCROOT_LISTNG", "on"),
+            ("DOCROOT_FILE_CACHE", "on"),
+            ("DOCROOT_FILE_CACHE", "1"),
+            ("DOCROOT_FILE_CACHE", "-1s"),
+            ("DOCROOT_FILE_CACHE", "1.5s"),
+            ("DOCROOT_FILE_CACHE", "86401s"),
+            ("DOCROOT_FILE_CACHE", "99999999999999999999ms"),
+            ("DOCROOT_FILE_CACHE", "s"),
         ] {
             let err = problem(&[(name, value)]);
             assert_eq!(err.variable, name, "{name}={value:?}");

@@ -81,6 +81,18 @@ pub trait Files {
     fn read_dir(&self, path: &[String]) -> impl Future<Output = Result<Vec<Entry>, FsError>>;
 }
 
+/// A [`Files`] whose open files can be read whole, which the per-instance
+/// cache ([`crate::cache`]) needs to hold their bytes.
+pub trait ReadWhole: Files {
+    /// All the bytes of `file`, expected to be `len` long. It reads at most
+    /// one byte more, so a file that grew since its `stat` shows as longer.
+    fn read_whole(
+        &self,
+        file: &Self::File,
+        len: u64,
+    ) -> impl Future<Output = Result<Vec<u8>, FsError>>;
+}
+
 #[cfg(not(target_os = "wasi"))]
 pub use native::StdFiles;
 
@@ -145,6 +157,19 @@ mod native {
                 }
             }
             Ok(entries)
+        }
+    }
+
+    impl super::ReadWhole for StdFiles {
+        async fn read_whole(&self, file: &std::fs::File, len: u64) -> Result<Vec<u8>, FsError> {
+            use std::io::{Read, Seek, SeekFrom};
+            let mut file = file;
+            file.seek(SeekFrom::Start(0)).map_err(map_error)?;
+            let mut bytes = Vec::new();
+            file.take(len.saturating_add(1))
+                .read_to_end(&mut bytes)
+                .map_err(map_error)?;
+            Ok(bytes)
         }
     }
 

@@ -13,13 +13,14 @@
 //!
 //! The modules form layers, each using only those listed before it:
 //! [`path`], [`http`], [`date`], [`negotiate`], [`stall`], [`json`],
-//! [`ready`]; [`preopen`], [`page`], [`fs`]; [`config`]; [`instance`],
+//! [`ready`]; [`preopen`], [`page`], [`fs`]; [`cache`], [`config`]; [`instance`],
 //! [`files`], [`info`]; [`outcome`]; [`app`].
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod app;
+pub mod cache;
 pub mod config;
 pub mod date;
 pub mod files;
