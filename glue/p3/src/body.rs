@@ -15,6 +15,7 @@
 //! draws the same line.
 
 use anyhow::bail;
+use docroot::cache::CachedFile;
 use docroot::http::Body;
 use docroot::stall::{self, StallLimit};
 use std::future::{Future, poll_fn};
@@ -34,7 +35,7 @@ const SMALL: u64 = 4096;
 /// an aborted response's count is what went out before it failed).
 pub async fn write(
     tx: &mut StreamWriter<u8>,
-    body: Body<Descriptor>,
+    body: Body<CachedFile<Descriptor>>,
     sent: &mut u64,
 ) -> anyhow::Result<()> {
     let len = match &body {
@@ -51,7 +52,24 @@ pub async fn write(
     match body {
         Body::Empty => Ok(()),
         Body::Bytes(bytes) => out.write(bytes).await,
-        Body::File { file, offset, len } => {
+        Body::File {
+            file: CachedFile::Held(bytes),
+            offset,
+            len,
+        } => {
+            // The outcome took offset and len from this file's size.
+            let start = usize::try_from(offset)?;
+            let end = start + usize::try_from(len)?;
+            match bytes.get(start..end) {
+                Some(part) => out.write(part.to_vec()).await,
+                None => bail!("a range outside the cached file"),
+            }
+        }
+        Body::File {
+            file: CachedFile::Open(file),
+            offset,
+            len,
+        } => {
             let (mut rx, done) = file.read_via_stream(offset);
             let mut left = len;
             // Whether the host has ended the file's stream: once it has, the

@@ -5,7 +5,9 @@
 //! (wasmtime serve and Spin: up to 128 in turn, 16 at once). So what cannot
 //! change during an instance's life is worked out once, by the first request
 //! that needs it: the configuration (from the environment) and the root's
-//! descriptor ([`docroot::instance`]). Each request is a task of its own: its
+//! descriptor ([`docroot::instance`]), with the cache of hot files
+//! ([`docroot::cache`]) that lets a reused instance answer repeat requests
+//! without a filesystem call. Each request is a task of its own: its
 //! filesystem calls are awaited, and its body is written by a task spawned
 //! before the handler returns ([`body`]), so a slow client holds up no one.
 //!
@@ -19,6 +21,7 @@ mod site;
 use crate::bindings::exports::wasi::http0_3_2::handler::Guest;
 use crate::site::WasiFiles;
 use docroot::app;
+use docroot::cache::{Cache, CachedFile};
 use docroot::config::Config;
 use docroot::http::{Body, Request, Response};
 use docroot::instance::Instance;
@@ -59,9 +62,9 @@ mod bindings {
 struct Component;
 
 thread_local! {
-    /// This instance's configuration and site, shared by its requests (an
-    /// `Rc`, so a request can hold it across its awaits).
-    static INSTANCE: Rc<Instance<WasiFiles>> = Rc::new(Instance::new());
+    /// This instance's configuration and site with its file cache, shared
+    /// by its requests (an `Rc`, so a request can hold it across its awaits).
+    static INSTANCE: Rc<Instance<Cache<WasiFiles>>> = Rc::new(Instance::new());
 }
 
 impl Guest for Component {
@@ -75,8 +78,15 @@ impl Guest for Component {
             Err(err) => (app::misconfigured(&req, err.clone()), None),
             Ok(config) => {
                 let started = config.access_log.then(monotonic_clock::now);
-                let response = match instance.site(|| WasiFiles::open(&config.root)).await {
-                    Ok(site) => app::handle(&req, config, &*site, now).await,
+                let open = || async {
+                    let site = WasiFiles::open(&config.root).await?;
+                    Ok(Cache::new(site, config.file_cache))
+                };
+                let response = match instance.site(open).await {
+                    Ok(site) => {
+                        let site = site.view(monotonic_clock::now);
+                        app::handle(&req, config, &site, now).await
+                    }
                     Err(err) => app::misconfigured(&req, err.into()),
                 };
                 (response, started)
@@ -91,16 +101,15 @@ impl Guest for Component {
 /// `started` (the monotonic time the request began) says the log is on.
 fn send(
     req: Request,
-    mut response: Response<Descriptor>,
+    mut response: Response<CachedFile<Descriptor>>,
     started: Option<u64>,
 ) -> Result<HostResponse, ErrorCode> {
     if let Some(why) = response.log.take() {
         log_line(&format!("docroot: {why}"));
     }
-    let entries: Vec<(String, Vec<u8>)> = response
-        .headers
-        .iter()
-        .map(|(name, value)| ((*name).to_owned(), value.as_bytes().to_vec()))
+    let entries: Vec<(String, Vec<u8>)> = std::mem::take(&mut response.headers)
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value.into_bytes()))
         .collect();
     let headers = Fields::from_list(&entries).map_err(|err| {
         log_line(&format!("docroot: invalid response header: {err:?}"));
@@ -113,7 +122,7 @@ fn send(
         // body instead (see BENCHMARKS.md for why docroot does not).
         #[cfg(feature = "pass-file-stream")]
         Body::File {
-            ref file,
+            file: CachedFile::Open(ref file),
             offset: 0,
             ..
         } if status != 206 => (None, Some(file.read_via_stream(0).0)),

@@ -7,7 +7,7 @@
 //! awaited, so the instance's other requests go on meanwhile.
 
 use docroot::date;
-use docroot::fs::{Entry, Files, FsError, Kind, Meta};
+use docroot::fs::{Entry, Files, FsError, Kind, Meta, ReadWhole};
 use docroot::path::SitePath;
 use docroot::preopen::{self, NoRoot};
 use wasip3::filesystem::preopens::get_directories;
@@ -114,6 +114,30 @@ impl Files for WasiFiles {
             Ok(()) | Err(ErrorCode::IllegalByteSequence) => Ok(entries),
             Err(code) => Err(map_error(code)),
         }
+    }
+}
+
+impl ReadWhole for WasiFiles {
+    /// One `read-via-stream` from the start, taken until it ends or holds
+    /// one byte more than `len`.
+    async fn read_whole(&self, file: &Descriptor, len: u64) -> Result<Vec<u8>, FsError> {
+        let most = usize::try_from(len.saturating_add(1)).unwrap_or(usize::MAX);
+        let (mut rx, done) = file.read_via_stream(0);
+        let mut bytes = Vec::with_capacity(most);
+        while bytes.len() < most {
+            let (result, filled) = rx.read(bytes).await;
+            bytes = filled;
+            if !matches!(result, StreamResult::Complete(_)) {
+                // Ended: the host has dropped its end, so it must not be
+                // read again (see body.rs).
+                drop(rx);
+                return match done.await {
+                    Ok(()) => Ok(bytes),
+                    Err(code) => Err(map_error(code)),
+                };
+            }
+        }
+        Ok(bytes)
     }
 }
 
