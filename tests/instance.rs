@@ -311,3 +311,101 @@ fn a_small_body_is_taken_by_the_host_though_the_client_reads_nothing() {
     }
     drop(silent);
 }
+
+/// The cache's recheck interval on docroot's defaults (`DOCROOT_FILE_CACHE`).
+const RECHECK: Duration = Duration::from_secs(1);
+
+#[test]
+fn a_file_changed_on_disk_is_served_new_once_the_recheck_interval_has_passed() {
+    let fx = fixture();
+    let server = Host::Wasmtime.start(&fx.root(), &[]);
+    let path = fx.root().join("hello.txt");
+    let mut old = server.get("/hello.txt").body;
+    for round in 0..3 {
+        // Asked again and again, it is held by the instance…
+        for _ in 0..5 {
+            assert_eq!(server.get("/hello.txt").body, old);
+        }
+        // …and once the file changes, any request that starts a whole
+        // interval later gets the new bytes (a busy machine only makes the
+        // wait longer, never shorter).
+        let new = format!("changed {round}: {}\n", "x".repeat(round * 7)).into_bytes();
+        std::fs::write(&path, &new).unwrap();
+        std::thread::sleep(RECHECK + Duration::from_millis(100));
+        let reply = server.get("/hello.txt");
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.body, new, "round {round}");
+        assert_eq!(
+            reply.header("content-length"),
+            Some(new.len().to_string().as_str())
+        );
+        old = new;
+    }
+    std::fs::remove_file(&path).unwrap();
+    std::thread::sleep(RECHECK + Duration::from_millis(100));
+    assert_eq!(server.get("/hello.txt").status, 404);
+}
+
+#[test]
+fn with_the_cache_off_a_change_is_served_at_once() {
+    let fx = fixture();
+    let server = Host::Wasmtime.start(&fx.root(), &[("DOCROOT_FILE_CACHE", "off")]);
+    let path = fx.root().join("hello.txt");
+    for round in 0..5 {
+        let new = format!("at once {round}\n").into_bytes();
+        std::fs::write(&path, &new).unwrap();
+        assert_eq!(server.get("/hello.txt").body, new, "round {round}");
+    }
+}
+
+/// What the cache may add to an instance's linear memory: its stated total
+/// (`docroot::cache::MAX_TOTAL`, 4 MiB) on top of what an instance uses
+/// without it (at most 2 MiB in the access logs here), with room for the
+/// allocator's slack.
+const CACHE_MEMORY_BOUND_KIB: u64 = 8 * 1024;
+
+#[test]
+fn the_cache_keeps_to_its_bound_when_the_site_is_bigger() {
+    let fx = fixture();
+    // 96 files of 100 KiB: 9.4 MiB, all small enough to hold, more than
+    // twice what one instance may hold.
+    let files = 96;
+    for n in 0..files {
+        std::fs::write(
+            fx.root().join(format!("f{n}.bin")),
+            vec![n as u8; 100 * 1024],
+        )
+        .unwrap();
+    }
+    let server = Host::Wasmtime.start(&fx.root(), &[("DOCROOT_ACCESS_LOG", "on")]);
+    for round in 0..2 {
+        for n in 0..files {
+            let reply = server.get(&format!("/f{n}.bin"));
+            assert_eq!(reply.status, 200);
+            assert!(
+                reply.body.iter().all(|b| *b == n as u8),
+                "f{n}, round {round}"
+            );
+            assert_eq!(reply.body.len(), 100 * 1024);
+        }
+    }
+    let output = server.wait_for_within(
+        &[&format!("GET /f{}.bin 200", files - 1)],
+        Duration::from_secs(30),
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let memory = loop {
+        let memory = memory_fields(&server.output());
+        if memory.len() >= 2 * files || std::time::Instant::now() > deadline {
+            break memory;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(memory.len(), 2 * files, "{output}");
+    let most = *memory.iter().max().unwrap();
+    eprintln!("linear memory, most: {most} KiB");
+    assert!(
+        most <= CACHE_MEMORY_BOUND_KIB,
+        "an instance grew to {most} KiB of linear memory"
+    );
+}

@@ -1,0 +1,291 @@
+//! The per-instance file cache under the whole core: requests that share
+//! one instance, interleaved at every filesystem call as a WASI 0.3 host
+//! interleaves them, get exactly the answers they get alone from an
+//! uncached site; repeats ask the filesystem nothing; a change on disk is
+//! served once the recheck interval has passed.
+
+mod common;
+
+use common::inproc::{now, request};
+use docroot::app;
+use docroot::cache::{Cache, CachedFile};
+use docroot::config::Config;
+use docroot::fs::{Entry, Files, FsError, Meta, ReadWhole};
+use docroot::http::{Body, Request, Response};
+use docroot::testing::MemFiles;
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, UNIX_EPOCH};
+
+const SECOND: u64 = 1_000_000_000;
+
+/// An in-memory site that can change, whose every call waits once before
+/// it answers (so other requests run meanwhile), counting the calls.
+#[derive(Default)]
+struct Disk {
+    files: RefCell<MemFiles>,
+    calls: Cell<usize>,
+}
+
+/// A future that is pending once, then ready.
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+impl Disk {
+    async fn call<T>(&self, f: impl FnOnce(&MemFiles) -> T) -> T {
+        self.calls.set(self.calls.get() + 1);
+        YieldOnce(false).await;
+        f(&self.files.borrow())
+    }
+}
+
+impl Files for Disk {
+    type File = Vec<u8>;
+
+    async fn stat(&self, path: &[String]) -> Result<Meta, FsError> {
+        self.call(|files| docroot::ready::run(files.stat(path)))
+            .await
+    }
+
+    async fn open(&self, path: &[String]) -> Result<Vec<u8>, FsError> {
+        self.call(|files| docroot::ready::run(files.open(path)))
+            .await
+    }
+
+    async fn read_dir(&self, path: &[String]) -> Result<Vec<Entry>, FsError> {
+        self.call(|files| docroot::ready::run(files.read_dir(path)))
+            .await
+    }
+}
+
+impl ReadWhole for Disk {
+    async fn read_whole(&self, file: &Vec<u8>, len: u64) -> Result<Vec<u8>, FsError> {
+        self.call(|files| docroot::ready::run(files.read_whole(file, len)))
+            .await
+    }
+}
+
+/// Runs every future to its end, polling them in turn, as one
+/// single-threaded instance runs its requests' tasks.
+fn run_together<T>(futures: Vec<Pin<Box<dyn Future<Output = T> + '_>>>) -> Vec<T> {
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut futures: Vec<_> = futures.into_iter().map(Some).collect();
+    let mut done: Vec<Option<T>> = futures.iter().map(|_| None).collect();
+    while done.iter().any(Option::is_none) {
+        for (slot, out) in futures.iter_mut().zip(done.iter_mut()) {
+            if let Some(future) = slot
+                && let Poll::Ready(value) = future.as_mut().poll(&mut cx)
+            {
+                *out = Some(value);
+                *slot = None;
+            }
+        }
+    }
+    done.into_iter().map(Option::unwrap).collect()
+}
+
+/// A response as comparable data: status, headers, and the body's bytes.
+type Answer = (u16, Vec<(&'static str, String)>, Vec<u8>);
+
+fn answer<F>(response: Response<F>, bytes: impl FnOnce(F) -> Vec<u8>) -> Answer {
+    let body = match response.body {
+        Body::Empty => Vec::new(),
+        Body::Bytes(b) => b,
+        Body::File { file, offset, len } => {
+            let all = bytes(file);
+            all[offset as usize..(offset + len) as usize].to_vec()
+        }
+    };
+    (response.status, response.headers, body)
+}
+
+fn held_or_open(file: CachedFile<Vec<u8>>) -> Vec<u8> {
+    match file {
+        CachedFile::Held(bytes) => bytes.to_vec(),
+        CachedFile::Open(bytes) => bytes,
+    }
+}
+
+fn site() -> MemFiles {
+    MemFiles::new()
+        .file("index.html", b"<h1>home</h1>")
+        .file("app.js", b"console.log('plain')")
+        .file("app.js.br", b"BROTLI")
+        .file("docs/a b.txt", "ünïcode name\n".as_bytes())
+        .file("big.bin", &vec![7; 200 * 1024])
+        .file("404.html", b"<h1>not here</h1>")
+}
+
+/// What each request gets from an uncached site, asked alone.
+fn alone(files: &MemFiles, config: &Config, req: &Request) -> Answer {
+    let response = docroot::ready::run(app::handle(req, config, files, now));
+    answer(response, |file| file)
+}
+
+fn requests() -> Vec<Request> {
+    let etag = {
+        let r = alone(&site(), &Config::default(), &request("GET", "/", &[]));
+        r.1.iter().find(|(n, _)| *n == "etag").unwrap().1.clone()
+    };
+    let mut all = Vec::new();
+    for n in 0..16 {
+        let req = match n % 8 {
+            0 => request("GET", "/", &[]),
+            1 => request("GET", "/", &[("if-none-match", &etag)]),
+            2 => request("GET", "/app.js", &[("range", "bytes=2-6")]),
+            3 => request("GET", "/app.js", &[("accept-encoding", "br")]),
+            4 => request("HEAD", "/docs/a%20b.txt", &[]),
+            5 => request("GET", "/missing.html", &[]),
+            6 => request("GET", "/big.bin", &[("range", "bytes=-10")]),
+            _ => request("GET", "/docs", &[]),
+        };
+        all.push(req);
+    }
+    all
+}
+
+fn cached(cache: &Cache<Disk>, config: &Config, reqs: &[Request], t: u64) -> Vec<Answer> {
+    let futures: Vec<Pin<Box<dyn Future<Output = Answer> + '_>>> = reqs
+        .iter()
+        .map(|req| {
+            let future: Pin<Box<dyn Future<Output = Answer> + '_>> = Box::pin(async move {
+                let view = cache.view(move || t);
+                answer(app::handle(req, config, &view, now).await, held_or_open)
+            });
+            future
+        })
+        .collect();
+    run_together(futures)
+}
+
+fn not_found_page() -> Config {
+    Config::from_vars([("DOCROOT_NOT_FOUND", "/404.html")]).unwrap()
+}
+
+#[test]
+fn sixteen_requests_at_once_get_what_each_gets_alone() {
+    let config = not_found_page();
+    let reqs = requests();
+    let expected: Vec<Answer> = reqs.iter().map(|r| alone(&site(), &config, r)).collect();
+    let cache = Cache::new(
+        Disk {
+            files: RefCell::new(site()),
+            ..Disk::default()
+        },
+        config.file_cache,
+    );
+    // Cold, then warm: the same answers both times.
+    for round in 0..3 {
+        let got = cached(&cache, &config, &reqs, round);
+        for ((req, got), want) in reqs.iter().zip(&got).zip(&expected) {
+            assert_eq!(
+                got, want,
+                "round {round}: {} {}",
+                req.method, req.path_with_query
+            );
+        }
+    }
+    // The warm rounds asked the filesystem nothing, the big file aside
+    // (too big to hold: opened each time).
+    let calls = cache.inner_calls();
+    cached(&cache, &config, &reqs, 5);
+    assert_eq!(cache.inner_calls() - calls, 2, "two opens of big.bin");
+}
+
+#[test]
+fn a_change_is_served_one_interval_after_the_last_check_and_not_before() {
+    let config = Config::default();
+    let reqs = vec![request("GET", "/app.js", &[]); 16];
+    let cache = Cache::new(
+        Disk {
+            files: RefCell::new(site()),
+            ..Disk::default()
+        },
+        Some(Duration::from_secs(1)),
+    );
+    let bodies = |t| -> Vec<Vec<u8>> {
+        cached(&cache, &config, &reqs, t)
+            .into_iter()
+            .map(|a| a.2)
+            .collect()
+    };
+    assert!(bodies(0).iter().all(|b| b == b"console.log('plain')"));
+    let later = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    cache.change(|files| {
+        files
+            .file("app.js", b"console.log('new')")
+            .modified("app.js", Some(later))
+    });
+    assert!(
+        bodies(SECOND - 1)
+            .iter()
+            .all(|b| b == b"console.log('plain')")
+    );
+    assert!(bodies(SECOND).iter().all(|b| b == b"console.log('new')"));
+    // Same size, new time: seen too.
+    let even_later = later + Duration::from_secs(1);
+    cache.change(|files| {
+        files
+            .file("app.js", b"console.log('NEW')")
+            .modified("app.js", Some(even_later))
+    });
+    assert!(
+        bodies(2 * SECOND)
+            .iter()
+            .all(|b| b == b"console.log('NEW')")
+    );
+    // Gone: 404 for all.
+    cache.change(|_| MemFiles::new());
+    let statuses: Vec<u16> = cached(&cache, &config, &reqs, 3 * SECOND)
+        .into_iter()
+        .map(|a| a.0)
+        .collect();
+    assert_eq!(statuses, [404; 16]);
+}
+
+#[test]
+fn off_serves_every_change_at_once() {
+    let config = Config::from_vars([("DOCROOT_FILE_CACHE", "off")]).unwrap();
+    let cache = Cache::new(
+        Disk {
+            files: RefCell::new(site()),
+            ..Disk::default()
+        },
+        config.file_cache,
+    );
+    let req = [request("GET", "/index.html", &[])];
+    assert_eq!(cached(&cache, &config, &req, 0)[0].2, b"<h1>home</h1>");
+    cache.change(|files| files.file("index.html", b"<h1>changed</h1>"));
+    assert_eq!(cached(&cache, &config, &req, 0)[0].2, b"<h1>changed</h1>");
+    assert!(cache.is_empty());
+}
+
+/// Test-only access to the site under the cache.
+trait Inner {
+    fn inner_calls(&self) -> usize;
+    fn change(&self, f: impl FnOnce(MemFiles) -> MemFiles);
+}
+
+impl Inner for Cache<Disk> {
+    fn inner_calls(&self) -> usize {
+        self.inner().calls.get()
+    }
+    fn change(&self, f: impl FnOnce(MemFiles) -> MemFiles) {
+        let files = self.inner().files.take();
+        self.inner().files.replace(f(files));
+    }
+}
