@@ -10,6 +10,7 @@
 //! ```sh
 //! CARGO_PROFILE_RELEASE_STRIP=false cargo build --release --target wasm32-wasip2 --workspace --target-dir target/sizes
 //! cargo bench --bench sizes -- target/sizes/wasm32-wasip2/release/docroot.wasm   # or docroot_p2.wasm
+//! cargo bench --bench sizes -- --top=30 target/sizes/wasm32-wasip2/release/docroot.wasm   # also the 30 largest functions
 //! ```
 //!
 //! Only function bodies are counted, not data (string constants, tables);
@@ -143,5 +144,24 @@ fn main() {
     println!("\nfunction bytes whose name mentions a crate anywhere:");
     for (krate, size) in mentions {
         println!("{size:>9}  {:>5.1} KiB  {krate}", size as f64 / 1024.0);
+    }
+    let top: usize = std::env::args()
+        .find_map(|a| a.strip_prefix("--top=").map(str::to_owned))
+        .map_or(0, |n| n.parse().expect("--top=N takes a number"));
+    if top > 0 {
+        println!("\nthe {top} largest functions:");
+        let mut functions: Vec<(usize, &str)> = module
+            .bodies
+            .iter()
+            .enumerate()
+            .map(|(i, &size)| {
+                let name = module.names.get(&(module.imported + i as u32));
+                (size, name.map(String::as_str).unwrap_or("(unnamed)"))
+            })
+            .collect();
+        functions.sort_by_key(|(size, _)| std::cmp::Reverse(*size));
+        for (size, name) in functions.into_iter().take(top) {
+            println!("{size:>9}  {}", rustc_demangle::demangle(name));
+        }
     }
 }
