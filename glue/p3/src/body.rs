@@ -14,15 +14,15 @@
 //! a timer would cost every small response two host calls. The 0.2 glue
 //! draws the same line.
 
-use anyhow::bail;
 use docroot::cache::CachedFile;
 use docroot::http::Body;
 use docroot::stall::{self, StallLimit};
+use std::fmt;
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
 use std::task::Poll;
 use wasip3::clocks::monotonic_clock;
-use wasip3::filesystem::types::Descriptor;
+use wasip3::filesystem::types::{Descriptor, ErrorCode};
 use wasip3::wit_bindgen::{StreamResult, StreamWriter};
 
 /// The most bytes of a file read and written at a time.
@@ -31,13 +31,46 @@ const CHUNK: u64 = 256 * 1024;
 /// The largest body written without a stall timer.
 const SMALL: u64 = 4096;
 
+/// Why a body was not written whole, for the log line and the trailers.
+/// (A plain enum: this is all the component needs of an error type.)
+#[derive(Debug)]
+pub enum Aborted {
+    /// The host dropped the body's stream: the client has gone.
+    Closed,
+    /// The host cancelled the write.
+    Cancelled,
+    /// The client took no bytes for the stall limit, in seconds.
+    Stalled(u64),
+    /// Reading the file failed.
+    Read(ErrorCode),
+    /// The file ended after `sent` of the `len` bytes its size promised.
+    Truncated { sent: u64, len: u64 },
+    /// A range outside the held bytes (the outcome took both from one size).
+    OutOfRange,
+}
+
+impl fmt::Display for Aborted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Aborted::Closed => f.write_str("the connection closed"),
+            Aborted::Cancelled => f.write_str("the write was cancelled"),
+            Aborted::Stalled(seconds) => write!(f, "the client took no bytes for {seconds} s"),
+            Aborted::Read(code) => write!(f, "reading the file: {code:?}"),
+            Aborted::Truncated { sent, len } => {
+                write!(f, "the file ended after {sent} of {len} bytes")
+            }
+            Aborted::OutOfRange => f.write_str("a range outside the cached file"),
+        }
+    }
+}
+
 /// Writes `body` into `tx`, counting in `sent` the bytes the host took (so
 /// an aborted response's count is what went out before it failed).
 pub async fn write(
     tx: &mut StreamWriter<u8>,
     body: Body<CachedFile<Descriptor>>,
     sent: &mut u64,
-) -> anyhow::Result<()> {
+) -> Result<(), Aborted> {
     let len = match &body {
         Body::Empty => 0,
         Body::Bytes(bytes) => bytes.len() as u64,
@@ -58,11 +91,14 @@ pub async fn write(
             len,
         } => {
             // The outcome took offset and len from this file's size.
-            let start = usize::try_from(offset)?;
-            let end = start + usize::try_from(len)?;
+            let start = usize::try_from(offset).map_err(|_| Aborted::OutOfRange)?;
+            let end = usize::try_from(len)
+                .ok()
+                .and_then(|len| start.checked_add(len))
+                .ok_or(Aborted::OutOfRange)?;
             match bytes.get(start..end) {
                 Some(part) => out.write(part.to_vec()).await,
-                None => bail!("a range outside the cached file"),
+                None => Err(Aborted::OutOfRange),
             }
         }
         Body::File {
@@ -95,10 +131,13 @@ pub async fn write(
             if left > 0 {
                 // Truncated after its size was taken, or unreadable.
                 drop(rx);
-                match done.await {
-                    Err(code) => bail!("reading the file: {code:?}"),
-                    Ok(()) => bail!("the file ended after {} of {len} bytes", len - left),
-                }
+                return Err(match done.await {
+                    Err(code) => Aborted::Read(code),
+                    Ok(()) => Aborted::Truncated {
+                        sent: len - left,
+                        len,
+                    },
+                });
             }
             Ok(())
         }
@@ -120,7 +159,7 @@ struct Writer<'a> {
 impl Writer<'_> {
     /// Writes all of `bytes`, in as many writes as the host takes them; an
     /// error when the client is gone or takes nothing for the stall limit.
-    async fn write(&mut self, bytes: Vec<u8>) -> anyhow::Result<()> {
+    async fn write(&mut self, bytes: Vec<u8>) -> Result<(), Aborted> {
         let Writer {
             tx,
             sent,
@@ -144,7 +183,7 @@ impl Writer<'_> {
                         }
                         Err(stalled) => {
                             let _ = pending.as_mut().cancel();
-                            bail!("the client took no bytes for {} s", stalled.seconds);
+                            return Err(Aborted::Stalled(stalled.seconds));
                         }
                     }
                 }
@@ -160,8 +199,8 @@ impl Writer<'_> {
                     }
                     write = tx.write_buf(rest);
                 }
-                StreamResult::Dropped => bail!("the connection closed"),
-                StreamResult::Cancelled => bail!("the write was cancelled"),
+                StreamResult::Dropped => return Err(Aborted::Closed),
+                StreamResult::Cancelled => return Err(Aborted::Cancelled),
             }
         }
     }

@@ -149,12 +149,12 @@ fn send(
             Ok(()) => Ok(None),
             Err(err) => {
                 log_line(&format!(
-                    "docroot: {} {}: response aborted: {err:#}",
+                    "docroot: {} {}: response aborted: {err}",
                     req.method.escape_debug(),
                     req.path_with_query.escape_debug()
                 ));
                 // The host then ends the response as failed, not complete.
-                Err(ErrorCode::InternalError(Some(format!("{err:#}"))))
+                Err(ErrorCode::InternalError(Some(err.to_string())))
             }
         };
         match trailers {
