@@ -1,0 +1,380 @@
+//! `site-guard DIR...`: checks a site tree before Spin copies it.
+//!
+//! Spin copies a component's `files` (`spin up` without `--direct-mounts`,
+//! `spin registry push`, `spin deploy`) and follows every symlink on the
+//! way, so a link in the tree to `/etc/passwd`, or to `/etc`, ships those
+//! host files with the app, and no component can tell them from the site's
+//! own. This tool fails, naming each one, on a symlink that leads outside
+//! its DIR, broken or looping symlinks, symlinks that lead back to a
+//! directory holding them (the copy would never end), FIFOs, sockets and
+//! devices, and directories it cannot read. A symlink that stays inside
+//! is fine.
+//!
+//! Exit status: 0 when every DIR is clean, 1 on any problem, 2 on a usage
+//! error (no DIR, or one that is missing or not a directory). Everything
+//! is written to stderr.
+
+#![forbid(unsafe_code)]
+
+mod walk;
+
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use walk::{Problem, Special};
+
+/// Exit status: every DIR is clean.
+const CLEAN: u8 = 0;
+/// Exit status: at least one problem.
+const PROBLEMS: u8 = 1;
+/// Exit status: the command line is wrong.
+const USAGE: u8 = 2;
+
+/// How the tool is called.
+const USAGE_LINE: &str = "usage: site-guard DIR...";
+
+fn main() -> ExitCode {
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    ExitCode::from(run(&args, &mut io::stderr().lock()))
+}
+
+/// Checks every DIR in `args`, writing the report to `out`, and returns
+/// the exit status. Every DIR is vetted before any is walked.
+fn run(args: &[OsString], out: &mut impl Write) -> u8 {
+    if args.is_empty() {
+        say(out, USAGE_LINE);
+        return USAGE;
+    }
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        say(out, USAGE_LINE);
+        say(
+            out,
+            "Fails on any symlink leading outside DIR, broken or looping symlink, FIFO, socket or device.",
+        );
+        return CLEAN;
+    }
+    for arg in args {
+        if let Err(why) = vet_root(Path::new(arg)) {
+            say(
+                out,
+                &format!("site-guard: {}: {why}", Path::new(arg).display()),
+            );
+            say(out, USAGE_LINE);
+            return USAGE;
+        }
+    }
+    let mut problems = 0;
+    for arg in args {
+        problems += check_root(Path::new(arg), out);
+    }
+    if problems == 0 {
+        return CLEAN;
+    }
+    say(out, &summary(problems, args));
+    PROBLEMS
+}
+
+/// Why `root` cannot be checked, if it cannot: it must be a directory (a
+/// symlink to one will do).
+fn vet_root(root: &Path) -> Result<(), String> {
+    match std::fs::metadata(root) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => Err("not a directory".to_owned()),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+/// Checks one root, writing a line for each problem (or one line saying
+/// it is clean), and returns how many problems it has.
+fn check_root(root: &Path, out: &mut impl Write) -> usize {
+    let shown = shown_dir(root);
+    let outcome = match walk::check(root) {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            say(
+                out,
+                &format!("site-guard: {shown}: cannot be resolved: {error}"),
+            );
+            return 1;
+        }
+    };
+    for problem in &outcome.problems {
+        say(out, &line(problem, &shown));
+    }
+    if outcome.problems.is_empty() {
+        say(
+            out,
+            &format!(
+                "site-guard: {shown}: {} entries checked, nothing leads outside it",
+                outcome.entries
+            ),
+        );
+    }
+    outcome.problems.len()
+}
+
+/// The one place a [`Problem`] becomes a line. `root` is the tree's root
+/// as shown ([`shown_dir`]).
+fn line(problem: &Problem, root: &str) -> String {
+    let (path, what) = match problem {
+        Problem::Escapes { path, link, target } if link == target => (
+            path,
+            format!("a symlink to {}, outside {root}", target.display()),
+        ),
+        Problem::Escapes { path, link, target } => (
+            path,
+            format!(
+                "a symlink to {}, which leads to {}, outside {root}",
+                link.display(),
+                target.display()
+            ),
+        ),
+        Problem::Broken { path, link } => (
+            path,
+            format!("a broken symlink: {} leads nowhere", link.display()),
+        ),
+        Problem::Loop { path, link } => (
+            path,
+            format!(
+                "a symlink loop: {} never reaches a file (or the chain is too long)",
+                link.display()
+            ),
+        ),
+        Problem::Cycle { path, link } => (
+            path,
+            format!(
+                "a symlink to {}, which leads back to a directory holding it: \
+                 a copy that follows symlinks never ends",
+                link.display()
+            ),
+        ),
+        Problem::Special { path, kind } => (path, special_name(*kind).to_owned()),
+        Problem::Unreadable { path, error } => (path, format!("cannot be read: {error}")),
+    };
+    format!("site-guard: {}: {what}", path.display())
+}
+
+/// What a special file is called in a report line.
+fn special_name(kind: Special) -> &'static str {
+    match kind {
+        Special::Fifo => "a FIFO (named pipe)",
+        Special::Socket => "a Unix socket",
+        Special::BlockDevice => "a block device",
+        Special::CharDevice => "a character device",
+        Special::Other => "a special file (neither a file, a directory nor a symlink)",
+    }
+}
+
+/// The last line of a failing run: how many problems, and why they matter.
+fn summary(problems: usize, roots: &[OsString]) -> String {
+    let roots = roots
+        .iter()
+        .map(|r| shown_dir(Path::new(r)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let plural = if problems == 1 { "" } else { "s" };
+    format!(
+        "site-guard: {problems} problem{plural} in {roots}: Spin copies this tree into the app \
+         (spin up without --direct-mounts, spin registry push, spin deploy) following every \
+         symlink, so a link out of it ships host files with the app, and the rest have no \
+         place in a site; fix or remove them"
+    )
+}
+
+/// A directory as given on the command line, shown with one trailing `/`
+/// (lossily, if its name is not UTF-8).
+fn shown_dir(dir: &Path) -> String {
+    let shown = dir.display().to_string();
+    if shown.ends_with('/') {
+        shown
+    } else {
+        shown + "/"
+    }
+}
+
+/// Writes one line to the report. A report that cannot be written cannot
+/// be helped; the exit status still tells.
+fn say(out: &mut impl Write, line: &str) {
+    let _ = writeln!(out, "{line}");
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::fs;
+    use std::os::unix::fs::symlink;
+
+    /// Runs the tool on `args`, from `cwd`-independent absolute paths,
+    /// returning the exit status and the report's lines.
+    fn run_on(args: &[&Path]) -> (u8, Vec<String>) {
+        let args: Vec<OsString> = args.iter().map(|a| a.as_os_str().to_owned()).collect();
+        let mut out = Vec::new();
+        let status = run(&args, &mut out);
+        let text = String::from_utf8(out).unwrap();
+        (status, text.lines().map(str::to_owned).collect())
+    }
+
+    #[test]
+    fn no_argument_is_a_usage_error() {
+        let mut out = Vec::new();
+        assert_eq!(run(&[], &mut out), USAGE);
+        assert_eq!(String::from_utf8(out).unwrap(), format!("{USAGE_LINE}\n"));
+    }
+
+    #[test]
+    fn a_missing_root_or_a_file_is_a_usage_error_before_any_walk() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        fs::write(&file, "x").unwrap();
+        symlink("/etc/passwd", dir.path().join("evil")).unwrap();
+        let (status, lines) = run_on(&[dir.path(), &file]);
+        assert_eq!(status, USAGE);
+        assert_eq!(
+            lines[0],
+            format!("site-guard: {}: not a directory", file.display())
+        );
+        assert!(!lines.iter().any(|l| l.contains("evil")), "{lines:?}");
+        let (status, lines) = run_on(&[&dir.path().join("missing")]);
+        assert_eq!(status, USAGE);
+        assert!(lines[0].ends_with("missing: No such file or directory (os error 2)"));
+    }
+
+    #[test]
+    fn a_clean_tree_says_so_in_one_line() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("a"), "a").unwrap();
+        fs::create_dir(dir.path().join("b")).unwrap();
+        let (status, lines) = run_on(&[dir.path()]);
+        assert_eq!(status, CLEAN);
+        assert_eq!(
+            lines,
+            [format!(
+                "site-guard: {}/: 2 entries checked, nothing leads outside it",
+                dir.path().display()
+            )]
+        );
+    }
+
+    #[test]
+    fn each_problem_has_its_line_and_a_summary_ends_the_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let site = dir.path().join("site");
+        fs::create_dir(&site).unwrap();
+        symlink("/etc/passwd", site.join("evil")).unwrap();
+        symlink("nowhere", site.join("gone")).unwrap();
+        let (status, lines) = run_on(&[&site]);
+        assert_eq!(status, PROBLEMS);
+        let shown = site.display();
+        let passwd = Path::new("/etc/passwd").canonicalize().unwrap();
+        let evil = if passwd == Path::new("/etc/passwd") {
+            format!("site-guard: {shown}/evil: a symlink to /etc/passwd, outside {shown}/")
+        } else {
+            format!(
+                "site-guard: {shown}/evil: a symlink to /etc/passwd, which leads to {}, outside {shown}/",
+                passwd.display()
+            )
+        };
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert_eq!(lines[0], evil);
+        assert_eq!(
+            lines[1],
+            format!("site-guard: {shown}/gone: a broken symlink: nowhere leads nowhere")
+        );
+        assert!(lines[2].starts_with(&format!("site-guard: 2 problems in {shown}/: Spin copies")));
+        assert!(lines[2].contains("following every symlink"));
+    }
+
+    #[test]
+    fn every_problem_kind_reads_as_one_line() {
+        let p = |s: &str| Path::new(s).to_path_buf();
+        let cases = [
+            (
+                Problem::Escapes {
+                    path: p("public/up"),
+                    link: p("../x"),
+                    target: p("/srv/x"),
+                },
+                "site-guard: public/up: a symlink to ../x, which leads to /srv/x, outside public/",
+            ),
+            (
+                Problem::Loop {
+                    path: p("public/l"),
+                    link: p("l"),
+                },
+                "site-guard: public/l: a symlink loop: l never reaches a file (or the chain is too long)",
+            ),
+            (
+                Problem::Cycle {
+                    path: p("public/docs/up"),
+                    link: p(".."),
+                },
+                "site-guard: public/docs/up: a symlink to .., which leads back to a directory \
+                 holding it: a copy that follows symlinks never ends",
+            ),
+            (
+                Problem::Special {
+                    path: p("public/p"),
+                    kind: Special::Fifo,
+                },
+                "site-guard: public/p: a FIFO (named pipe)",
+            ),
+            (
+                Problem::Special {
+                    path: p("public/d"),
+                    kind: Special::BlockDevice,
+                },
+                "site-guard: public/d: a block device",
+            ),
+            (
+                Problem::Unreadable {
+                    path: p("public/x"),
+                    error: "Permission denied (os error 13)".to_owned(),
+                },
+                "site-guard: public/x: cannot be read: Permission denied (os error 13)",
+            ),
+        ];
+        for (problem, expected) in cases {
+            assert_eq!(line(&problem, "public/"), expected);
+        }
+    }
+
+    #[test]
+    fn a_root_is_shown_with_one_trailing_slash() {
+        assert_eq!(shown_dir(Path::new("public")), "public/");
+        assert_eq!(shown_dir(Path::new("public/")), "public/");
+        assert_eq!(shown_dir(Path::new(".")), "./");
+    }
+
+    #[test]
+    fn a_name_that_is_not_utf8_is_shown_lossily() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let problem = Problem::Special {
+            path: Path::new(OsStr::from_bytes(b"public/bad-\xff")).to_path_buf(),
+            kind: Special::Socket,
+        };
+        assert_eq!(
+            line(&problem, "public/"),
+            "site-guard: public/bad-\u{fffd}: a Unix socket"
+        );
+    }
+
+    #[test]
+    fn problems_in_several_roots_are_counted_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        fs::create_dir(&a).unwrap();
+        fs::create_dir(&b).unwrap();
+        symlink("../b", a.join("to-b")).unwrap();
+        symlink("../a", b.join("to-a")).unwrap();
+        let (status, lines) = run_on(&[&a, &b]);
+        assert_eq!(status, PROBLEMS);
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert!(
+            lines[2].starts_with("site-guard: 2 problems in "),
+            "{lines:?}"
+        );
+    }
+}
