@@ -12,7 +12,10 @@ runs docroot_p2.wasm under jco serve, one instance for every request.
 Serves a generated site on loopback and runs clients that each keep one
 connection alive and cycle through a mix of requests (a small file, a 1 MiB
 file, a range of it, a 304 revalidation, a precompressed file, a directory
-redirect, a 404, the info page), checking every status and body length.
+redirect, a 404, the info page, and, four times in each cycle, the next of 64
+files of 120 KiB: 7.5 MiB of files small enough for docroot.wasm's file
+cache, more than one instance's cache may hold, so that it fills and evicts
+within an instance's 128 requests), checking every status and body length.
 Stops after the given seconds or requests, whichever comes first. Reports the
 requests made, the unexpected answers (which must be 0) and the host's
 resident memory, sampled through the run (the highest reading of the last
@@ -42,8 +45,12 @@ from run import DOCROOT, DOCROOT_P2, MIB, free_port, jco_server, wasmtime_server
 # Resident memory may move by allocator noise; more than this is growth.
 GROWTH_LIMIT_KIB = 8 * 1024
 
-# The most linear memory one reused docroot.wasm instance may reach.
+# The most linear memory one reused docroot.wasm instance may reach, its
+# file cache (at most 4 MiB) included.
 LINEAR_MEMORY_BOUND_KIB = 8 * 1024
+
+# Files small enough for the cache to hold, more of them than it may hold.
+MANY_FILES, MANY_SIZE = 64, 120 * 1024
 
 
 def make_site(site):
@@ -54,6 +61,9 @@ def make_site(site):
     (site / "app.js.gz").write_bytes(b"pretend gzip bytes")
     (site / "dir").mkdir()
     (site / "dir" / "index.html").write_bytes(b"<h1>dir</h1>\n")
+    (site / "many").mkdir()
+    for n in range(MANY_FILES):
+        (site / "many" / f"{n}.bin").write_bytes(bytes([n]) * MANY_SIZE)
 
 
 def mix(etag):
@@ -70,7 +80,7 @@ def mix(etag):
         ("GET", "/dir/", {}, 200, 13),
         ("GET", "/missing", {}, 404, None),
         ("GET", "/__info?format=json", {}, 200, None),
-    ]
+    ] + [("GET", "/many/{n}.bin", {}, 200, MANY_SIZE)] * 4
 
 
 def linear_memory_kib(log_path):
@@ -95,6 +105,7 @@ def client(port, requests, deadline, budget, stats, lock, offset):
                 break
             budget[0] -= 1
         method, path, headers, status, length = requests[i % len(requests)]
+        path = path.replace("{n}", str(i % MANY_FILES))
         i += 1
         try:
             conn.request(method, path, headers=headers)
