@@ -25,6 +25,7 @@ fn main() {
                 kind: if i % 10 == 0 { Kind::Dir } else { Kind::File },
                 len: i as u64 * 37,
                 modified: Some(SystemTime::now()),
+                changed: None,
             },
         })
         .collect();

@@ -30,6 +30,11 @@ pub struct Meta {
     /// Last modification time, when the filesystem keeps one that an
     /// HTTP-date can name (see [`crate::date`]).
     pub modified: Option<SystemTime>,
+    /// Last status change (`ctime`), when the filesystem keeps one. Never
+    /// sent to a client; the file cache ([`crate::cache`]) compares it, so a
+    /// file replaced keeping its size and modification time (`cp -p`, an
+    /// archive unpacked) or made unreadable is still seen to have changed.
+    pub changed: Option<SystemTime>,
 }
 
 /// Why a lookup failed, reduced to what decides the response.
@@ -192,7 +197,20 @@ mod native {
             kind,
             len: md.len(),
             modified: md.modified().ok().and_then(crate::date::in_range),
+            changed: changed(md),
         }
+    }
+
+    #[cfg(unix)]
+    fn changed(md: &std::fs::Metadata) -> Option<std::time::SystemTime> {
+        use std::os::unix::fs::MetadataExt;
+        let secs = u64::try_from(md.ctime()).ok()?;
+        crate::date::from_unix(secs, u32::try_from(md.ctime_nsec()).ok()?)
+    }
+
+    #[cfg(not(unix))]
+    fn changed(_: &std::fs::Metadata) -> Option<std::time::SystemTime> {
+        None
     }
 
     /// The one place an `io::Error` becomes a response class.

@@ -164,6 +164,7 @@ fn meta((node, modified): &(Node, Option<SystemTime>)) -> Meta {
         kind,
         len,
         modified: *modified,
+        changed: *modified,
     }
 }
 

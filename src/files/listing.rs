@@ -139,6 +139,7 @@ mod tests {
                 kind,
                 len,
                 modified: Some(UNIX_EPOCH + Duration::from_secs(784_111_777)),
+                changed: None,
             },
         }
     }

@@ -124,10 +124,14 @@ fn stat_at(dir: &Descriptor, path: &str) -> Result<Meta, FsError> {
     let modified = stat
         .data_modification_timestamp
         .and_then(|t| date::from_unix(t.seconds, t.nanoseconds));
+    let changed = stat
+        .status_change_timestamp
+        .and_then(|t| date::from_unix(t.seconds, t.nanoseconds));
     Ok(Meta {
         kind,
         len: stat.size,
         modified,
+        changed,
     })
 }
 

@@ -155,10 +155,14 @@ async fn stat_at(dir: &Descriptor, path: String) -> Result<Meta, FsError> {
     let modified = stat
         .data_modification_timestamp
         .and_then(|t| date::from_unix(u64::try_from(t.seconds).ok()?, t.nanoseconds));
+    let changed = stat
+        .status_change_timestamp
+        .and_then(|t| date::from_unix(u64::try_from(t.seconds).ok()?, t.nanoseconds));
     Ok(Meta {
         kind,
         len: stat.size,
         modified,
+        changed,
     })
 }
 
