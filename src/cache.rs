@@ -8,24 +8,28 @@
 //! so the file server does not know the cache is there.
 //!
 //! - **What it holds.** The result of each `stat` (a file's kind, size and
-//!   time, or that nothing is there), and the bytes of every regular file of
-//!   at most [`MAX_FILE`] bytes that has been opened. Directory listings
-//!   are not held: each is read afresh.
+//!   times, or that nothing is there), and the bytes of every regular file
+//!   of at most [`MAX_FILE`] bytes, read when its `stat` is first recorded.
+//!   A regular file's `stat` is answered from the cache only together with
+//!   its bytes, and a request's `open` returns the bytes its `stat` went
+//!   with ([`View`]), so headers and body always come from one look at the
+//!   file. Directory listings are not held: each is read afresh.
 //! - **How much.** At most [`MAX_TOTAL`] bytes per instance, counting each
 //!   entry's bytes, its path and [`ENTRY_COST`] for its bookkeeping. When a
 //!   new entry does not fit, older ones go, least recently used first (the
 //!   "clock" approximation: a used entry gets a second chance).
 //! - **How stale.** An entry is used as it is for the recheck interval from
 //!   its last check; the first lookup after that asks the filesystem again.
-//!   When the size or the modification time changed (or the path now names
-//!   something else), the bytes are dropped and read again on the next open.
-//!   So a file changed on disk is served new at most one interval after the
-//!   change. A file whose filesystem keeps no modification time is never
-//!   held, as a change of its bytes could not be seen.
+//!   When the size, the modification time or the status-change time
+//!   changed (or the path now names something else), the bytes are dropped
+//!   and read again. So a file changed on disk is served new at most one
+//!   interval after the change. A file whose filesystem keeps no
+//!   modification time is never held.
 //! - **Concurrency.** Requests that share an instance share its cache. No
-//!   borrow of it is held across an await; after each filesystem call the
-//!   entry is looked up again, and bytes are kept only if the entry still
-//!   says what they were read under.
+//!   borrow of it is held across an await. Each request takes the time
+//!   before it asks the filesystem, and an answer older than an entry's
+//!   last check does not overwrite it; bytes are kept only if the entry
+//!   still says what they were read under.
 
 #![forbid(unsafe_code)]
 
@@ -41,9 +45,10 @@ pub const MAX_FILE: u64 = 128 * 1024;
 /// The most one instance's cache holds, bookkeeping included.
 pub const MAX_TOTAL: usize = 4 * 1024 * 1024;
 
-/// What an entry costs besides its bytes and its path: the map's slot, the
-/// clock's, and the entry itself.
-pub const ENTRY_COST: usize = 96;
+/// What an entry costs besides its bytes and its path: the entry itself
+/// (about 100 bytes on wasm32), its share of a B-tree node, the key's
+/// allocation, the clock's slot, and the allocator's overhead on each.
+pub const ENTRY_COST: usize = 192;
 
 /// The recheck interval when the configuration does not set one.
 pub const DEFAULT_RECHECK: Duration = Duration::from_secs(1);
@@ -57,6 +62,9 @@ pub enum CachedFile<F> {
     /// The file, opened by the inner site.
     Open(F),
 }
+
+/// What a `stat` said.
+type Stat = Result<Meta, FsError>;
 
 /// One path's entry.
 #[derive(Debug)]
@@ -112,24 +120,29 @@ impl Entries {
         self.total + extra <= MAX_TOTAL
     }
 
-    /// Records `stat` for `key` as checked at `now`, keeping the held bytes
-    /// when it says what it said before.
-    fn record(&mut self, key: &str, stat: Result<Meta, FsError>, now: u64) {
+    /// Records `stat` for `key`, asked of the filesystem at `now`, and
+    /// returns the bytes still held under that same stat. An answer older
+    /// than the entry's last check (asked before it, answered after) does
+    /// not overwrite it.
+    fn record(&mut self, key: &str, stat: Result<Meta, FsError>, now: u64) -> Option<Rc<[u8]>> {
         if let Some(held) = self.map.get_mut(key) {
-            held.checked = now;
-            held.used.set(true);
-            if held.stat != stat {
-                let freed = held.bytes.take().map_or(0, |b| b.len());
-                held.stat = stat;
-                self.total -= freed;
+            if now >= held.checked {
+                held.checked = now;
+                if held.stat != stat {
+                    let freed = held.bytes.take().map_or(0, |b| b.len());
+                    held.stat = stat;
+                    self.total -= freed;
+                    return None;
+                }
             }
-            return;
+            return held.bytes.clone().filter(|_| held.stat == stat);
         }
         let held = Held {
             stat,
             checked: now,
             bytes: None,
-            used: Cell::new(true),
+            // Not yet used again: a path asked for once goes first.
+            used: Cell::new(false),
         };
         let cost = held.cost(key);
         if self.make_room(cost, None) {
@@ -138,6 +151,7 @@ impl Entries {
             self.map.insert(key, held);
             self.total += cost;
         }
+        None
     }
 
     /// Keeps `bytes` for `key` if its entry still says `meta`.
@@ -186,6 +200,7 @@ impl<S> Cache<S> {
             cache: self,
             clock,
             now: Cell::new(None),
+            seen: RefCell::new(Vec::new()),
         }
     }
 
@@ -213,14 +228,25 @@ impl<S> Cache<S> {
 
 /// The cache as one request sees it: a [`Files`] that answers from the
 /// cache what it can.
+///
+/// A regular file's `stat` is answered from the cache only when its bytes
+/// are held, and the view remembers the bytes that went with each such
+/// answer: `open` returns exactly those. So the headers a request sends
+/// (size, `ETag`, range) and the bytes it sends always come from one look
+/// at the file. A file whose bytes are not held (too big, no modification
+/// time, unreadable) is asked of the filesystem each time, as without the
+/// cache.
 #[derive(Debug)]
 pub struct View<'a, S, C> {
     cache: &'a Cache<S>,
     clock: C,
     now: Cell<Option<u64>>,
+    /// The bytes each `stat` of this request answered for, by key.
+    seen: RefCell<Vec<(String, Rc<[u8]>)>>,
 }
 
 impl<S, C: Fn() -> u64> View<'_, S, C> {
+    /// The request's time: the clock, asked by its first lookup.
     fn now(&self) -> u64 {
         match self.now.get() {
             Some(now) => now,
@@ -232,18 +258,35 @@ impl<S, C: Fn() -> u64> View<'_, S, C> {
         }
     }
 
-    /// The entry for `key` if it was checked within the interval, or by
-    /// this request (so a zero interval still lets a request open what it
-    /// has just looked up).
-    fn fresh<T>(&self, key: &str, recheck: u64, f: impl FnOnce(&Held) -> T) -> Option<T> {
+    /// The stat and bytes of `key` if it was checked less than `recheck`
+    /// before `now` (or after it, by a request that started later).
+    fn fresh(&self, key: &str, now: u64, recheck: u64) -> Option<(Stat, Option<Rc<[u8]>>)> {
         let entries = self.cache.entries.borrow();
         let held = entries.map.get(key)?;
-        let now = self.now();
-        if held.checked < now && now - held.checked >= recheck {
+        if now.saturating_sub(held.checked) >= recheck {
             return None;
         }
         held.used.set(true);
-        Some(f(held))
+        Some((held.stat.clone(), held.bytes.clone()))
+    }
+
+    fn remember(&self, key: String, bytes: Rc<[u8]>) {
+        self.seen.borrow_mut().push((key, bytes));
+    }
+
+    fn remembered(&self, key: &str) -> Option<Rc<[u8]>> {
+        let seen = self.seen.borrow();
+        let (_, bytes) = seen.iter().rev().find(|(k, _)| k == key)?;
+        Some(bytes.clone())
+    }
+}
+
+impl<S: ReadWhole, C> View<'_, S, C> {
+    /// The whole file at `path`, if it still is `meta` long.
+    async fn load(&self, path: &[String], meta: Meta) -> Option<Rc<[u8]>> {
+        let file = self.cache.inner.open(path).await.ok()?;
+        let bytes = self.cache.inner.read_whole(&file, meta.len).await.ok()?;
+        (bytes.len() as u64 == meta.len).then(|| bytes.into())
     }
 }
 
@@ -258,6 +301,12 @@ fn keepable(stat: &Result<Meta, FsError>) -> bool {
     !matches!(stat, Err(FsError::Failed(_)))
 }
 
+/// Whether the bytes of a file with `meta` may be held: a regular file,
+/// small enough, whose modification time can show a change.
+fn holdable(meta: &Meta) -> bool {
+    meta.kind == Kind::File && meta.len <= MAX_FILE && meta.modified.is_some()
+}
+
 impl<S: ReadWhole, C: Fn() -> u64> Files for View<'_, S, C> {
     type File = CachedFile<S::File>;
 
@@ -266,53 +315,50 @@ impl<S: ReadWhole, C: Fn() -> u64> Files for View<'_, S, C> {
             return self.cache.inner.stat(path).await;
         };
         let key = key(path);
-        if let Some(stat) = self.fresh(&key, recheck, |held| held.stat.clone()) {
-            return stat;
+        // The time is taken before the filesystem is asked, so an answer is
+        // never stamped later than it was true.
+        let now = self.now();
+        match self.fresh(&key, now, recheck) {
+            Some((Ok(meta), Some(bytes))) => {
+                self.remember(key, bytes);
+                return Ok(meta);
+            }
+            // A file whose bytes are not held: asked afresh, as its open is.
+            Some((Ok(meta), None)) if meta.kind == Kind::File => {}
+            Some((stat, _)) => return stat,
+            None => {}
         }
         let stat = self.cache.inner.stat(path).await;
-        if keepable(&stat) {
-            let now = self.now();
+        if !keepable(&stat) {
+            return stat;
+        }
+        let still_held = self
+            .cache
+            .entries
+            .borrow_mut()
+            .record(&key, stat.clone(), now);
+        if let Some(bytes) = still_held {
+            self.remember(key, bytes);
+        } else if let Ok(meta) = &stat
+            && holdable(meta)
+            && let Some(bytes) = self.load(path, *meta).await
+        {
             self.cache
                 .entries
                 .borrow_mut()
-                .record(&key, stat.clone(), now);
+                .hold(&key, *meta, bytes.clone());
+            self.remember(key, bytes);
         }
         stat
     }
 
     async fn open(&self, path: &[String]) -> Result<Self::File, FsError> {
-        let Some(recheck) = self.cache.recheck else {
-            return self.cache.inner.open(path).await.map(CachedFile::Open);
-        };
-        let key = key(path);
-        let known = self.fresh(&key, recheck, |held| match &held.bytes {
-            Some(bytes) => Err(bytes.clone()),
-            None => Ok(held.stat.clone()),
-        });
-        let meta = match known {
-            Some(Err(bytes)) => return Ok(CachedFile::Held(bytes)),
-            Some(Ok(Ok(meta))) => Some(meta),
-            _ => None,
-        };
-        let file = self.cache.inner.open(path).await?;
-        let Some(meta) = meta.filter(|meta| {
-            meta.kind == Kind::File && meta.len <= MAX_FILE && meta.modified.is_some()
-        }) else {
-            return Ok(CachedFile::Open(file));
-        };
-        match self.cache.inner.read_whole(&file, meta.len).await {
-            Ok(bytes) if bytes.len() as u64 == meta.len => {
-                let bytes: Rc<[u8]> = bytes.into();
-                self.cache
-                    .entries
-                    .borrow_mut()
-                    .hold(&key, meta, bytes.clone());
-                Ok(CachedFile::Held(bytes))
-            }
-            // Changed since its stat, or unreadable: send it from the open
-            // file, which reports what went wrong as it did before.
-            _ => Ok(CachedFile::Open(file)),
+        if self.cache.recheck.is_some()
+            && let Some(bytes) = self.remembered(&key(path))
+        {
+            return Ok(CachedFile::Held(bytes));
         }
+        self.cache.inner.open(path).await.map(CachedFile::Open)
     }
 
     async fn read_dir(&self, path: &[String]) -> Result<Vec<Entry>, FsError> {
@@ -335,6 +381,8 @@ mod tests {
         files: RefCell<MemFiles>,
         calls: Cell<usize>,
         reads: Cell<usize>,
+        /// The file has grown by a byte when it is read.
+        grow_on_read: Cell<bool>,
     }
 
     impl Disk {
@@ -374,7 +422,11 @@ mod tests {
     impl ReadWhole for Disk {
         async fn read_whole(&self, file: &Vec<u8>, _len: u64) -> Result<Vec<u8>, FsError> {
             self.reads.set(self.reads.get() + 1);
-            Ok(file.clone())
+            let mut bytes = file.clone();
+            if self.grow_on_read.get() {
+                bytes.push(b'+');
+            }
+            Ok(bytes)
         }
     }
 
@@ -477,12 +529,16 @@ mod tests {
     fn a_zero_interval_checks_every_time_but_keeps_the_bytes() {
         let disk = Disk::with(MemFiles::new().file("a.txt", b"x"));
         let cache = Cache::new(disk, Some(Duration::ZERO));
-        for _ in 0..3 {
-            let view = cache.view(at(7));
+        for t in [7, 7, 8] {
+            let view = cache.view(at(t));
             run(view.stat(&p("a.txt"))).unwrap();
-            run(view.open(&p("a.txt"))).unwrap();
+            assert!(matches!(
+                run(view.open(&p("a.txt"))).unwrap(),
+                CachedFile::Held(_)
+            ));
         }
         assert_eq!(cache.inner.reads.get(), 1);
+        assert_eq!(cache.inner.calls.get(), 3 + 1, "three stats, one open");
     }
 
     #[test]
@@ -514,17 +570,77 @@ mod tests {
     }
 
     #[test]
-    fn a_file_that_changed_between_stat_and_read_is_sent_but_not_held() {
+    fn open_gives_the_bytes_this_request_looked_at() {
         let disk = Disk::with(MemFiles::new().file("a.txt", b"four"));
         let cache = Cache::new(disk, Some(DEFAULT_RECHECK));
         let view = cache.view(at(0));
+        assert_eq!(run(view.stat(&p("a.txt"))).unwrap().len, 4);
+        // Changed on disk, and seen by a later request, between this
+        // request's stat and its open: it still sends what it described.
+        cache
+            .inner
+            .change(|f| f.file("a.txt", b"grown!").modified("a.txt", time(9)));
+        let later = cache.view(at(SECOND));
+        assert_eq!(run(later.stat(&p("a.txt"))).unwrap().len, 6);
+        assert_eq!(&*bytes(run(view.open(&p("a.txt"))).unwrap()), b"four");
+        assert_eq!(&*bytes(run(later.open(&p("a.txt"))).unwrap()), b"grown!");
+    }
+
+    #[test]
+    fn a_file_that_changed_between_stat_and_read_is_not_held() {
+        let disk = Disk::with(MemFiles::new().file("a.txt", b"four"));
+        disk.grow_on_read.set(true);
+        let cache = Cache::new(disk, Some(DEFAULT_RECHECK));
+        let view = cache.view(at(0));
         run(view.stat(&p("a.txt"))).unwrap();
-        cache.inner.change(|f| f.file("a.txt", b"grown!"));
         assert_eq!(
             run(view.open(&p("a.txt"))).unwrap(),
-            CachedFile::Open(b"grown!".to_vec())
+            CachedFile::Open(b"four".to_vec())
         );
         assert_eq!(cache.held(), ENTRY_COST + "a.txt".len());
+        // Not held, so the next request asks the filesystem again.
+        let calls = cache.inner.calls.get();
+        run(cache.view(at(1)).stat(&p("a.txt"))).unwrap();
+        assert!(cache.inner.calls.get() > calls);
+    }
+
+    #[test]
+    fn an_older_answer_does_not_overwrite_a_newer_one() {
+        let disk = Disk::with(
+            MemFiles::new()
+                .file("a.txt", b"old")
+                .modified("a.txt", time(1)),
+        );
+        let cache = Cache::new(disk, Some(DEFAULT_RECHECK));
+        let old = run(cache.inner.stat(&p("a.txt")));
+        cache
+            .inner
+            .change(|f| f.file("a.txt", b"new!").modified("a.txt", time(2)));
+        run(cache.view(at(5)).stat(&p("a.txt"))).unwrap();
+        // An answer asked for at 4 and recorded after the one asked at 5.
+        let held = cache.entries.borrow_mut().record("a.txt", old, 4);
+        assert_eq!(held, None);
+        let view = cache.view(at(6));
+        assert_eq!(run(view.stat(&p("a.txt"))).unwrap().len, 4);
+        assert_eq!(&*bytes(run(view.open(&p("a.txt"))).unwrap()), b"new!");
+    }
+
+    #[test]
+    fn a_file_too_big_to_hold_is_looked_up_afresh_every_time() {
+        let big = vec![b'b'; MAX_FILE as usize + 1];
+        let cache = Cache::new(
+            Disk::with(MemFiles::new().file("big", &big)),
+            Some(DEFAULT_RECHECK),
+        );
+        for t in 0..3 {
+            let view = cache.view(at(t));
+            run(view.stat(&p("big"))).unwrap();
+            assert!(matches!(
+                run(view.open(&p("big"))).unwrap(),
+                CachedFile::Open(_)
+            ));
+        }
+        assert_eq!(cache.inner.calls.get(), 6, "a stat and an open each time");
     }
 
     #[test]

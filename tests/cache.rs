@@ -200,10 +200,14 @@ fn sixteen_requests_at_once_get_what_each_gets_alone() {
         }
     }
     // The warm rounds asked the filesystem nothing, the big file aside
-    // (too big to hold: opened each time).
+    // (too big to hold: looked up and opened each time).
     let calls = cache.inner_calls();
     cached(&cache, &config, &reqs, 5);
-    assert_eq!(cache.inner_calls() - calls, 2, "two opens of big.bin");
+    assert_eq!(
+        cache.inner_calls() - calls,
+        4,
+        "a stat and an open for each of big.bin's two requests"
+    );
 }
 
 #[test]
@@ -288,4 +292,44 @@ impl Inner for Cache<Disk> {
         let files = self.inner().files.take();
         self.inner().files.replace(f(files));
     }
+}
+
+/// On a real disk: a file rewritten with the same size and given back its
+/// old modification time (as `cp -p` or an unpacked archive leaves it) is
+/// seen by its status-change time.
+#[cfg(unix)]
+#[test]
+fn a_same_size_rewrite_that_keeps_its_time_is_seen_too() {
+    use docroot::fs::StdFiles;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.txt");
+    std::fs::write(&path, b"first").unwrap();
+    let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+    let cache = Cache::new(
+        StdFiles::new(dir.path()).unwrap(),
+        Some(Duration::from_secs(1)),
+    );
+    let name = ["a.txt".to_owned()];
+    let get = |t: u64| {
+        let view = cache.view(move || t);
+        let meta = docroot::ready::run(view.stat(&name)).unwrap();
+        match docroot::ready::run(view.open(&name)).unwrap() {
+            CachedFile::Held(bytes) => (meta, bytes.to_vec()),
+            CachedFile::Open(_) => panic!("a small file is held"),
+        }
+    };
+    let (before, bytes) = get(0);
+    assert_eq!(bytes, b"first");
+    // The status-change time moves on a coarse clock tick: wait for it.
+    std::thread::sleep(Duration::from_millis(20));
+    std::fs::write(&path, b"secnd").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let (after, bytes) = get(SECOND);
+    assert_eq!((after.len, after.modified), (before.len, before.modified));
+    assert_eq!(bytes, b"secnd");
 }
