@@ -20,7 +20,7 @@ mod walk;
 
 use std::ffi::OsString;
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use walk::{Problem, Special};
@@ -86,10 +86,36 @@ fn vet_root(root: &Path) -> Result<(), String> {
     }
 }
 
+/// When `root` is itself a symlink: where it leads, if that is outside the
+/// folder holding the link (`public` -> `/etc`). Spin copies what the link
+/// leads to, so that would ship a host directory whole.
+fn root_escapes(root: &Path) -> Option<PathBuf> {
+    let meta = std::fs::symlink_metadata(root).ok()?;
+    if !meta.file_type().is_symlink() {
+        return None;
+    }
+    let target = std::fs::canonicalize(root).ok()?;
+    let holder = match root.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let holder = std::fs::canonicalize(holder).ok()?;
+    (!target.starts_with(&holder)).then_some(target)
+}
+
 /// Checks one root, writing a line for each problem (or one line saying
 /// it is clean), and returns how many problems it has.
 fn check_root(root: &Path, out: &mut impl Write) -> usize {
     let shown = shown_dir(root);
+    let mut escapes = 0;
+    if let Some(target) = root_escapes(root) {
+        escapes = 1;
+        let why = format!(
+            "itself a symlink to {}, outside the folder holding it",
+            target.display()
+        );
+        say(out, &format!("site-guard: {}: {why}", root.display()));
+    }
     let outcome = match walk::check(root) {
         Ok(outcome) => outcome,
         Err(error) => {
@@ -103,7 +129,7 @@ fn check_root(root: &Path, out: &mut impl Write) -> usize {
     for problem in &outcome.problems {
         say(out, &line(problem, &shown));
     }
-    if outcome.problems.is_empty() {
+    if outcome.problems.is_empty() && escapes == 0 {
         say(
             out,
             &format!(
@@ -112,7 +138,7 @@ fn check_root(root: &Path, out: &mut impl Write) -> usize {
             ),
         );
     }
-    outcome.problems.len()
+    outcome.problems.len() + escapes
 }
 
 /// The one place a [`Problem`] becomes a line. `root` is the tree's root
@@ -239,6 +265,32 @@ mod tests {
         let (status, lines) = run_on(&[&dir.path().join("missing")]);
         assert_eq!(status, USAGE);
         assert!(lines[0].ends_with("missing: No such file or directory (os error 2)"));
+    }
+
+    #[test]
+    fn a_root_that_is_itself_a_link_out_of_its_folder_is_a_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        fs::write(elsewhere.path().join("a"), "a").unwrap();
+        let project = dir.path().join("project");
+        fs::create_dir(&project).unwrap();
+        fs::create_dir(project.join("dist")).unwrap();
+        let public = project.join("public");
+        symlink(elsewhere.path(), &public).unwrap();
+        let (status, lines) = run_on(&[&public]);
+        assert_eq!(status, PROBLEMS);
+        assert_eq!(
+            lines[0],
+            format!(
+                "site-guard: {}: itself a symlink to {}, outside the folder holding it",
+                public.display(),
+                elsewhere.path().canonicalize().unwrap().display()
+            )
+        );
+        // A link to a folder beside it, inside the project, is fine.
+        fs::remove_file(&public).unwrap();
+        symlink("dist", &public).unwrap();
+        assert_eq!(run_on(&[&public]).0, CLEAN);
     }
 
     #[test]
