@@ -306,7 +306,7 @@ def main():
     ap.add_argument("--out", help="write the report here (default: BENCHMARKS.md, none with --quick)")
     args = ap.parse_args()
 
-    rounds, seconds, big_mib, curls = (1, 1, 16, 1) if args.quick else (3, 5, 256, 3)
+    rounds, seconds, big_mib, curls = (1, 1, 16, 1) if args.quick else (5, 5, 256, 3)
     out = args.out or (None if args.quick else str(ROOT / "BENCHMARKS.md"))
     for tool in ["wasmtime", "wrk", "nginx", "curl"]:
         if shutil.which(tool) is None:
