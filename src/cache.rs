@@ -154,15 +154,14 @@ impl Entries {
         None
     }
 
-    /// Keeps `bytes` for `key` if its entry still says `meta`.
+    /// Keeps `bytes` for `key` if its entry still says `meta` (making
+    /// room never evicts the entry itself).
     fn hold(&mut self, key: &str, meta: Meta, bytes: Rc<[u8]>) {
-        let still = |entries: &Entries| {
-            entries
-                .map
-                .get(key)
-                .is_some_and(|held| held.stat == Ok(meta) && held.bytes.is_none())
-        };
-        if !still(self) || !self.make_room(bytes.len(), Some(key)) || !still(self) {
+        let still = self
+            .map
+            .get(key)
+            .is_some_and(|held| held.stat == Ok(meta) && held.bytes.is_none());
+        if !still || !self.make_room(bytes.len(), Some(key)) {
             return;
         }
         if let Some(held) = self.map.get_mut(key) {

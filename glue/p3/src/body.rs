@@ -14,6 +14,7 @@
 //! a timer would cost every small response two host calls. The 0.2 glue
 //! draws the same line.
 
+use crate::site::read_up_to;
 use docroot::cache::CachedFile;
 use docroot::http::Body;
 use docroot::stall::{self, StallLimit};
@@ -108,21 +109,12 @@ pub async fn write(
         } => {
             let (mut rx, done) = file.read_via_stream(offset);
             let mut left = len;
-            // Whether the host has ended the file's stream: once it has, the
-            // stream must not be read again (the component model traps,
-            // which would end every request in the instance).
+            // Whether the host has ended the file's stream (then it is not
+            // read again: see `read_up_to`).
             let mut ended = false;
             while left > 0 && !ended {
-                let want = left.min(CHUNK) as usize;
-                let mut chunk = Vec::with_capacity(want);
-                while chunk.len() < want {
-                    let (result, filled) = rx.read(chunk).await;
-                    chunk = filled;
-                    if !matches!(result, StreamResult::Complete(_)) {
-                        ended = true;
-                        break;
-                    }
-                }
+                let chunk;
+                (chunk, ended) = read_up_to(&mut rx, left.min(CHUNK) as usize).await;
                 if !chunk.is_empty() {
                     left -= chunk.len() as u64;
                     out.write(chunk).await?;

@@ -14,7 +14,7 @@ use wasip3::filesystem::preopens::get_directories;
 use wasip3::filesystem::types::{
     Descriptor, DescriptorFlags, DescriptorType, ErrorCode, OpenFlags, PathFlags,
 };
-use wasip3::wit_bindgen::StreamResult;
+use wasip3::wit_bindgen::{StreamReader, StreamResult};
 
 /// The site: a directory descriptor at the configured root.
 pub struct WasiFiles {
@@ -123,22 +123,29 @@ impl ReadWhole for WasiFiles {
     async fn read_whole(&self, file: &Descriptor, len: u64) -> Result<Vec<u8>, FsError> {
         let most = usize::try_from(len.saturating_add(1)).unwrap_or(usize::MAX);
         let (mut rx, done) = file.read_via_stream(0);
-        let mut bytes = Vec::with_capacity(most);
-        while bytes.len() < most {
-            let (result, filled) = rx.read(bytes).await;
-            bytes = filled;
-            if !matches!(result, StreamResult::Complete(_)) {
-                // Ended: the host has dropped its end, so it must not be
-                // read again (see body.rs).
-                drop(rx);
-                return match done.await {
-                    Ok(()) => Ok(bytes),
-                    Err(code) => Err(map_error(code)),
-                };
-            }
+        let (bytes, ended) = read_up_to(&mut rx, most).await;
+        if ended {
+            drop(rx);
+            done.await.map_err(map_error)?;
         }
         Ok(bytes)
     }
+}
+
+/// Up to `want` bytes of a file's stream, in as many reads as the host
+/// gives them, and whether the host ended the stream on the way. Once it
+/// has, the stream must not be read again: the component model traps,
+/// which would end every request in the instance.
+pub async fn read_up_to(rx: &mut StreamReader<u8>, want: usize) -> (Vec<u8>, bool) {
+    let mut bytes = Vec::with_capacity(want);
+    while bytes.len() < want {
+        let (result, filled) = rx.read(bytes).await;
+        bytes = filled;
+        if !matches!(result, StreamResult::Complete(_)) {
+            return (bytes, true);
+        }
+    }
+    (bytes, false)
 }
 
 /// One `stat-at` below `dir`, following symlinks as far as the sandbox allows.
