@@ -34,7 +34,7 @@ fn main() {
         let times = (0..RUNS)
             .map(|_| {
                 let started = Instant::now();
-                let page = listing::render("", &dir, entries.clone(), false, json);
+                let page = listing::render("", "/big/", &dir, entries.clone(), false, json);
                 assert!(page.body.len() > ENTRIES * 50);
                 started.elapsed()
             })

@@ -30,7 +30,8 @@ pub fn misconfigured<F>(req: &Request, err: ConfigError) -> Response<F> {
     respond(Outcome::Misconfigured(err), &Context::of(req, None))
 }
 
-/// `json`: the client prefers JSON (from `Accept`).
+/// `json`: the client wants docroot's own pages in JSON (`Accept` or
+/// `?format=json`).
 async fn route<Fs: Files>(
     req: &Request,
     config: &Config,
@@ -44,7 +45,6 @@ async fn route<Fs: Files>(
         _ => return Outcome::MethodNotAllowed,
     }
     if is_info_request(req, config) {
-        let json = json || info::query_wants_json(req.query());
         return Outcome::Info(info::render(req, now(), json));
     }
     Outcome::Files(files::serve(req, config, fs, json).await)

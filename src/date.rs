@@ -1,6 +1,7 @@
-//! HTTP-dates (RFC 9110 §5.6.7), written by `httpdate` but only for times it
-//! can write: `httpdate` panics before 1970 and after 9999, and a file's
-//! modification time or the host's clock can be anything.
+//! Times as docroot writes them: HTTP-dates (RFC 9110 §5.6.7, by
+//! `httpdate`) and ISO 8601 UTC timestamps (RFC 3339, by `humantime`), but
+//! only for times both can write: each panics before 1970 or after 9999,
+//! and a file's modification time or the host's clock can be anything.
 
 #![forbid(unsafe_code)]
 
@@ -31,6 +32,22 @@ pub fn format(t: SystemTime) -> Option<String> {
     in_range(t).map(httpdate::fmt_http_date)
 }
 
+/// `t` as an ISO 8601 UTC timestamp to the second (`1994-11-06T08:49:37Z`),
+/// or `None` when out of range.
+pub fn iso8601(t: SystemTime) -> Option<String> {
+    in_range(t).map(|t| humantime::format_rfc3339_seconds(t).to_string())
+}
+
+/// `t` as a short ISO 8601 UTC date and time for people (`1994-11-06
+/// 08:49`), or `None` when out of range.
+pub fn short(t: SystemTime) -> Option<String> {
+    let mut text = iso8601(t)?;
+    // `1994-11-06T08:49:37Z` → `1994-11-06 08:49`.
+    text.truncate(16);
+    text.replace_range(10..11, " ");
+    Some(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,6 +62,22 @@ mod tests {
         assert_eq!(format(UNIX_EPOCH - Duration::from_secs(1)), None);
         assert_eq!(
             format(UNIX_EPOCH + Duration::from_secs(LAST_SECOND + 1)),
+            None
+        );
+    }
+
+    #[test]
+    fn iso_dates_for_machines_and_people() {
+        let t = from_unix(784_111_777, 999_000_000).unwrap();
+        assert_eq!(iso8601(t).unwrap(), "1994-11-06T08:49:37Z");
+        assert_eq!(short(t).unwrap(), "1994-11-06 08:49");
+        assert_eq!(short(UNIX_EPOCH).unwrap(), "1970-01-01 00:00");
+        let last = from_unix(LAST_SECOND, 999_999_999).unwrap();
+        assert_eq!(iso8601(last).unwrap(), "9999-12-31T23:59:59Z");
+        assert_eq!(short(last).unwrap(), "9999-12-31 23:59");
+        assert_eq!(iso8601(UNIX_EPOCH - Duration::from_secs(1)), None);
+        assert_eq!(
+            short(UNIX_EPOCH + Duration::from_secs(LAST_SECOND + 1)),
             None
         );
     }

@@ -12,9 +12,6 @@ use std::time::SystemTime;
 /// Headers whose values are never shown.
 const REDACTED: [&str; 3] = ["authorization", "proxy-authorization", "cookie"];
 
-/// What the info page shows for a value it does not have.
-const UNKNOWN: &str = "unknown";
-
 /// Where the client address came from, or why it is not known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Client {
@@ -35,27 +32,196 @@ impl Client {
             },
         }
     }
+}
 
-    fn host(&self) -> String {
-        match self {
-            Client::Known(addr) => addr.ip().to_string(),
-            Client::Unknown(_) => UNKNOWN.to_owned(),
+/// Why the scheme is missing: wasi:http lets a host leave it out.
+const NO_SCHEME: &str = "The host did not pass the request's scheme.";
+/// Why the authority is missing: no `Host` header and none from the host.
+const NO_AUTHORITY: &str =
+    "The request named no authority (no Host header), and the host gave none.";
+/// Why the date is missing: the host's clock says something an HTTP date
+/// cannot name.
+const NO_DATE: &str = "The host's clock reads a time outside 1970 to 9999.";
+
+/// What the info page shows: every value of the request, each either known
+/// or missing for a reason.
+struct Seen<'a> {
+    req: &'a Request,
+    /// The time received, as an HTTP date and in ISO 8601.
+    date: Option<(String, String)>,
+    client: Client,
+    /// The query's arguments, decoded as a form (`+` is a space).
+    args: Vec<(String, String)>,
+    headers: Vec<(&'a str, String)>,
+}
+
+impl<'a> Seen<'a> {
+    fn of(req: &'a Request, now: SystemTime) -> Seen<'a> {
+        let date = crate::date::format(now).zip(crate::date::iso8601(now));
+        let args = req
+            .query()
+            .map(|q| {
+                form_urlencoded::parse(q.as_bytes())
+                    .map(|(name, value)| (name.into_owned(), value.into_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Seen {
+            req,
+            date,
+            client: Client::of(req),
+            args,
+            headers: shown_headers(req),
         }
     }
 
-    fn port(&self) -> String {
-        match self {
-            Client::Known(addr) => addr.port().to_string(),
-            Client::Unknown(_) => UNKNOWN.to_owned(),
+    /// Each value not known, by its JSON field name, with the reason.
+    fn unknown(&self) -> Vec<(&'static str, &'static str)> {
+        let mut unknown = Vec::new();
+        if let Client::Unknown(why) = self.client {
+            unknown.push(("client", why));
         }
+        if self.req.scheme.is_none() {
+            unknown.push(("scheme", NO_SCHEME));
+        }
+        if self.req.authority.is_none() {
+            unknown.push(("authority", NO_AUTHORITY));
+        }
+        if self.date.is_none() {
+            unknown.push(("date", NO_DATE));
+        }
+        unknown
     }
 
-    fn note(&self) -> Option<&'static str> {
-        match self {
-            Client::Known(_) => None,
-            Client::Unknown(why) => Some(why),
-        }
+    /// The JSON form, in a fixed order: the request line, where it was
+    /// sent, who sent it and when, its headers, and why any `null` is one.
+    fn to_json(&self) -> Value {
+        let req = self.req;
+        let (host, port) = match self.client {
+            Client::Known(addr) => (Value::from(addr.ip().to_string()), Value::from(addr.port())),
+            Client::Unknown(_) => (Value::Null, Value::Null),
+        };
+        let pairs = |items: &mut dyn Iterator<Item = (&str, &str)>| {
+            Value::Array(
+                items
+                    .map(|(name, value)| {
+                        Value::Object(vec![("name", name.into()), ("value", value.into())])
+                    })
+                    .collect(),
+            )
+        };
+        let (date, date_iso) = match &self.date {
+            Some((http, iso)) => (Value::from(http.as_str()), Value::from(iso.as_str())),
+            None => (Value::Null, Value::Null),
+        };
+        Value::Object(vec![
+            ("method", req.method.as_str().into()),
+            ("target", req.path_with_query.as_str().into()),
+            ("path", req.path().into()),
+            ("query", req.query().into()),
+            (
+                "args",
+                pairs(&mut self.args.iter().map(|(n, v)| (n.as_str(), v.as_str()))),
+            ),
+            ("scheme", req.scheme.as_deref().into()),
+            ("authority", req.authority.as_deref().into()),
+            (
+                "client",
+                Value::Object(vec![("host", host), ("port", port)]),
+            ),
+            ("date", date),
+            ("date_iso", date_iso),
+            (
+                "headers",
+                pairs(&mut self.headers.iter().map(|(n, v)| (*n, v.as_str()))),
+            ),
+            (
+                "unknown",
+                Value::Object(
+                    self.unknown()
+                        .into_iter()
+                        .map(|(field, why)| (field, why.into()))
+                        .collect(),
+                ),
+            ),
+        ])
     }
+
+    /// The HTML form: the same values, each name above its value on a
+    /// narrow screen (the stylesheet's `.pairs`).
+    fn to_html(&self) -> String {
+        let req = self.req;
+        let mut body = String::with_capacity(4096);
+        body.push_str("<h1>Your request</h1>\n<table class=\"pairs\">\n<tbody>\n");
+        let date = match &self.date {
+            Some((http, iso)) => format!("<time datetime=\"{iso}\">{http}</time>"),
+            None => unknown_html(NO_DATE),
+        };
+        row(&mut body, "Date", &date);
+        let client = match self.client {
+            Client::Known(addr) => format!("<code>{addr}</code>"),
+            Client::Unknown(why) => unknown_html(why),
+        };
+        row(&mut body, "Client", &client);
+        row(&mut body, "Method", &code(&req.method));
+        row(&mut body, "Path", &code(req.path()));
+        if let Some(query) = req.query() {
+            row(&mut body, "Query", &code(query));
+        }
+        let or_unknown = |value: Option<&str>, why| value.map_or_else(|| unknown_html(why), code);
+        row(
+            &mut body,
+            "Scheme",
+            &or_unknown(req.scheme.as_deref(), NO_SCHEME),
+        );
+        row(
+            &mut body,
+            "Authority",
+            &or_unknown(req.authority.as_deref(), NO_AUTHORITY),
+        );
+        body.push_str("</tbody>\n</table>\n");
+        if req.query().is_some() {
+            let _ = writeln!(
+                body,
+                "<h2>Query arguments ({})</h2>\n<table class=\"pairs\">\n<tbody>",
+                self.args.len()
+            );
+            for (name, value) in &self.args {
+                row(&mut body, &code(name), &code(value));
+            }
+            body.push_str("</tbody>\n</table>\n");
+        }
+        let _ = writeln!(
+            body,
+            "<h2>Headers ({})</h2>\n<table class=\"pairs headers\">\n<tbody>",
+            self.headers.len()
+        );
+        for (name, value) in &self.headers {
+            row(&mut body, &code(name), &code(value));
+        }
+        body.push_str(
+            "</tbody>\n</table>\n<p class=\"alt\">Also as <a href=\"?format=json\">JSON</a>.</p>",
+        );
+        body
+    }
+}
+
+/// One name-value row; both are HTML already.
+fn row(body: &mut String, name: &str, value: &str) {
+    let _ = writeln!(
+        body,
+        "<tr><th scope=\"row\">{name}</th><td>{value}</td></tr>"
+    );
+}
+
+/// `text`, escaped, as code.
+fn code(text: &str) -> String {
+    format!("<code>{}</code>", escape(text))
+}
+
+/// A value not known: said so, with the reason.
+fn unknown_html(why: &str) -> String {
+    format!("unknown <span class=\"note\">({})</span>", escape(why))
 }
 
 /// The request's headers as shown: sorted by name (stable, so repeated
@@ -79,77 +245,12 @@ fn shown_headers(req: &Request) -> Vec<(&str, String)> {
 
 /// Renders the info page for `req`, received at `now`.
 pub fn render(req: &Request, now: SystemTime, as_json: bool) -> Page {
-    let date = crate::date::format(now).unwrap_or_else(|| UNKNOWN.to_owned());
-    let client = Client::of(req);
-    let headers = shown_headers(req);
-    let scheme = req.scheme.as_deref().unwrap_or(UNKNOWN);
-    let authority = req.authority.as_deref().unwrap_or(UNKNOWN);
-
+    let seen = Seen::of(req, now);
     if as_json {
-        let port = match &client {
-            Client::Known(addr) => Value::from(addr.port()),
-            Client::Unknown(_) => Value::from(UNKNOWN),
-        };
-        let client_fields = vec![
-            ("host", client.host().into()),
-            ("port", port),
-            ("note", client.note().into()),
-        ];
-        let header_items = headers
-            .iter()
-            .map(|(name, value)| {
-                Value::Object(vec![
-                    ("name", (*name).into()),
-                    ("value", value.as_str().into()),
-                ])
-            })
-            .collect();
-        return page::json(&Value::Object(vec![
-            ("date", date.into()),
-            ("client", Value::Object(client_fields)),
-            ("method", req.method.as_str().into()),
-            ("path", req.path_with_query.as_str().into()),
-            ("scheme", scheme.into()),
-            ("authority", authority.into()),
-            ("headers", Value::Array(header_items)),
-        ]));
+        page::json(&seen.to_json())
+    } else {
+        page::html("Request info", &seen.to_html(), true)
     }
-
-    let mut body = String::with_capacity(2048);
-    body.push_str("<h1>Your request</h1>\n<table>\n");
-    let rows = [
-        ("Date", date.as_str()),
-        ("Client host", &client.host()),
-        ("Client port", &client.port()),
-        ("Method", &req.method),
-        ("Path", &req.path_with_query),
-        ("Scheme", scheme),
-        ("Authority", authority),
-    ];
-    for (label, value) in rows {
-        let _ = writeln!(
-            body,
-            "<tr><th>{label}</th><td><code>{}</code></td></tr>",
-            escape(value)
-        );
-    }
-    body.push_str("</table>\n");
-    if let Some(note) = client.note() {
-        let _ = writeln!(body, "<p class=\"muted\">{}</p>", escape(note));
-    }
-    let _ = writeln!(body, "<h2>Headers ({})</h2>\n<table>", headers.len());
-    for (name, value) in &headers {
-        let _ = writeln!(
-            body,
-            "<tr><th><code>{}</code></th><td><code>{}</code></td></tr>",
-            escape(name),
-            escape(value)
-        );
-    }
-    body.push_str(
-        "</table>\n<p class=\"muted\">Also as JSON: <a href=\"?format=json\">?format=json</a>.</p>",
-    );
-    page::html("Request info", &body)
 }
 
 /// Whether the query asks for JSON (`format=json`).
@@ -180,7 +281,7 @@ mod tests {
     }
 
     #[test]
-    fn json_form_has_every_field_sorted_and_redacted() {
+    fn json_form_has_every_field_in_order_and_redacted() {
         let req = request(&[
             ("x-b", b"2"),
             ("cookie", b"session=secret"),
@@ -192,14 +293,47 @@ mod tests {
         let page = render(&req, at(), true);
         let text = String::from_utf8(page.body.clone()).unwrap();
         assert!(!text.contains("secret"), "{text}");
+        // The field order is part of the format: find each key's place.
+        let keys = [
+            "method",
+            "target",
+            "path",
+            "query",
+            "args",
+            "scheme",
+            "authority",
+            "client",
+            "date",
+            "date_iso",
+            "headers",
+            "unknown",
+        ];
+        let places: Vec<usize> = keys
+            .iter()
+            .map(|k| {
+                text.find(&format!("\n  \"{k}\":"))
+                    .unwrap_or_else(|| panic!("{k}: {text}"))
+            })
+            .collect();
+        assert!(places.windows(2).all(|w| w[0] < w[1]), "{text}");
         let v: serde_json::Value = serde_json::from_slice(&page.body).unwrap();
+        assert_eq!(v.as_object().unwrap().len(), keys.len());
         assert_eq!(v["date"], "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(v["date_iso"], "1994-11-06T08:49:37Z");
         assert_eq!(v["method"], "GET");
-        assert_eq!(v["path"], "/__info?a=<b>&c=\"d\"");
+        assert_eq!(v["target"], "/__info?a=<b>&c=\"d\"");
+        assert_eq!(v["path"], "/__info");
+        assert_eq!(v["query"], "a=<b>&c=\"d\"");
         assert_eq!(v["scheme"], "http");
         assert_eq!(v["authority"], "example.test:8080");
-        assert_eq!(v["client"]["host"], "unknown");
-        assert!(v["client"]["note"].as_str().unwrap().contains("wasi:http"));
+        assert_eq!(v["client"], serde_json::json!({"host": null, "port": null}));
+        assert!(
+            v["unknown"]["client"]
+                .as_str()
+                .unwrap()
+                .contains("wasi:http")
+        );
+        assert_eq!(v["unknown"].as_object().unwrap().len(), 1);
         let names: Vec<&str> = v["headers"]
             .as_array()
             .unwrap()
@@ -225,16 +359,82 @@ mod tests {
     }
 
     #[test]
+    fn the_query_is_parsed_as_a_form() {
+        let mut req = request(&[]);
+        req.path_with_query = "/__info?q=caf%C3%A9+au+lait&empty=&flag&a=1&a=2&bad=%FF".into();
+        let v: serde_json::Value = serde_json::from_slice(&render(&req, at(), true).body).unwrap();
+        assert_eq!(
+            v["query"],
+            "q=caf%C3%A9+au+lait&empty=&flag&a=1&a=2&bad=%FF"
+        );
+        assert_eq!(
+            v["args"],
+            serde_json::json!([
+                {"name": "q", "value": "café au lait"},
+                {"name": "empty", "value": ""},
+                {"name": "flag", "value": ""},
+                {"name": "a", "value": "1"},
+                {"name": "a", "value": "2"},
+                {"name": "bad", "value": "\u{fffd}"},
+            ])
+        );
+        req.path_with_query = "/__info".into();
+        let v: serde_json::Value = serde_json::from_slice(&render(&req, at(), true).body).unwrap();
+        assert_eq!(
+            (&v["query"], &v["args"]),
+            (&serde_json::Value::Null, &serde_json::json!([]))
+        );
+        let html = String::from_utf8(render(&req, at(), false).body).unwrap();
+        assert!(!html.contains("Query"), "no query, no query rows");
+    }
+
+    #[test]
+    fn what_is_not_known_is_null_with_a_reason() {
+        let mut req = request(&[]);
+        req.scheme = None;
+        req.authority = None;
+        let before_1970 = UNIX_EPOCH - Duration::from_secs(1);
+        let v: serde_json::Value =
+            serde_json::from_slice(&render(&req, before_1970, true).body).unwrap();
+        for field in ["scheme", "authority", "date", "date_iso"] {
+            assert!(v[field].is_null(), "{field}");
+        }
+        let unknown = v["unknown"].as_object().unwrap();
+        // (serde_json's map sorts its keys.)
+        let fields: Vec<&str> = unknown.keys().map(String::as_str).collect();
+        assert_eq!(fields, ["authority", "client", "date", "scheme"]);
+        assert!(
+            unknown
+                .values()
+                .all(|why| why.as_str().is_some_and(|s| s.ends_with('.')))
+        );
+        let html = String::from_utf8(render(&req, before_1970, false).body).unwrap();
+        assert!(html.contains(&format!(
+            "unknown <span class=\"note\">({})</span>",
+            escape(NO_DATE)
+        )));
+        assert!(html.contains(&format!("({})", escape(NO_SCHEME))));
+    }
+
+    #[test]
     fn spin_client_addr_gives_host_and_port() {
         let req = request(&[("spin-client-addr", b"[2001:db8::1]:51234")]);
         let v: serde_json::Value = serde_json::from_slice(&render(&req, at(), true).body).unwrap();
         assert_eq!(v["client"]["host"], "2001:db8::1");
         assert_eq!(v["client"]["port"], 51234);
-        assert!(v["client"]["note"].is_null());
+        assert_eq!(v["unknown"], serde_json::json!({}));
+        let html = String::from_utf8(render(&req, at(), false).body).unwrap();
+        assert!(html.contains("<code>[2001:db8::1]:51234</code>"));
 
         let req = request(&[("spin-client-addr", b"<script>")]);
         let v: serde_json::Value = serde_json::from_slice(&render(&req, at(), true).body).unwrap();
-        assert_eq!(v["client"]["host"], "unknown");
+        assert!(v["client"]["host"].is_null());
+        assert!(
+            v["unknown"]["client"]
+                .as_str()
+                .unwrap()
+                .contains("not an ip:port")
+        );
     }
 
     #[test]
@@ -246,10 +446,20 @@ mod tests {
         let page = render(&req, at(), false);
         let text = String::from_utf8(page.body).unwrap();
         assert!(text.contains("&lt;img src=x onerror=alert(1)&gt;"));
-        assert!(text.contains("/__info?a=&lt;b&gt;&amp;c=&quot;d&quot;"));
+        assert!(text.contains("<code>a=&lt;b&gt;&amp;c=&quot;d&quot;</code>"));
+        assert!(
+            text.contains(
+                "<th scope=\"row\"><code>c</code></th><td><code>&quot;d&quot;</code></td>"
+            )
+        );
         assert!(!text.contains("<img"));
-        assert!(text.contains("Sun, 06 Nov 1994 08:49:37 GMT"));
-        assert!(text.contains("unknown"));
+        assert!(text.contains(
+            "<th scope=\"row\">Date</th><td><time datetime=\"1994-11-06T08:49:37Z\">\
+             Sun, 06 Nov 1994 08:49:37 GMT</time></td>"
+        ));
+        assert!(text.contains("<h2>Query arguments (2)</h2>"));
+        assert!(text.contains("<h2>Headers (2)</h2>\n<table class=\"pairs headers\">"));
+        assert!(text.contains("unknown <span class=\"note\">(The host does not expose"));
     }
 
     #[test]

@@ -35,9 +35,13 @@ pub enum Outcome<F> {
 pub struct Context<'a> {
     /// The request path as received (without the query), shown on error pages.
     pub path: &'a str,
+    /// The part of it below the mount point, from which error pages link
+    /// to the site's root.
+    pub site_path: &'a str,
     /// `HEAD`: the same headers, no body.
     pub head: bool,
-    /// Error pages in JSON rather than HTML.
+    /// docroot's own pages (info, listings, errors) in JSON rather than
+    /// HTML: the client prefers it (`Accept`) or asked (`?format=json`).
     pub json: bool,
     /// The configured `Cache-Control` value, for files.
     pub cache_control: Option<&'a str>,
@@ -48,8 +52,10 @@ impl<'a> Context<'a> {
     pub fn of(req: &'a Request, cache_control: Option<&'a str>) -> Context<'a> {
         Context {
             path: req.path(),
+            site_path: req.site_path(),
             head: req.is_head(),
-            json: negotiate::prefers_json(req.header_list("accept").as_deref()),
+            json: negotiate::prefers_json(req.header_list("accept").as_deref())
+                || crate::info::query_wants_json(req.query()),
             cache_control,
         }
     }
@@ -233,7 +239,8 @@ fn error<F>(status: u16, reason: &str, cx: &Context<'_>) -> Response<F> {
 
 /// An error page whose status also depended on the request headers `vary`.
 fn error_varying<F>(status: u16, reason: &str, cx: &Context<'_>, vary: &str) -> Response<F> {
-    let mut r = page_response(status, page::error(status, cx.path, reason, cx.json));
+    let home = crate::path::to_root(cx.site_path);
+    let mut r = page_response(status, page::error(status, cx.path, reason, cx.json, &home));
     r.headers.push(("vary", vary.to_owned()));
     r
 }

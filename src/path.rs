@@ -156,6 +156,79 @@ pub fn encode_segment(name: &str) -> String {
     utf8_percent_encode(name, SEGMENT).to_string()
 }
 
+/// A request path (as received) as a person reads it: percent-escapes
+/// decoded, as a browser's address bar shows them. What would mislead or
+/// not show stays escaped: an encoded `/` (it would look like a separator),
+/// bytes that are not UTF-8, control characters, and the invisible
+/// characters that reorder or hide text (bidirectional controls, zero-width
+/// characters, the soft hyphen). The result still needs HTML escaping.
+pub fn for_display(raw: &str) -> String {
+    let mut shown = String::with_capacity(raw.len());
+    let mut escaped = Vec::new();
+    let mut rest = raw;
+    while !rest.is_empty() {
+        // A run of `%XX` escapes decodes together: one character may take
+        // several of them.
+        escaped.clear();
+        while let Some(byte) = rest
+            .strip_prefix('%')
+            .and_then(|r| r.get(..2))
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+        {
+            escaped.push(byte);
+            rest = &rest[3..];
+        }
+        for chunk in escaped.utf8_chunks() {
+            for c in chunk.valid().chars() {
+                if c == '/' || is_hidden_char(c) {
+                    push_escaped(&mut shown, c.encode_utf8(&mut [0; 4]).as_bytes());
+                } else {
+                    shown.push(c);
+                }
+            }
+            push_escaped(&mut shown, chunk.invalid());
+        }
+        let mut chars = rest.chars();
+        if let Some(c) = chars.next() {
+            if is_hidden_char(c) {
+                push_escaped(&mut shown, c.encode_utf8(&mut [0; 4]).as_bytes());
+            } else {
+                shown.push(c);
+            }
+            rest = chars.as_str();
+        }
+    }
+    shown
+}
+
+/// Characters a reader could not see, or that change how the text around
+/// them reads.
+fn is_hidden_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{ad}' | '\u{61c}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{206f}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}')
+}
+
+fn push_escaped(out: &mut String, bytes: &[u8]) {
+    use std::fmt::Write as _;
+    for b in bytes {
+        let _ = write!(out, "%{b:02X}");
+    }
+}
+
+/// A relative link from the request path `site_path` (below the mount
+/// point, as received) to the site's root: `./` at the root, `../` for each
+/// `/` after the first. It needs no mount prefix and cannot leave the host.
+pub fn to_root(site_path: &str) -> String {
+    let depth = site_path.bytes().filter(|&b| b == b'/').count();
+    if depth <= 1 {
+        "./".to_owned()
+    } else {
+        "../".repeat(depth - 1)
+    }
+}
+
 /// Percent-decodes one segment, refusing what may not be in a name.
 fn decode_segment(raw: &str) -> Result<String, PathError> {
     let bytes = raw.as_bytes();
@@ -180,6 +253,40 @@ mod tests {
 
     fn names(raw: &str) -> Vec<String> {
         SitePath::parse(raw).unwrap().segments().to_vec()
+    }
+
+    #[test]
+    fn paths_are_shown_decoded_as_typed() {
+        assert_eq!(for_display("/a/b.txt"), "/a/b.txt");
+        assert_eq!(
+            for_display("/files/%E6%97%A5%E6%9C%AC%E8%AA%9E%20x.txt"),
+            "/files/日本語 x.txt"
+        );
+        assert_eq!(for_display("/100%25.txt"), "/100%.txt");
+        assert_eq!(for_display("/%3Cscript%3E"), "/<script>");
+        // What would mislead or not show stays escaped.
+        assert_eq!(for_display("/a%2Fb"), "/a%2Fb");
+        assert_eq!(for_display("/a%2fb"), "/a%2Fb");
+        assert_eq!(for_display("/%FF%E6%97"), "/%FF%E6%97");
+        assert_eq!(for_display("/%E6%97%41"), "/%E6%97A");
+        assert_eq!(for_display("/a%00b%0A%7F"), "/a%00b%0A%7F");
+        assert_eq!(for_display("/x%E2%80%AEtxt.exe"), "/x%E2%80%AEtxt.exe");
+        assert_eq!(for_display("/zero%E2%80%8Bwidth"), "/zero%E2%80%8Bwidth");
+        // Not escapes: left as they are.
+        assert_eq!(for_display("/50%"), "/50%");
+        assert_eq!(for_display("/%zz%4"), "/%zz%4");
+        assert_eq!(for_display("/é\u{202e}"), "/é%E2%80%AE");
+        assert_eq!(for_display(""), "");
+    }
+
+    #[test]
+    fn the_root_is_reached_by_relative_steps() {
+        assert_eq!(to_root(""), "./");
+        assert_eq!(to_root("/"), "./");
+        assert_eq!(to_root("/a.txt"), "./");
+        assert_eq!(to_root("/a/"), "../");
+        assert_eq!(to_root("/a/b/c.txt"), "../../");
+        assert_eq!(to_root("/a//b"), "../../");
     }
 
     #[test]

@@ -255,3 +255,24 @@ fn the_documentation_names_nothing_outside_the_repository() {
         }
     }
 }
+
+#[test]
+fn the_demo_site_wears_the_generated_pages_style() {
+    // One look: the stylesheet inlined into docroot's own pages is the demo
+    // site's /style.css, and its precompressed twin decodes to the same.
+    let style = std::fs::read(repo().join("src/page.css")).unwrap();
+    let public = std::fs::read(repo().join("public/style.css")).unwrap();
+    assert!(
+        style == public,
+        "public/style.css differs from src/page.css: cp src/page.css public/style.css"
+    );
+    let gunzip = std::process::Command::new("gzip")
+        .args(["-dc", "public/style.css.gz"])
+        .current_dir(repo())
+        .output()
+        .expect("running gzip");
+    assert!(
+        gunzip.status.success() && gunzip.stdout == style,
+        "public/style.css.gz is stale: gzip -9 -n -k -f public/style.css"
+    );
+}

@@ -82,7 +82,8 @@ fn the_info_page_lives_below_the_mount_and_shows_the_client() {
     let r = get(&fx, &c, "/static/__info?format=json", "/__info", &[]);
     assert_eq!(r.status, 200);
     let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-    assert_eq!(v["path"], "/static/__info?format=json");
+    assert_eq!(v["target"], "/static/__info?format=json");
+    assert_eq!(v["path"], "/static/__info");
     assert_eq!(v["client"]["host"], "203.0.113.7");
     assert_eq!(v["client"]["port"], 50123);
 }

@@ -179,7 +179,86 @@ fn missing_files_get_a_404_page_in_html_or_json() {
     assert_eq!(r.header("content-type"), Some("application/json"));
     let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(v["status"], 404);
-    assert_eq!(v["path"], "/missing%20file");
+    assert_eq!(v["path"], "/missing file", "decoded, as on the HTML page");
+
+    // `?format=json` asks for the JSON error page as `Accept` does.
+    let r = get(&fx, "/no/such%20file.txt?format=json");
+    assert_eq!(r.status, 404);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["path"], "/no/such file.txt");
+}
+
+#[test]
+fn error_pages_show_the_path_decoded_and_link_home() {
+    let fx = fixture();
+    let r = get(&fx, "/missing/%E6%97%A5%E6%9C%AC%20%3Cb%3E.txt");
+    assert_eq!(r.status, 404);
+    let html = r.text();
+    assert!(
+        html.contains("<code class=\"path\">/missing/日本 &lt;b&gt;.txt</code>"),
+        "{html}"
+    );
+    assert!(html.contains("<a href=\"../\">Home</a>"), "{html}");
+    assert!(html.contains("<link rel=\"icon\" href=\"data:image/svg+xml,"));
+    assert!(html.contains("<main>"));
+    // A 400 shows what it refused without turning it into something else.
+    let r = get(&fx, "/a%2Fb/c%FF");
+    assert_eq!(r.status, 400);
+    assert!(
+        r.text().contains("<code class=\"path\">/a%2Fb/c%FF</code>"),
+        "{}",
+        r.text()
+    );
+    assert!(r.text().contains("<a href=\"../\">Home</a>"));
+}
+
+#[test]
+fn listings_in_json_through_the_query_and_linked_from_the_html() {
+    let fx = fixture();
+    let listing = config(&[("DOCROOT_LISTING", "on")]);
+    let html = run_with(&fx, &listing, &request("GET", "/docs/", &[])).text();
+    assert!(html.contains("<a href=\"?format=json\">JSON</a>"), "{html}");
+    assert!(
+        html.contains("<link rel=\"alternate\" type=\"application/json\" href=\"?format=json\">")
+    );
+    let r = run_with(&fx, &listing, &request("GET", "/docs/?format=json", &[]));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.header("vary"), Some("Accept"));
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["path"], "/docs/");
+    let names: Vec<&str> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    let rows: Vec<usize> = names
+        .iter()
+        .map(|n| {
+            html.find(&format!(">{n}"))
+                .unwrap_or_else(|| panic!("{n} in {html}"))
+        })
+        .collect();
+    assert!(
+        !names.is_empty() && rows.is_sorted(),
+        "same order: {names:?}"
+    );
+    // Other arguments, or another format's name, do not.
+    let r = run_with(
+        &fx,
+        &listing,
+        &request("GET", "/docs/?format=jsonx&a=b", &[]),
+    );
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    // A file is itself, whatever the query says.
+    let r = run_with(
+        &fx,
+        &listing,
+        &request("GET", "/hello.txt?format=json", &[]),
+    );
+    assert_eq!((r.status, r.text().as_str()), (200, "hello\n"));
 }
 
 #[test]
@@ -267,7 +346,15 @@ fn the_info_page_in_html_and_json() {
     assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
     assert_eq!(r.header("cache-control"), Some("no-store"));
     assert_eq!(r.header("vary"), Some("Accept"));
-    assert!(r.text().contains("/__info?x=%3Cy%3E"));
+    assert!(
+        r.text().contains("<code>x=%3Cy%3E</code>"),
+        "the query as received"
+    );
+    assert!(
+        r.text()
+            .contains("<th scope=\"row\"><code>x</code></th><td><code>&lt;y&gt;</code></td>"),
+        "and as arguments"
+    );
 
     for req in [
         request("GET", "/__info?format=json", &[]),
@@ -276,7 +363,7 @@ fn the_info_page_in_html_and_json() {
         let r = run_with(&fx, &Config::default(), &req);
         assert_eq!(r.header("content-type"), Some("application/json"));
         let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-        assert_eq!(v["path"], req.path_with_query.as_str());
+        assert_eq!(v["target"], req.path_with_query.as_str());
         assert_eq!(v["authority"], "localhost:8080");
         assert_eq!(v["scheme"], "http");
         assert_eq!(v["date"], httpdate::fmt_http_date(now()));

@@ -213,6 +213,7 @@ impl<Fs: Files> Pipeline<'_, Fs> {
         match self.fs.read_dir(dir.segments()).await {
             Ok(entries) => Ending::Listing(listing::render(
                 self.req.mount_prefix(),
+                self.req.site_path(),
                 dir,
                 entries,
                 self.config.allow_hidden,
