@@ -280,19 +280,22 @@ async function commonChecks(shown, scheme) {
       const d = window.__dr;
       const bg = d.background(document.body);
       const text = d.rgba(getComputedStyle(document.body).color);
-      const links = [...document.querySelectorAll('a')]
-        .filter((a) => a.getClientRects().length)
-        .map((a) => {
-          const lbg = d.background(a);
-          const fg = d.rgba(getComputedStyle(a).color);
-          return { text: a.textContent.trim().slice(0, 30), ratio: d.contrast(fg, lbg), fg: d.hex(fg), bg: d.hex(lbg) };
+      // Every visible element that holds text of its own: links, muted
+      // notes, table headings, code.
+      const texts = [...document.querySelectorAll("body *")]
+        .filter((e) => e.getClientRects().length)
+        .filter((e) => [...e.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim()))
+        .map((e) => {
+          const lbg = d.background(e);
+          const fg = d.rgba(getComputedStyle(e).color);
+          return { text: `<${e.localName}> ${e.textContent.trim().slice(0, 30)}`, ratio: d.contrast(fg, lbg), fg: d.hex(fg), bg: d.hex(lbg) };
         });
       return {
         bg: d.hex(bg),
         lum: d.luminance(bg),
         text: d.hex(text),
         ratio: d.contrast(text, bg),
-        links,
+        texts,
       };
     });
     const problems = [];
@@ -302,11 +305,11 @@ async function commonChecks(shown, scheme) {
       problems.push(`background ${c.bg} is not light (luminance ${c.lum.toFixed(3)}, want > 0.8)`);
     if (!(c.ratio >= 4.5)) problems.push(`body text ${c.text} on ${c.bg}: contrast ${c.ratio.toFixed(2)} < 4.5`);
     const seen = new Set();
-    for (const l of c.links) {
+    for (const l of c.texts) {
       const key = l.fg + l.bg;
       if (l.ratio < 4.5 && !seen.has(key)) {
         seen.add(key);
-        problems.push(`link "${l.text}" ${l.fg} on ${l.bg}: contrast ${l.ratio.toFixed(2)} < 4.5`);
+        problems.push(`text "${l.text}" ${l.fg} on ${l.bg}: contrast ${l.ratio.toFixed(2)} < 4.5`);
       }
     }
     return problems;
