@@ -283,29 +283,34 @@ fn a_bad_configuration_answers_every_request_of_the_instance() {
 
 #[test]
 fn a_small_body_is_taken_by_the_host_though_the_client_reads_nothing() {
-    // docroot.wasm writes a body of at most 4 KiB without a stall timer,
-    // because the host takes it into its own buffers whether or not the
-    // client reads. This holds wasmtime serve to that: clients that send
-    // requests and read nothing still get every small response completed
-    // (the access log counts the bytes the host took).
+    // docroot.wasm writes a body of at most 16 KiB without a stall timer,
+    // because the host takes it into its own buffers and the connection's
+    // (Linux starts a socket's send buffer at 16 KiB, and the client's
+    // receive window adds more) whether or not the client reads. This
+    // holds wasmtime serve to that: clients that send requests and read
+    // nothing still get every small response completed, up to a body of
+    // exactly 16 KiB (the access log counts the bytes the host took).
     let fx = fixture();
+    std::fs::write(fx.root().join("sixteen.bin"), vec![b'x'; 16 * 1024]).unwrap();
     let server = Host::Wasmtime.start(&fx.root(), &[("DOCROOT_ACCESS_LOG", "on")]);
     let mut silent: Vec<client::Conn> = (0..8).map(|_| server.conn()).collect();
     for conn in &mut silent {
         conn.send_request("GET", "/hello.txt", &[], false);
         conn.send_request("GET", "/__info", &[], false);
+        conn.send_request("GET", "/sixteen.bin", &[], false);
     }
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let out = server.output();
         let files = out.matches("GET /hello.txt 200 6 ").count();
         let pages = out.matches("GET /__info 200 ").count();
-        if files == 8 && pages == 8 {
+        let largest = out.matches("GET /sixteen.bin 200 16384 ").count();
+        if files == 8 && pages == 8 && largest == 8 {
             break;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "{files} files and {pages} pages of 8 completed:\n{out}"
+            "{files} files, {pages} pages and {largest} 16 KiB files of 8 completed:\n{out}"
         );
         std::thread::sleep(Duration::from_millis(20));
     }
