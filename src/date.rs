@@ -38,14 +38,14 @@ pub fn iso8601(t: SystemTime) -> Option<String> {
     in_range(t).map(|t| humantime::format_rfc3339_seconds(t).to_string())
 }
 
-/// `t` as a short ISO 8601 UTC date and time for people (`1994-11-06
-/// 08:49`), or `None` when out of range.
-pub fn short(t: SystemTime) -> Option<String> {
-    let mut text = iso8601(t)?;
-    // `1994-11-06T08:49:37Z` → `1994-11-06 08:49`.
-    text.truncate(16);
-    text.replace_range(10..11, " ");
-    Some(text)
+/// An [`iso8601`] timestamp as people read it: to the minute, with a space
+/// (`1994-11-06T08:49:37Z` → `1994-11-06 08:49`).
+pub fn short(iso: &str) -> String {
+    let mut text = iso.get(..16).unwrap_or(iso).to_owned();
+    if text.get(10..11) == Some("T") {
+        text.replace_range(10..11, " ");
+    }
+    text
 }
 
 #[cfg(test)]
@@ -70,15 +70,16 @@ mod tests {
     fn iso_dates_for_machines_and_people() {
         let t = from_unix(784_111_777, 999_000_000).unwrap();
         assert_eq!(iso8601(t).unwrap(), "1994-11-06T08:49:37Z");
-        assert_eq!(short(t).unwrap(), "1994-11-06 08:49");
-        assert_eq!(short(UNIX_EPOCH).unwrap(), "1970-01-01 00:00");
+        assert_eq!(short(&iso8601(t).unwrap()), "1994-11-06 08:49");
+        assert_eq!(short(&iso8601(UNIX_EPOCH).unwrap()), "1970-01-01 00:00");
         let last = from_unix(LAST_SECOND, 999_999_999).unwrap();
         assert_eq!(iso8601(last).unwrap(), "9999-12-31T23:59:59Z");
-        assert_eq!(short(last).unwrap(), "9999-12-31 23:59");
+        assert_eq!(short(&iso8601(last).unwrap()), "9999-12-31 23:59");
         assert_eq!(iso8601(UNIX_EPOCH - Duration::from_secs(1)), None);
         assert_eq!(
-            short(UNIX_EPOCH + Duration::from_secs(LAST_SECOND + 1)),
+            iso8601(UNIX_EPOCH + Duration::from_secs(LAST_SECOND + 1)),
             None
         );
+        assert_eq!(short("odd"), "odd");
     }
 }

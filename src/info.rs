@@ -253,11 +253,6 @@ pub fn render(req: &Request, now: SystemTime, as_json: bool) -> Page {
     }
 }
 
-/// Whether the query asks for JSON (`format=json`).
-pub fn query_wants_json(query: Option<&str>) -> bool {
-    query.is_some_and(|q| q.split('&').any(|pair| pair == "format=json"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -460,13 +455,5 @@ mod tests {
         assert!(text.contains("<h2>Query arguments (2)</h2>"));
         assert!(text.contains("<h2>Headers (2)</h2>\n<table class=\"pairs headers\">"));
         assert!(text.contains("unknown <span class=\"note\">(The host does not expose"));
-    }
-
-    #[test]
-    fn format_json_in_the_query() {
-        assert!(query_wants_json(Some("format=json")));
-        assert!(query_wants_json(Some("x=1&format=json")));
-        assert!(!query_wants_json(Some("format=jsonp")));
-        assert!(!query_wants_json(None));
     }
 }

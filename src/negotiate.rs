@@ -16,6 +16,12 @@ pub fn prefers_json(accept: Option<&str>) -> bool {
     json_q > 0 && (json_q > html_q || (json_q == html_q && json_spec > html_spec))
 }
 
+/// Whether the query asks for docroot's own pages in JSON (`format=json`
+/// among its `&`-separated arguments), as `Accept` can.
+pub fn query_asks_json(query: Option<&str>) -> bool {
+    query.is_some_and(|q| q.split('&').any(|pair| pair == "format=json"))
+}
+
 /// Whether the client accepts `text/html` at all: no `Accept` header, or
 /// one that gives HTML (directly, by `text/*` or by `*/*`) a weight above 0.
 /// `accept` is every `Accept` line, combined.
@@ -89,6 +95,15 @@ pub fn parse_qvalue(v: &str) -> Option<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn format_json_in_the_query() {
+        assert!(query_asks_json(Some("format=json")));
+        assert!(query_asks_json(Some("x=1&format=json")));
+        assert!(!query_asks_json(Some("format=jsonp")));
+        assert!(!query_asks_json(Some("")));
+        assert!(!query_asks_json(None));
+    }
 
     fn json(accept: &str) -> bool {
         prefers_json(Some(accept))

@@ -55,7 +55,7 @@ impl<'a> Context<'a> {
             site_path: req.site_path(),
             head: req.is_head(),
             json: negotiate::prefers_json(req.header_list("accept").as_deref())
-                || crate::info::query_wants_json(req.query()),
+                || negotiate::query_asks_json(req.query()),
             cache_control,
         }
     }

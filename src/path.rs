@@ -173,6 +173,7 @@ pub fn for_display(raw: &str) -> String {
         while let Some(byte) = rest
             .strip_prefix('%')
             .and_then(|r| r.get(..2))
+            .filter(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))
             .and_then(|hex| u8::from_str_radix(hex, 16).ok())
         {
             escaped.push(byte);
@@ -180,21 +181,15 @@ pub fn for_display(raw: &str) -> String {
         }
         for chunk in escaped.utf8_chunks() {
             for c in chunk.valid().chars() {
-                if c == '/' || is_hidden_char(c) {
-                    push_escaped(&mut shown, c.encode_utf8(&mut [0; 4]).as_bytes());
-                } else {
-                    shown.push(c);
-                }
+                // An encoded `/` stays encoded: shown bare, it would read
+                // as a separator.
+                push_shown(&mut shown, c, c == '/');
             }
             push_escaped(&mut shown, chunk.invalid());
         }
         let mut chars = rest.chars();
         if let Some(c) = chars.next() {
-            if is_hidden_char(c) {
-                push_escaped(&mut shown, c.encode_utf8(&mut [0; 4]).as_bytes());
-            } else {
-                shown.push(c);
-            }
+            push_shown(&mut shown, c, false);
             rest = chars.as_str();
         }
     }
@@ -202,12 +197,24 @@ pub fn for_display(raw: &str) -> String {
 }
 
 /// Characters a reader could not see, or that change how the text around
-/// them reads.
+/// them reads: controls, format characters that reorder or join text,
+/// blank fillers, variation selectors and tags.
 fn is_hidden_char(c: char) -> bool {
     c.is_control()
         || matches!(c,
-            '\u{ad}' | '\u{61c}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}'
-            | '\u{2060}'..='\u{206f}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}')
+            '\u{ad}' | '\u{34f}' | '\u{61c}' | '\u{115f}' | '\u{1160}' | '\u{180b}'..='\u{180f}'
+            | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{206f}'
+            | '\u{3164}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}' | '\u{ffa0}'
+            | '\u{fff9}'..='\u{fffb}' | '\u{e0000}'..='\u{e0fff}')
+}
+
+/// `c` as it is, or percent-encoded when it would not show (or `escape`).
+fn push_shown(out: &mut String, c: char, escape: bool) {
+    if escape || is_hidden_char(c) {
+        push_escaped(out, c.encode_utf8(&mut [0; 4]).as_bytes());
+    } else {
+        out.push(c);
+    }
 }
 
 fn push_escaped(out: &mut String, bytes: &[u8]) {
@@ -275,6 +282,15 @@ mod tests {
         // Not escapes: left as they are.
         assert_eq!(for_display("/50%"), "/50%");
         assert_eq!(for_display("/%zz%4"), "/%zz%4");
+        assert_eq!(
+            for_display("/%+1%-a"),
+            "/%+1%-a",
+            "only two hex digits are an escape"
+        );
+        assert_eq!(
+            for_display("/a%E3%85%A4b%F3%A0%80%81"),
+            "/a%E3%85%A4b%F3%A0%80%81"
+        );
         assert_eq!(for_display("/é\u{202e}"), "/é%E2%80%AE");
         assert_eq!(for_display(""), "");
     }

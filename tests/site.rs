@@ -187,6 +187,19 @@ fn missing_files_get_a_404_page_in_html_or_json() {
     assert_eq!(r.header("content-type"), Some("application/json"));
     let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(v["path"], "/no/such file.txt");
+
+    // The site's own 404 page goes by `Accept` alone: the query is the
+    // site's business there.
+    let own = config(&[("DOCROOT_NOT_FOUND", "/404.html")]);
+    let browser = [("accept", "text/html,*/*;q=0.8")];
+    let r = run_with(&fx, &own, &request("GET", "/gone?format=json", &browser));
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (404, "<h1>custom not found</h1>\n")
+    );
+    let api = [("accept", "application/json")];
+    let r = run_with(&fx, &own, &request("GET", "/gone", &api));
+    assert_eq!(r.header("content-type"), Some("application/json"));
 }
 
 #[test]

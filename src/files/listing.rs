@@ -31,7 +31,7 @@ pub fn render(
             && (allow_hidden || !dir.child(&e.name).is_hidden())
     });
     sort(&mut entries);
-    let title = format!("{mount}{}", display_path(dir));
+    let title = format!("{}{}", crate::path::for_display(mount), display_path(dir));
 
     if as_json {
         let items = entries
@@ -61,12 +61,15 @@ pub fn render(
     }
 
     let mut body = String::with_capacity(1024 + entries.len() * 200);
-    breadcrumb(&mut body, mount, requested, dir);
+    let steps = up_steps(requested, dir);
+    breadcrumb(&mut body, mount, &steps, dir);
     let _ = writeln!(body, "<h1>Index of {}</h1>", escape(&title));
-    if !dir.segments().is_empty() {
+    if let Some(&up) = steps.iter().rev().nth(1) {
+        // The parent: as many steps up as the breadcrumb's last link.
+        body.push_str("<p class=\"parent\"><a href=\"");
+        body.push_str(&"../".repeat(up));
         body.push_str(
-            "<p class=\"parent\"><a href=\"../\" rel=\"up\"><span aria-hidden=\"true\">↑</span> \
-             Parent directory</a></p>\n",
+            "\" rel=\"up\"><span aria-hidden=\"true\">↑</span> Parent directory</a></p>\n",
         );
     }
     if entries.is_empty() {
@@ -111,8 +114,7 @@ fn sort(entries: &mut Vec<Entry>) {
 
 /// The breadcrumb: a link to each ancestor up to the site's root (named
 /// after the mount point, or "Home"), then the directory itself.
-fn breadcrumb(body: &mut String, mount: &str, requested: &str, dir: &SitePath) {
-    let steps = up_steps(requested, dir);
+fn breadcrumb(body: &mut String, mount: &str, steps: &[usize], dir: &SitePath) {
     let names = dir.segments();
     body.push_str("<nav class=\"crumbs\" aria-label=\"Breadcrumb\"><ol>");
     let root = if mount.is_empty() {
@@ -191,7 +193,7 @@ fn row(body: &mut String, e: &Entry) {
             body.push_str("\" title=\"");
             body.push_str(&http);
             body.push_str("\">");
-            body.push_str(&modified.and_then(crate::date::short).unwrap_or_default());
+            body.push_str(&crate::date::short(&iso));
             body.push_str("</time>");
         }
         None => body.push('—'),
@@ -203,17 +205,18 @@ fn row(body: &mut String, e: &Entry) {
 /// they wrap there on a narrow screen rather than anywhere.
 const WRAP_AFTER: usize = 24;
 
-/// The name, escaped, with its wrapping points.
+/// The name, escaped, with its wrapping points: each piece up to and
+/// including a separator is escaped on its own, so a `<wbr>` can never
+/// fall inside an entity.
 fn push_name(body: &mut String, name: &str) {
-    let escaped = escape(name);
     if name.chars().count() <= WRAP_AFTER {
-        body.push_str(&escaped);
+        body.push_str(&escape(name));
         return;
     }
-    let mut chars = escaped.chars().peekable();
-    while let Some(c) = chars.next() {
-        body.push(c);
-        if matches!(c, '-' | '_' | '.') && chars.peek().is_some() {
+    let mut pieces = name.split_inclusive(['-', '_', '.']).peekable();
+    while let Some(piece) = pieces.next() {
+        body.push_str(&escape(piece));
+        if pieces.peek().is_some() {
             body.push_str("<wbr>");
         }
     }
@@ -390,12 +393,20 @@ mod tests {
             ),
             "{html}"
         );
+        assert!(html.contains("<a href=\"../../\" rel=\"up\">"), "{html}");
+        // The parent of `/a//` is the root, two steps up.
+        let html = html_at("/a//");
+        assert!(html.contains("<a href=\"../../\" rel=\"up\">"), "{html}");
         // Names are escaped in the breadcrumb too; a mount names the root.
         let dir = SitePath::parse("/%3Cx%3E/").unwrap();
         let html =
             String::from_utf8(render("/st%20atic", "/%3Cx%3E/", &dir, vec![], false, false).body)
                 .unwrap();
         assert!(html.contains("<li><a href=\"../\">/st atic</a></li><li><span aria-current=\"page\">&lt;x&gt;</span></li>"), "{html}");
+        assert!(
+            html.contains("<h1>Index of /st atic/&lt;x&gt;/</h1>"),
+            "{html}"
+        );
     }
 
     fn html_at(requested: &str) -> String {

@@ -312,8 +312,12 @@ impl<Fs: Files> Pipeline<'_, Fs> {
                 Err(ending) => *ending,
             };
         }
+        // The site's own 404 page goes to a client that did not ask for
+        // JSON by `Accept` (as the fallback page goes by `Accept` alone): a
+        // `?format=json` in a link is the site's business, not a request
+        // for docroot's JSON error.
         if let Some(page) = &self.config.not_found
-            && !self.json
+            && !negotiate::prefers_json(self.req.header_list("accept").as_deref())
         {
             let meta = match self.site_file(SiteFile::NotFound, page).await {
                 Ok(meta) => meta,
