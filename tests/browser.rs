@@ -42,8 +42,9 @@ fn manifest() -> &'static Path {
 /// Chromium and the Node modules, or a failure that says how to get them.
 fn prerequisites() {
     let mut missing = Vec::new();
-    if !Path::new("/usr/bin/chromium").exists() {
-        missing.push("/usr/bin/chromium (Debian's chromium package)".to_owned());
+    let chromium = chromium();
+    if !Path::new(&chromium).exists() {
+        missing.push(format!("{chromium} (Debian's chromium package)"));
     }
     let modules = manifest().join("tests/browser/node_modules/playwright-core");
     if !modules.exists() {
@@ -60,7 +61,12 @@ fn prerequisites() {
     );
 }
 
-/// How long `pages.mjs` may run before it is killed (it takes about 20 s).
+/// The browser: `$CHROMIUM`, else Debian's `/usr/bin/chromium`.
+fn chromium() -> String {
+    std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned())
+}
+
+/// How long `pages.mjs` may run before it is killed (it takes about 30 s).
 const PAGES_LIMIT: Duration = Duration::from_secs(240);
 
 /// Runs `pages.mjs` with `args` from the repository's root; whether it
@@ -72,6 +78,7 @@ fn run_pages(args: &[(&str, String)]) -> (bool, String) {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    cmd.arg("--chromium").arg(chromium());
     for (flag, value) in args {
         cmd.arg(format!("--{flag}")).arg(value);
     }
