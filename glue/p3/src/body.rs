@@ -30,10 +30,12 @@ use wasip3::wit_bindgen::{StreamResult, StreamWriter};
 const CHUNK: u64 = 256 * 1024;
 
 /// The largest body written without a stall timer: one the host takes
-/// whether or not the client reads, into its buffers and the connection's
-/// (Linux starts a socket's send buffer at 16 KiB, and the client's receive
-/// window adds to it). Arming the timer costs two clock calls, which made
-/// a 5 KiB info page a fifth dearer for the host than a 4 KiB one.
+/// whether or not the client reads, into its HTTP stack's write buffer
+/// (hyper's, under wasmtime serve) and the connection's (a socket's send
+/// buffer starts at 16 KiB on Linux, and the client's receive window adds
+/// to it); `tests/instance.rs` holds wasmtime serve to it. Arming the timer
+/// costs two clock calls, which made a 5 KiB info page a fifth dearer for
+/// the host than a 4 KiB one.
 const SMALL: u64 = 16 * 1024;
 
 /// Why a body was not written whole, for the log line and the trailers.
