@@ -1013,7 +1013,11 @@ fn a_client_that_stops_reading_is_abandoned_after_a_minute(host: Host) {
     let fx = fixture();
     let _huge = huge_file(&fx);
     let server = host.start(&fx.root(), &[("DOCROOT_ACCESS_LOG", "on")]);
-    let stalled = start_huge_download(&server);
+    let mut stalled = start_huge_download(&server);
+    // Until the connection is full, the response's task is busy writing,
+    // and wasmtime serve gives a new request to a new instance; once it
+    // waits on the client, to the same instance (asserted below).
+    stalled.wait_until_stalled(Duration::from_secs(1), Duration::from_secs(30));
     // Another client, meanwhile.
     let waited = time_hello(&server);
     assert_waited(host, host.serves_concurrently(), waited);

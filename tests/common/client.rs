@@ -63,6 +63,37 @@ impl Conn {
         panic!("{why}; the server's output:\n{output}")
     }
 
+    /// Waits, reading nothing, until the server has stopped sending: the
+    /// bytes waiting unread on this connection (counted by peeking, which
+    /// takes none) stay the same for `quiet`. Then the server's write is
+    /// blocked on a full connection, and not still filling it. Returns how
+    /// many bytes wait; fails the test after `limit`.
+    pub fn wait_until_stalled(&mut self, quiet: Duration, limit: Duration) -> usize {
+        let mut buf = vec![0; 16 << 20];
+        self.stream.set_nonblocking(true).unwrap();
+        let started = Instant::now();
+        let (mut last, mut since) = (usize::MAX, Instant::now());
+        loop {
+            let waiting = match self.stream.peek(&mut buf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::TimedOut => 0,
+                Err(e) => self.fail(&format!("peeking at the connection: {e}")),
+            };
+            if waiting != last {
+                (last, since) = (waiting, Instant::now());
+            } else if since.elapsed() >= quiet {
+                self.stream.set_nonblocking(false).unwrap();
+                return waiting;
+            }
+            if started.elapsed() > limit {
+                self.fail(&format!(
+                    "the server still sent after {limit:?} ({waiting} bytes waiting)"
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Sends `bytes` as they are.
     pub fn send(&mut self, bytes: &[u8]) -> &mut Conn {
         self.stream.write_all(bytes).expect("sending the request");
