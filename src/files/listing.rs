@@ -31,7 +31,9 @@ pub fn render(
             && (allow_hidden || !dir.child(&e.name).is_hidden())
     });
     sort(&mut entries);
-    let title = format!("{}{}", crate::path::for_display(mount), display_path(dir));
+    // The mount point as people read it, in the title and the breadcrumb.
+    let mount = crate::path::for_display(mount);
+    let title = format!("{mount}{}", display_path(dir));
 
     if as_json {
         let items = entries
@@ -62,7 +64,7 @@ pub fn render(
 
     let mut body = String::with_capacity(1024 + entries.len() * 200);
     let steps = up_steps(requested, dir);
-    breadcrumb(&mut body, mount, &steps, dir);
+    breadcrumb(&mut body, &mount, &steps, dir);
     let _ = writeln!(body, "<h1>Index of {}</h1>", escape(&title));
     if let Some(&up) = steps.iter().rev().nth(1) {
         // The parent: as many steps up as the breadcrumb's last link.
@@ -113,16 +115,13 @@ fn sort(entries: &mut Vec<Entry>) {
 }
 
 /// The breadcrumb: a link to each ancestor up to the site's root (named
-/// after the mount point, or "Home"), then the directory itself.
+/// after the mount point, already decoded, or "Home"), then the directory
+/// itself.
 fn breadcrumb(body: &mut String, mount: &str, steps: &[usize], dir: &SitePath) {
     let names = dir.segments();
     body.push_str("<nav class=\"crumbs\" aria-label=\"Breadcrumb\"><ol>");
-    let root = if mount.is_empty() {
-        "Home".to_owned()
-    } else {
-        crate::path::for_display(mount)
-    };
-    let labels = std::iter::once(root.as_str()).chain(names.iter().map(String::as_str));
+    let root = if mount.is_empty() { "Home" } else { mount };
+    let labels = std::iter::once(root).chain(names.iter().map(String::as_str));
     for (i, label) in labels.enumerate() {
         if i == names.len() {
             body.push_str("<li><span aria-current=\"page\">");
