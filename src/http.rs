@@ -142,7 +142,7 @@ pub fn split_absolute_form(target: &str) -> Option<(&str, String)> {
 /// Whether `authority` is `host [":" port]` as RFC 3986 §3.2 spells them:
 /// a non-empty reg-name or IPv4 address, or an IP literal in brackets, and
 /// a port of digits. No userinfo.
-fn is_authority(authority: &str) -> bool {
+pub fn is_authority(authority: &str) -> bool {
     let reg_name = |c: char| c.is_ascii_alphanumeric() || "-._~%!$&'()*+,;=".contains(c);
     let literal = |c: char| c.is_ascii_alphanumeric() || ":.".contains(c);
     let (host_ok, port) = match authority.strip_prefix('[') {

@@ -34,11 +34,48 @@ impl Client {
     }
 }
 
+/// The request's authority (host and port), or why it is not known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Authority<'a> {
+    Known(&'a str),
+    Unknown(&'static str),
+}
+
+impl<'a> Authority<'a> {
+    /// The target's authority (RFC 9112 §3.3): the one the request line or
+    /// the host gave ([`Request::authority`]), else a `Host` header that
+    /// names one. The reason says what docroot can know: what reached it,
+    /// not what the client sent, since a host may drop `Host` (wasmtime
+    /// serve's 0.3 side does).
+    fn of(req: &'a Request) -> Authority<'a> {
+        if let Some(authority) = req.authority.as_deref() {
+            return Authority::Known(authority);
+        }
+        if req.header("host").is_none() {
+            return Authority::Unknown(NO_AUTHORITY);
+        }
+        match req.single_header("host").map(std::str::from_utf8) {
+            Some(Ok(host)) if crate::http::is_authority(host) => Authority::Known(host),
+            _ => Authority::Unknown(BAD_HOST),
+        }
+    }
+
+    fn known(&self) -> Option<&'a str> {
+        match *self {
+            Authority::Known(authority) => Some(authority),
+            Authority::Unknown(_) => None,
+        }
+    }
+}
+
 /// Why the scheme is missing: wasi:http lets a host leave it out.
 const NO_SCHEME: &str = "The host did not pass the request's scheme.";
-/// Why the authority is missing: no `Host` header and none from the host.
+/// Why the authority is missing: nothing that reached docroot named it.
 const NO_AUTHORITY: &str =
-    "The request named no authority (no Host header), and the host gave none.";
+    "The host passed no authority for this request, and no Host header reached docroot.";
+/// Why the authority is missing though a `Host` header came.
+const BAD_HOST: &str = "The host passed no authority for this request, and the Host header \
+     that reached docroot is not one host[:port].";
 /// Why the date is missing: the host's clock says something an HTTP date
 /// cannot name.
 const NO_DATE: &str = "The host's clock reads a time outside 1970 to 9999.";
@@ -50,6 +87,7 @@ struct Seen<'a> {
     /// The time received, as an HTTP date and in ISO 8601.
     date: Option<(String, String)>,
     client: Client,
+    authority: Authority<'a>,
     /// The query's arguments, decoded as a form (`+` is a space).
     args: Vec<(String, String)>,
     headers: Vec<(&'a str, String)>,
@@ -70,6 +108,7 @@ impl<'a> Seen<'a> {
             req,
             date,
             client: Client::of(req),
+            authority: Authority::of(req),
             args,
             headers: shown_headers(req),
         }
@@ -84,8 +123,8 @@ impl<'a> Seen<'a> {
         if self.req.scheme.is_none() {
             unknown.push(("scheme", NO_SCHEME));
         }
-        if self.req.authority.is_none() {
-            unknown.push(("authority", NO_AUTHORITY));
+        if let Authority::Unknown(why) = self.authority {
+            unknown.push(("authority", why));
         }
         if self.date.is_none() {
             unknown.push(("date", NO_DATE));
@@ -124,7 +163,7 @@ impl<'a> Seen<'a> {
                 pairs(&mut self.args.iter().map(|(n, v)| (n.as_str(), v.as_str()))),
             ),
             ("scheme", req.scheme.as_deref().into()),
-            ("authority", req.authority.as_deref().into()),
+            ("authority", self.authority.known().into()),
             (
                 "client",
                 Value::Object(vec![("host", host), ("port", port)]),
@@ -168,17 +207,16 @@ impl<'a> Seen<'a> {
         if let Some(query) = req.query() {
             row(&mut body, "Query", &code(query));
         }
-        let or_unknown = |value: Option<&str>, why| value.map_or_else(|| unknown_html(why), code);
-        row(
-            &mut body,
-            "Scheme",
-            &or_unknown(req.scheme.as_deref(), NO_SCHEME),
-        );
-        row(
-            &mut body,
-            "Authority",
-            &or_unknown(req.authority.as_deref(), NO_AUTHORITY),
-        );
+        let scheme = req
+            .scheme
+            .as_deref()
+            .map_or_else(|| unknown_html(NO_SCHEME), code);
+        row(&mut body, "Scheme", &scheme);
+        let authority = match self.authority {
+            Authority::Known(authority) => code(authority),
+            Authority::Unknown(why) => unknown_html(why),
+        };
+        row(&mut body, "Authority", &authority);
         body.push_str("</tbody>\n</table>\n");
         if req.query().is_some() {
             let _ = writeln!(
@@ -381,6 +419,45 @@ mod tests {
         );
         let html = String::from_utf8(render(&req, at(), false).body).unwrap();
         assert!(!html.contains("Query"), "no query, no query rows");
+    }
+
+    /// Issue 20: under wasmtime serve's 0.3 side the page said the request
+    /// "named no authority (no Host header)" while curl had sent one: the
+    /// host had dropped it. The reason says only what reached docroot.
+    #[test]
+    fn the_authority_is_the_hosts_else_a_host_header_else_unknown_by_what_arrived() {
+        let authority = |given: Option<&str>, hosts: &[&[u8]]| {
+            let mut req = request(&[]);
+            req.authority = given.map(str::to_owned);
+            req.headers = hosts
+                .iter()
+                .map(|h| ("Host".to_owned(), h.to_vec()))
+                .collect();
+            let v: serde_json::Value =
+                serde_json::from_slice(&render(&req, at(), true).body).unwrap();
+            let html = String::from_utf8(render(&req, at(), false).body).unwrap();
+            let why = v["unknown"]["authority"].as_str().map(str::to_owned);
+            if let Some(why) = &why {
+                assert!(html.contains(&escape(why).into_owned()), "{html}");
+            }
+            (v["authority"].as_str().map(str::to_owned), why)
+        };
+        let known = |a: &str| (Some(a.to_owned()), None);
+        // The host's authority wins over a Host header.
+        assert_eq!(authority(Some("a.test"), &[b"b.test"]), known("a.test"));
+        assert_eq!(authority(None, &[b"b.test:8080"]), known("b.test:8080"));
+        assert_eq!(authority(None, &[b"[::1]:80"]), known("[::1]:80"));
+        assert_eq!(authority(None, &[]), (None, Some(NO_AUTHORITY.to_owned())));
+        for bad in [&b"a b"[..], b"user@h", b"h:8x", b"", b"\xff"] {
+            assert_eq!(authority(None, &[bad]), (None, Some(BAD_HOST.to_owned())));
+        }
+        let two: &[&[u8]] = &[b"a.test", b"b.test"];
+        assert_eq!(authority(None, two), (None, Some(BAD_HOST.to_owned())));
+        for why in [NO_AUTHORITY, BAD_HOST] {
+            assert!(
+                why.starts_with("The host passed no authority") && !why.contains("request named")
+            );
+        }
     }
 
     #[test]
