@@ -9,7 +9,8 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
 
 /// The version setup installs, and the command that installs it.
 const INSTALL: &str = "cargo install wasmtime-cli --locked --version 48.0.8";
@@ -18,6 +19,17 @@ const INSTALL: &str = "cargo install wasmtime-cli --locked --version 48.0.8";
 const REAL_TOOLS: [&str; 8] = [
     "bash", "env", "dirname", "sed", "grep", "cat", "chmod", "mkdir",
 ];
+
+/// Held while a file is written and while a process is spawned. The tests
+/// run in threads of one process, and a child forked while another thread
+/// has a script open for writing keeps it open until it execs; that
+/// thread's exec of the script then fails with "Text file busy" (ETXTBSY,
+/// which CI met). So no write is open while any process is forked.
+static FORK: Mutex<()> = Mutex::new(());
+
+fn fork_lock() -> MutexGuard<'static, ()> {
+    FORK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// A scratch machine: `repo/` holds the script, `bin/` is the whole `PATH`
 /// (setup puts `cargo/bin`, its `CARGO_HOME`'s, before it), and `log`
@@ -100,7 +112,10 @@ impl Machine {
         ] {
             fs::create_dir_all(root.join(sub)).unwrap();
         }
-        fs::copy(setup, root.join("repo/scripts/setup")).unwrap();
+        {
+            let _writing = fork_lock();
+            fs::copy(setup, root.join("repo/scripts/setup")).unwrap();
+        }
         for tool in REAL_TOOLS {
             std::os::unix::fs::symlink(real(tool), root.join("bin").join(tool)).unwrap();
         }
@@ -188,15 +203,23 @@ impl Machine {
     fn setup(&self, args: &[&str]) -> Run {
         let log = self.path("log");
         let _ = fs::remove_file(&log);
-        let out = Command::new(self.path("repo/scripts/setup"))
+        let mut setup = Command::new(self.path("repo/scripts/setup"));
+        setup
             .args(args)
             .env_clear()
             .env("PATH", self.path("bin"))
             .env("HOME", self.path("home"))
             .env("CARGO_HOME", self.path("cargo"))
             .env("STANDIN_LOG", &log)
-            .output()
-            .unwrap();
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        // spawn returns once the child has exec'd.
+        let child = {
+            let _forking = fork_lock();
+            setup.spawn().unwrap()
+        };
+        let out = child.wait_with_output().unwrap();
         Run {
             status: out.status.code(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -210,6 +233,7 @@ impl Machine {
 }
 
 fn write_script(path: &Path, body: &str) {
+    let _writing = fork_lock();
     fs::write(path, format!("#!/bin/bash\n{body}\n")).unwrap();
     fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
 }
