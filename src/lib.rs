@@ -12,8 +12,8 @@
 //! [`stall`] modules here. Everything here is tested natively.
 //!
 //! The modules form layers, each using only those listed before it:
-//! [`path`], [`http`], [`date`], [`negotiate`], [`stall`], [`json`],
-//! [`ready`]; [`preopen`], [`page`], [`fs`]; [`cache`], [`config`]; [`instance`],
+//! [`path`], [`codec`], [`http`], [`date`], [`negotiate`], [`stall`],
+//! [`json`], [`ready`]; [`preopen`], [`page`], [`fs`]; [`cache`], [`config`]; [`instance`],
 //! [`files`], [`info`]; [`outcome`]; [`app`].
 
 #![forbid(unsafe_code)]
@@ -21,6 +21,7 @@
 
 pub mod app;
 pub mod cache;
+pub mod codec;
 pub mod config;
 pub mod date;
 pub mod files;
