@@ -19,7 +19,7 @@ pub async fn handle<Fs: Files>(
     fs: &Fs,
     now: impl FnOnce() -> SystemTime,
 ) -> Response<Fs::File> {
-    let cx = Context::of(req, config.cache_control.as_deref());
+    let cx = Context::of(req, config.cache_control.as_deref(), &config.compression);
     let outcome = route(req, config, fs, now, cx.json).await;
     respond(outcome, &cx)
 }
@@ -27,7 +27,7 @@ pub async fn handle<Fs: Files>(
 /// Answers `req` when the configuration could not be used: a 500 page that
 /// names the variable and what is wrong with it.
 pub fn misconfigured<F>(req: &Request, err: ConfigError) -> Response<F> {
-    respond(Outcome::Misconfigured(err), &Context::of(req, None))
+    respond(Outcome::Misconfigured(err), &Context::of(req, None, &[]))
 }
 
 /// `json`: the client wants docroot's own pages in JSON (`Accept` or

@@ -13,16 +13,19 @@
 //!   A regular file's `stat` is answered from the cache only together with
 //!   its bytes, and a request's `open` returns the bytes its `stat` went
 //!   with ([`View`]), so headers and body always come from one look at the
-//!   file. Directory listings are not held: each is read afresh.
+//!   file. Directory listings are not held: each is read afresh. Beside a
+//!   file's bytes, the coded answers made from them ([`crate::codec`]): a
+//!   file coded for one request is not coded again for the next.
 //! - **How much.** At most [`MAX_TOTAL`] bytes per instance, counting each
-//!   entry's bytes, its path and [`ENTRY_COST`] for its bookkeeping. When a
+//!   entry's bytes, its coded answers, its path and [`ENTRY_COST`] (and
+//!   [`CODED_COST`] a coded answer) for its bookkeeping. When a
 //!   new entry does not fit, older ones go, least recently used first (the
 //!   "clock" approximation: a used entry gets a second chance).
 //! - **How stale.** An entry is used as it is for the recheck interval from
 //!   its last check; the first lookup after that asks the filesystem again.
 //!   When the size, the modification time or the status-change time
-//!   changed (or the path now names something else), the bytes are dropped
-//!   and read again. So a file changed on disk is served new at most one
+//!   changed (or the path now names something else), the bytes and their
+//!   coded answers are dropped and made again. So a file changed on disk is served new at most one
 //!   interval after the change. A file whose filesystem keeps no
 //!   modification time is never held.
 //! - **Concurrency.** Requests that share an instance share its cache. No
@@ -33,7 +36,8 @@
 
 #![forbid(unsafe_code)]
 
-use crate::fs::{Entry, Files, FsError, Kind, Meta, ReadWhole};
+use crate::codec::{Effort, Made};
+use crate::fs::{Entry, Files, FsError, Kind, Meta};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
@@ -49,6 +53,9 @@ pub const MAX_TOTAL: usize = 4 * 1024 * 1024;
 /// (about 100 bytes on wasm32), its share of a B-tree node, the key's
 /// allocation, the clock's slot, and the allocator's overhead on each.
 pub const ENTRY_COST: usize = 192;
+
+/// What a coded answer held beside a file costs besides its bytes.
+pub const CODED_COST: usize = 48;
 
 /// The recheck interval when the configuration does not set one.
 pub const DEFAULT_RECHECK: Duration = Duration::from_secs(1);
@@ -75,13 +82,26 @@ struct Held {
     checked: u64,
     /// The file's bytes, read under `stat`.
     bytes: Option<Rc<[u8]>>,
+    /// The coded answers made from `bytes`.
+    coded: Vec<(Made, Rc<[u8]>)>,
     /// Used since the clock hand last passed.
     used: Cell<bool>,
 }
 
 impl Held {
     fn cost(&self, key: &str) -> usize {
-        ENTRY_COST + key.len() + self.bytes.as_ref().map_or(0, |b| b.len())
+        ENTRY_COST + key.len() + self.bytes.as_ref().map_or(0, |b| b.len()) + self.coded_cost()
+    }
+
+    fn coded_cost(&self) -> usize {
+        self.coded.iter().map(|(_, c)| CODED_COST + c.len()).sum()
+    }
+
+    /// Drops the bytes and what was coded from them; what that freed.
+    fn drop_bytes(&mut self) -> usize {
+        let freed = self.bytes.take().map_or(0, |b| b.len()) + self.coded_cost();
+        self.coded.clear();
+        freed
     }
 }
 
@@ -129,7 +149,7 @@ impl Entries {
             if now >= held.checked {
                 held.checked = now;
                 if held.stat != stat {
-                    let freed = held.bytes.take().map_or(0, |b| b.len());
+                    let freed = held.drop_bytes();
                     held.stat = stat;
                     self.total -= freed;
                     return None;
@@ -141,6 +161,7 @@ impl Entries {
             stat,
             checked: now,
             bytes: None,
+            coded: Vec::new(),
             // Not yet used again: a path asked for once goes first.
             used: Cell::new(false),
         };
@@ -167,6 +188,35 @@ impl Entries {
         if let Some(held) = self.map.get_mut(key) {
             self.total += bytes.len();
             held.bytes = Some(bytes);
+        }
+    }
+
+    /// The coded answer `made` held for `key`, if it was made from `bytes`
+    /// (the very bytes a request saw, not merely equal ones).
+    fn coding(&self, key: &str, bytes: &Rc<[u8]>, made: Made) -> Option<Rc<[u8]>> {
+        let held = self.map.get(key)?;
+        if !held.bytes.as_ref().is_some_and(|b| Rc::ptr_eq(b, bytes)) {
+            return None;
+        }
+        held.used.set(true);
+        let (_, coded) = held.coded.iter().find(|(m, _)| *m == made)?;
+        Some(coded.clone())
+    }
+
+    /// Keeps `coded`, made as `made` from `bytes`, if the entry for `key`
+    /// still holds those bytes and has no such answer yet.
+    fn hold_coding(&mut self, key: &str, bytes: &Rc<[u8]>, made: Made, coded: &Rc<[u8]>) {
+        let fits = self.map.get(key).is_some_and(|held| {
+            held.bytes.as_ref().is_some_and(|b| Rc::ptr_eq(b, bytes))
+                && held.coded.iter().all(|(m, _)| *m != made)
+        });
+        let cost = CODED_COST + coded.len();
+        if !fits || !self.make_room(cost, Some(key)) {
+            return;
+        }
+        if let Some(held) = self.map.get_mut(key) {
+            self.total += cost;
+            held.coded.push((made, coded.clone()));
         }
     }
 }
@@ -280,7 +330,7 @@ impl<S, C: Fn() -> u64> View<'_, S, C> {
     }
 }
 
-impl<S: ReadWhole, C> View<'_, S, C> {
+impl<S: Files, C> View<'_, S, C> {
     /// The whole file at `path`, if it still is `meta` long.
     async fn load(&self, path: &[String], meta: Meta) -> Option<Rc<[u8]>> {
         let file = self.cache.inner.open(path).await.ok()?;
@@ -306,7 +356,7 @@ fn holdable(meta: &Meta) -> bool {
     meta.kind == Kind::File && meta.len <= MAX_FILE && meta.modified.is_some()
 }
 
-impl<S: ReadWhole, C: Fn() -> u64> Files for View<'_, S, C> {
+impl<S: Files, C: Fn() -> u64> Files for View<'_, S, C> {
     type File = CachedFile<S::File>;
 
     async fn stat(&self, path: &[String]) -> Result<Meta, FsError> {
@@ -363,6 +413,39 @@ impl<S: ReadWhole, C: Fn() -> u64> Files for View<'_, S, C> {
     async fn read_dir(&self, path: &[String]) -> Result<Vec<Entry>, FsError> {
         self.cache.inner.read_dir(path).await
     }
+
+    async fn read_whole(&self, file: &Self::File, len: u64) -> Result<Vec<u8>, FsError> {
+        match file {
+            CachedFile::Held(bytes) => Ok(bytes.to_vec()),
+            CachedFile::Open(file) => self.cache.inner.read_whole(file, len).await,
+        }
+    }
+
+    fn held_coding(&self, path: &[String], made: Made) -> Option<Rc<[u8]>> {
+        let key = key(path);
+        let bytes = self.remembered(&key)?;
+        self.cache.entries.borrow().coding(&key, &bytes, made)
+    }
+
+    fn hold_coding(&self, path: &[String], made: Made, coded: &Rc<[u8]>) {
+        let key = key(path);
+        if let Some(bytes) = self.remembered(&key) {
+            self.cache
+                .entries
+                .borrow_mut()
+                .hold_coding(&key, &bytes, made, coded);
+        }
+    }
+
+    /// Thorough while the cache is on: what is coded is held, and serves
+    /// the instance's later requests.
+    fn effort(&self) -> Effort {
+        if self.cache.recheck.is_some() {
+            Effort::Thorough
+        } else {
+            Effort::Fast
+        }
+    }
 }
 
 #[cfg(test)]
@@ -416,9 +499,7 @@ mod tests {
             self.calls.set(self.calls.get() + 1);
             run(self.files.borrow().read_dir(path))
         }
-    }
 
-    impl ReadWhole for Disk {
         async fn read_whole(&self, file: &Vec<u8>, _len: u64) -> Result<Vec<u8>, FsError> {
             self.reads.set(self.reads.get() + 1);
             let mut bytes = file.clone();

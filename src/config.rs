@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::codec::Encoding;
 use crate::path::SitePath;
 use crate::preopen::NoRoot;
 use std::ffi::OsStr;
@@ -15,7 +16,7 @@ use std::fmt;
 use std::time::Duration;
 
 /// The variables docroot reads, for the error that names an unknown one.
-pub const VARIABLES: [&str; 10] = [
+pub const VARIABLES: [&str; 11] = [
     "DOCROOT_ROOT",
     "DOCROOT_INFO_PATH",
     "DOCROOT_INDEX",
@@ -26,6 +27,7 @@ pub const VARIABLES: [&str; 10] = [
     "DOCROOT_HIDDEN",
     "DOCROOT_ACCESS_LOG",
     "DOCROOT_FILE_CACHE",
+    "DOCROOT_COMPRESSION",
 ];
 
 /// The longest recheck interval `DOCROOT_FILE_CACHE` takes: a day.
@@ -57,6 +59,10 @@ pub struct Config {
     /// ([`crate::cache`]) uses an entry before it checks the file again;
     /// `None` (`off`) turns the cache off.
     pub file_cache: Option<Duration>,
+    /// `DOCROOT_COMPRESSION`: the codings docroot makes on the fly, in its
+    /// preference where a client's weights tie; empty (`off`): none. A
+    /// site's precompressed files are served either way.
+    pub compression: Vec<Encoding>,
 }
 
 impl Default for Config {
@@ -72,6 +78,7 @@ impl Default for Config {
             allow_hidden: false,
             access_log: false,
             file_cache: Some(Duration::from_secs(1)),
+            compression: Encoding::MADE.to_vec(),
         }
     }
 }
@@ -188,6 +195,7 @@ impl Config {
             "DOCROOT_HIDDEN" => self.allow_hidden = parse_switch(name, value, "allow", "hide")?,
             "DOCROOT_ACCESS_LOG" => self.access_log = parse_switch(name, value, "on", "off")?,
             "DOCROOT_FILE_CACHE" => self.file_cache = parse_file_cache(name, value)?,
+            "DOCROOT_COMPRESSION" => self.compression = parse_compression(name, value)?,
             _ => {
                 return Err(error(
                     name,
@@ -315,6 +323,43 @@ fn parse_file_cache(name: &str, value: &str) -> Result<Option<Duration>, ConfigE
     }
 }
 
+/// `on` (brotli, then gzip), `off`, or the codings to make in order of
+/// preference (`gzip`, `br,gzip`), each once.
+fn parse_compression(name: &str, value: &str) -> Result<Vec<Encoding>, ConfigError> {
+    match value {
+        "on" => return Ok(Encoding::MADE.to_vec()),
+        "off" => return Ok(Vec::new()),
+        _ => {}
+    }
+    let usage = "must be \"on\", \"off\", or the codings to make on the fly in order of \
+                 preference, such as \"br,gzip\" or \"gzip\"";
+    let mut codings = Vec::new();
+    for token in value.split(',').map(str::trim) {
+        let coding = match token {
+            "br" => Encoding::Brotli,
+            "gzip" => Encoding::Gzip,
+            "zstd" => {
+                return Err(error(
+                    name,
+                    "cannot list zstd: docroot makes no zstd on the fly (its pure-Rust encoder \
+                     compresses less than gzip); a site's name.zst files are served as they are.",
+                ));
+            }
+            _ => {
+                return Err(error(
+                    name,
+                    format!("{usage}; {token:?} is not br or gzip."),
+                ));
+            }
+        };
+        if codings.contains(&coding) {
+            return Err(error(name, format!("{usage}; {token} is listed twice.")));
+        }
+        codings.push(coding);
+    }
+    Ok(codings)
+}
+
 /// A whole number written in ASCII digits alone.
 fn digits(value: &str) -> Option<u64> {
     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
@@ -373,8 +418,10 @@ mod tests {
             ("DOCROOT_HIDDEN", "allow"),
             ("DOCROOT_ACCESS_LOG", "on"),
             ("DOCROOT_FILE_CACHE", "250ms"),
+            ("DOCROOT_COMPRESSION", "gzip"),
         ])
         .unwrap();
+        assert_eq!(c.compression, [Encoding::Gzip]);
         assert_eq!(c.file_cache, Some(Duration::from_millis(250)));
         assert_eq!(c.root.segments(), ["site"]);
         assert_eq!(c.info_path.as_deref(), Some("/_debug/info"));
@@ -394,6 +441,26 @@ mod tests {
         assert_eq!(cache("10s"), Some(Duration::from_secs(10)));
         assert_eq!(cache("1500ms"), Some(Duration::from_millis(1500)));
         assert_eq!(cache("86400s"), Some(LONGEST_RECHECK));
+    }
+
+    #[test]
+    fn compression_is_on_off_or_the_codings_in_order() {
+        use Encoding::{Brotli, Gzip};
+        let codings = |value| parse(&[("DOCROOT_COMPRESSION", value)]).map(|c| c.compression);
+        assert_eq!(Config::default().compression, [Brotli, Gzip]);
+        assert_eq!(codings("on"), Ok(vec![Brotli, Gzip]));
+        assert_eq!(codings("off"), Ok(vec![]));
+        assert_eq!(codings("gzip, br"), Ok(vec![Gzip, Brotli]));
+        assert_eq!(codings("br"), Ok(vec![Brotli]));
+        let zstd = codings("br,zstd").unwrap_err();
+        assert!(zstd.problem.contains("name.zst"), "{zstd}");
+        for bad in ["", "yes", "br,br", "gzip,", "deflate", "BR", "br;q=1"] {
+            assert_eq!(
+                codings(bad).unwrap_err().variable,
+                "DOCROOT_COMPRESSION",
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]
@@ -427,6 +494,8 @@ mod tests {
             ("DOCROOT_FILE_CACHE", "86401s"),
             ("DOCROOT_FILE_CACHE", "99999999999999999999ms"),
             ("DOCROOT_FILE_CACHE", "s"),
+            ("DOCROOT_COMPRESSION", "gzip,zstd"),
+            ("DOCROOT_COMPRESSION", "ON"),
         ] {
             let err = problem(&[(name, value)]);
             assert_eq!(err.variable, name, "{name}={value:?}");

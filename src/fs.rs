@@ -7,6 +7,8 @@
 
 #![forbid(unsafe_code)]
 
+use crate::codec::{Effort, Made};
+use std::rc::Rc;
 use std::time::SystemTime;
 
 /// What a path names.
@@ -70,6 +72,11 @@ pub struct Entry {
 /// glue awaits the host, so requests that share an instance go on while one
 /// waits. Every other implementation (WASI 0.2's, `std::fs`, the tests')
 /// answers at once, and is driven by [`crate::ready::run`].
+///
+/// A site that keeps what it was asked (the per-instance file cache,
+/// [`crate::cache`]) also keeps the coded answers made from its files:
+/// [`Files::held_coding`] and [`Files::hold_coding`], which do nothing
+/// elsewhere, and [`Files::effort`] says how hard coding is worth working.
 pub trait Files {
     /// An open file, streamed into the response body by the host glue.
     type File;
@@ -84,11 +91,7 @@ pub trait Files {
     /// sandbox will not let us look at (a symlink out of the root, a broken
     /// link) and names that are not UTF-8 are left out.
     fn read_dir(&self, path: &[String]) -> impl Future<Output = Result<Vec<Entry>, FsError>>;
-}
 
-/// A [`Files`] whose open files can be read whole, which the per-instance
-/// cache ([`crate::cache`]) needs to hold their bytes.
-pub trait ReadWhole: Files {
     /// All the bytes of `file`, expected to be `len` long. It reads at most
     /// one byte more, so a file that grew since its `stat` shows as longer.
     fn read_whole(
@@ -96,6 +99,25 @@ pub trait ReadWhole: Files {
         file: &Self::File,
         len: u64,
     ) -> impl Future<Output = Result<Vec<u8>, FsError>>;
+
+    /// The file at `path` coded as `made`, if this site holds it for the
+    /// same look at the file that this request's `stat` took.
+    fn held_coding(&self, path: &[String], made: Made) -> Option<Rc<[u8]>> {
+        let _ = (path, made);
+        None
+    }
+
+    /// Offers `coded`, the file at `path` as this request saw it coded as
+    /// `made`, to be held for later requests.
+    fn hold_coding(&self, path: &[String], made: Made, coded: &Rc<[u8]>) {
+        let _ = (path, made, coded);
+    }
+
+    /// How hard to work at coding answers: [`Effort::Fast`], unless the
+    /// site holds what is coded (then a coding serves many answers).
+    fn effort(&self) -> Effort {
+        Effort::Fast
+    }
 }
 
 #[cfg(not(target_os = "wasi"))]
@@ -163,9 +185,7 @@ mod native {
             }
             Ok(entries)
         }
-    }
 
-    impl super::ReadWhole for StdFiles {
         async fn read_whole(&self, file: &std::fs::File, len: u64) -> Result<Vec<u8>, FsError> {
             use std::io::{Read, Seek, SeekFrom};
             let mut file = file;

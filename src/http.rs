@@ -2,6 +2,9 @@
 
 #![forbid(unsafe_code)]
 
+use crate::codec::Transform;
+use std::rc::Rc;
+
 /// An incoming request, converted once by the host glue.
 #[derive(Debug, Clone, Default)]
 pub struct Request {
@@ -169,6 +172,19 @@ pub enum Body<F> {
     Empty,
     /// A body held in memory: pages, listings, the info page.
     Bytes(Vec<u8>),
+    /// Bytes shared with the file cache: a file coded whole.
+    Shared(Rc<[u8]>),
+    /// A whole file transformed while it streams (coded, or a `.gz` file
+    /// decoded), its length not known before: no `Content-Length`.
+    Stream {
+        /// The open file.
+        file: F,
+        /// How many of its bytes to read (its size when it was looked at);
+        /// a file that ends before is an aborted response.
+        len: u64,
+        /// What is done to its bytes on their way out.
+        transform: Transform,
+    },
     /// `len` bytes of an open file from `offset`, streamed by the host glue in chunks.
     File {
         /// The open file.

@@ -4,9 +4,10 @@
 
 #![forbid(unsafe_code)]
 
+use crate::codec::{self, Effort, Encoding};
 use crate::config::ConfigError;
 use crate::date;
-use crate::files::{Ending, Representation};
+use crate::files::{Ending, FileBody, Representation, content_type, encoding};
 use crate::http::{Body, Request, Response};
 use crate::negotiate;
 use crate::page::{self, Page};
@@ -45,11 +46,23 @@ pub struct Context<'a> {
     pub json: bool,
     /// The configured `Cache-Control` value, for files.
     pub cache_control: Option<&'a str>,
+    /// Whether docroot codes answers on the fly at all, which makes its own
+    /// pages vary by `Accept-Encoding`.
+    pub compression: bool,
+    /// The coding docroot's own pages are coded with: the configured coding
+    /// the client prefers, if any.
+    pub page_coding: Option<Encoding>,
 }
 
 impl<'a> Context<'a> {
-    /// The context of `req`, with the configured `Cache-Control`.
-    pub fn of(req: &'a Request, cache_control: Option<&'a str>) -> Context<'a> {
+    /// The context of `req`, with the configured `Cache-Control` and the
+    /// codings made on the fly (`compression`, best first).
+    pub fn of(
+        req: &'a Request,
+        cache_control: Option<&'a str>,
+        compression: &[Encoding],
+    ) -> Context<'a> {
+        let accept_encoding = req.header_list("accept-encoding");
         Context {
             path: req.path(),
             site_path: req.site_path(),
@@ -57,6 +70,10 @@ impl<'a> Context<'a> {
             json: negotiate::prefers_json(req.header_list("accept").as_deref())
                 || negotiate::query_asks_json(req.query()),
             cache_control,
+            compression: !compression.is_empty(),
+            page_coding: encoding::preferred(accept_encoding.as_deref(), compression)
+                .first()
+                .copied(),
         }
     }
 }
@@ -86,6 +103,7 @@ pub fn respond<F>(outcome: Outcome<F>, cx: &Context<'_>) -> Response<F> {
         Outcome::Misconfigured(err) => misconfigured(&err, cx),
         Outcome::Files(ending) => file_response(ending, cx),
     };
+    code_page(&mut response, cx);
     response
         .headers
         .push(("x-content-type-options", "nosniff".to_owned()));
@@ -105,24 +123,16 @@ fn file_response<F>(ending: Ending<F>, cx: &Context<'_>) -> Response<F> {
             r.log = Some(format!("404 {}: {why}", cx.path.escape_debug()));
             r
         }
-        Ending::NotFoundPage {
-            file,
-            content_type,
-            len,
-        } => Response {
-            status: 404,
-            headers: vec![
-                ("content-type", content_type),
-                ("content-length", len.to_string()),
-                ("vary", "Accept".to_owned()),
-            ],
-            body: Body::File {
-                file,
-                offset: 0,
-                len,
-            },
-            log: None,
-        },
+        Ending::NotFoundPage { body, rep } => {
+            let mut headers = representation_headers(&rep);
+            headers.push(("vary", rep.vary.to_owned()));
+            Response {
+                status: 404,
+                headers,
+                body: file_body(body, 0, rep.len),
+                log: None,
+            }
+        }
         Ending::Forbidden => {
             let mut r = error(403, "This file may not be read.", cx);
             r.log = Some(format!("403 {}: permission denied", cx.path.escape_debug()));
@@ -134,26 +144,27 @@ fn file_response<F>(ending: Ending<F>, cx: &Context<'_>) -> Response<F> {
             body: Body::Empty,
             log: None,
         },
-        Ending::File { file, rep, range } => {
-            let mut headers = vec![("content-type", rep.content_type.clone())];
-            if let Some(encoding) = rep.encoding {
-                headers.push(("content-encoding", encoding.token().to_owned()));
-            }
+        Ending::File { body, rep, range } => {
+            let mut headers = representation_headers(&rep);
             let (status, offset, len) = match range {
                 None => (200, 0, rep.len),
                 Some((start, len)) => {
                     let end = start + len - 1;
-                    headers.push(("content-range", format!("bytes {start}-{end}/{}", rep.len)));
-                    (206, start, len)
+                    let whole = rep.len.unwrap_or(0);
+                    headers.push(("content-range", format!("bytes {start}-{end}/{whole}")));
+                    (206, start, Some(len))
                 }
             };
-            headers.push(("content-length", len.to_string()));
-            headers.push(("accept-ranges", "bytes".to_owned()));
+            if let Some(len) = len {
+                set(&mut headers, "content-length", len.to_string());
+            }
+            let ranges = if rep.ranges { "bytes" } else { "none" };
+            headers.push(("accept-ranges", ranges.to_owned()));
             cache_headers(&mut headers, &rep, cx);
             Response {
                 status,
                 headers,
-                body: Body::File { file, offset, len },
+                body: file_body(body, offset, len),
                 log: None,
             }
         }
@@ -196,6 +207,92 @@ fn file_response<F>(ending: Ending<F>, cx: &Context<'_>) -> Response<F> {
             r
         }
     }
+}
+
+/// `Content-Type`, `Content-Encoding` and `Content-Length` (when known) of
+/// a file's representation.
+fn representation_headers(rep: &Representation) -> Headers {
+    let mut headers = vec![("content-type", rep.content_type.clone())];
+    if let Some(encoding) = rep.encoding {
+        headers.push(("content-encoding", encoding.token().to_owned()));
+    }
+    if let Some(len) = rep.len {
+        headers.push(("content-length", len.to_string()));
+    }
+    headers
+}
+
+/// The body for a file's answer: `len` bytes from `offset` of the file as
+/// it is (its whole length when a stream's is unknown), bytes coded whole,
+/// or the file transformed as it streams.
+fn file_body<F>(body: FileBody<F>, offset: u64, len: Option<u64>) -> Body<F> {
+    match body {
+        FileBody::Open(file) => Body::File {
+            file,
+            offset,
+            len: len.unwrap_or(0),
+        },
+        FileBody::Coded(bytes) => Body::Shared(bytes),
+        FileBody::Stream {
+            file,
+            len,
+            transform,
+        } => Body::Stream {
+            file,
+            len,
+            transform,
+        },
+    }
+}
+
+/// Sets header `name` to `value`, replacing it if it is there.
+fn set(headers: &mut Headers, name: &'static str, value: String) {
+    match headers.iter_mut().find(|(n, _)| *n == name) {
+        Some((_, old)) => *old = value,
+        None => headers.push((name, value)),
+    }
+}
+
+/// docroot's own pages (the info page, listings, error pages: every body
+/// held in memory) coded on the fly at [`Effort::Fast`], since each is made
+/// for one answer, when the client takes a configured coding, the type is
+/// compressible and the page long enough. With compression on they vary by
+/// `Accept-Encoding`, coded or not.
+fn code_page<F>(response: &mut Response<F>, cx: &Context<'_>) {
+    let Body::Bytes(bytes) = &response.body else {
+        return;
+    };
+    if !cx.compression {
+        return;
+    }
+    match response.headers.iter_mut().find(|(n, _)| *n == "vary") {
+        Some((_, vary)) if vary.to_ascii_lowercase().contains("accept-encoding") => {}
+        Some((_, vary)) => vary.push_str(", Accept-Encoding"),
+        None => response
+            .headers
+            .push(("vary", "Accept-Encoding".to_owned())),
+    }
+    let Some(coding) = cx.page_coding else {
+        return;
+    };
+    let compressible = response
+        .header("content-type")
+        .is_some_and(content_type::is_compressible);
+    if !compressible || (bytes.len() as u64) < codec::MIN_LEN {
+        return;
+    }
+    let Some(coded) = codec::encode(bytes, Effort::Fast.made(coding)) else {
+        return;
+    };
+    set(
+        &mut response.headers,
+        "content-length",
+        coded.len().to_string(),
+    );
+    response
+        .headers
+        .push(("content-encoding", coding.token().to_owned()));
+    response.body = Body::Bytes(coded);
 }
 
 /// A 500 that names the variable and what is wrong with it, never cached.

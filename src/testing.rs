@@ -10,9 +10,85 @@
 
 #![forbid(unsafe_code)]
 
-use crate::fs::{Entry, Files, FsError, Kind, Meta, ReadWhole};
+use crate::codec::{CodingError, Transcoder};
+use crate::fs::{Entry, Files, FsError, Kind, Meta};
+use crate::http::Body;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The bytes a glue sends for `body`, as a client receives them (still
+/// coded when the answer has a `Content-Encoding`). `read(file, offset,
+/// len)` gives up to `len` of a file's bytes from `offset`; a body that
+/// streams through a coder is coded here as the glues code it, in chunks.
+/// An error when a file is shorter than the body says, or cannot be
+/// coded.
+pub fn body_bytes<F>(
+    body: Body<F>,
+    read: impl Fn(&F, u64, u64) -> Vec<u8>,
+) -> Result<Vec<u8>, CodingError> {
+    let short = |got: usize, len: u64| CodingError(format!("the file has {got} of {len} bytes"));
+    match body {
+        Body::Empty => Ok(Vec::new()),
+        Body::Bytes(bytes) => Ok(bytes),
+        Body::Shared(bytes) => Ok(bytes.to_vec()),
+        Body::File { file, offset, len } => {
+            let bytes = read(&file, offset, len);
+            if (bytes.len() as u64) < len {
+                return Err(short(bytes.len(), len));
+            }
+            Ok(bytes)
+        }
+        Body::Stream {
+            file,
+            len,
+            transform,
+        } => {
+            let bytes = read(&file, 0, len);
+            if (bytes.len() as u64) < len {
+                return Err(short(bytes.len(), len));
+            }
+            let mut coder = Transcoder::new(transform);
+            let mut out = Vec::new();
+            for mut chunk in bytes.chunks(256 * 1024) {
+                while !chunk.is_empty() {
+                    chunk = &chunk[coder.feed(chunk)?..];
+                    out.extend(coder.take());
+                }
+            }
+            out.extend(coder.finish()?);
+            Ok(out)
+        }
+    }
+}
+
+/// `bytes` decoded from the content coding `coding` (`br` or `gzip`), as a
+/// client decodes them; `None` for another coding or bytes that do not
+/// decode.
+pub fn decode(coding: &str, bytes: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    match coding {
+        "br" => brotli::Decompressor::new(bytes, 4096)
+            .read_to_end(&mut out)
+            .ok()?,
+        "gzip" => flate2::read::MultiGzDecoder::new(bytes)
+            .read_to_end(&mut out)
+            .ok()?,
+        _ => return None,
+    };
+    Some(out)
+}
+
+/// A slice of `bytes`: up to `len` from `offset`, for [`body_bytes`].
+pub fn slice_of(bytes: &[u8], offset: u64, len: u64) -> Vec<u8> {
+    let start = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(bytes.len());
+    let end = usize::try_from(offset.saturating_add(len))
+        .unwrap_or(usize::MAX)
+        .min(bytes.len());
+    bytes[start..end].to_vec()
+}
 
 /// What a path names in the site.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,9 +281,7 @@ impl Files for MemFiles {
             })
             .collect())
     }
-}
 
-impl ReadWhole for MemFiles {
     async fn read_whole(&self, file: &Vec<u8>, len: u64) -> Result<Vec<u8>, FsError> {
         let most = usize::try_from(len.saturating_add(1)).unwrap_or(usize::MAX);
         Ok(file[..file.len().min(most)].to_vec())

@@ -10,7 +10,7 @@ use common::inproc::{now, request};
 use docroot::app;
 use docroot::cache::{Cache, CachedFile};
 use docroot::config::Config;
-use docroot::fs::{Entry, Files, FsError, Meta, ReadWhole};
+use docroot::fs::{Entry, Files, FsError, Meta};
 use docroot::http::{Body, Request, Response};
 use docroot::testing::MemFiles;
 use std::cell::{Cell, RefCell};
@@ -70,9 +70,7 @@ impl Files for Disk {
         self.call(|files| docroot::ready::run(files.read_dir(path)))
             .await
     }
-}
 
-impl ReadWhole for Disk {
     async fn read_whole(&self, file: &Vec<u8>, len: u64) -> Result<Vec<u8>, FsError> {
         self.call(|files| docroot::ready::run(files.read_whole(file, len)))
             .await
@@ -101,22 +99,19 @@ fn run_together<T>(futures: Vec<Pin<Box<dyn Future<Output = T> + '_>>>) -> Vec<T
 /// A response as comparable data: status, headers, and the body's bytes.
 type Answer = (u16, Vec<(&'static str, String)>, Vec<u8>);
 
-fn answer<F>(response: Response<F>, bytes: impl FnOnce(F) -> Vec<u8>) -> Answer {
-    let body = match response.body {
-        Body::Empty => Vec::new(),
-        Body::Bytes(b) => b,
-        Body::File { file, offset, len } => {
-            let all = bytes(file);
-            all[offset as usize..(offset + len) as usize].to_vec()
-        }
-    };
+fn answer<F>(mut response: Response<F>, bytes: impl Fn(&F) -> Vec<u8>) -> Answer {
+    let body = std::mem::replace(&mut response.body, Body::Empty);
+    let body = docroot::testing::body_bytes(body, |file, offset, len| {
+        docroot::testing::slice_of(&bytes(file), offset, len)
+    })
+    .unwrap();
     (response.status, response.headers, body)
 }
 
-fn held_or_open(file: CachedFile<Vec<u8>>) -> Vec<u8> {
+fn held_or_open(file: &CachedFile<Vec<u8>>) -> Vec<u8> {
     match file {
         CachedFile::Held(bytes) => bytes.to_vec(),
-        CachedFile::Open(bytes) => bytes,
+        CachedFile::Open(bytes) => bytes.clone(),
     }
 }
 
@@ -133,7 +128,7 @@ fn site() -> MemFiles {
 /// What each request gets from an uncached site, asked alone.
 fn alone(files: &MemFiles, config: &Config, req: &Request) -> Answer {
     let response = docroot::ready::run(app::handle(req, config, files, now));
-    answer(response, |file| file)
+    answer(response, |file| file.clone())
 }
 
 fn requests() -> Vec<Request> {

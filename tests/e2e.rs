@@ -142,7 +142,7 @@ fn the_info_page_shows_the_request(host: Host) {
     );
     assert_eq!(r.status, 200);
     assert_eq!(r.header("cache-control"), Some("no-store"));
-    assert_eq!(r.header("vary"), Some("Accept"));
+    assert_eq!(r.header("vary"), Some("Accept, Accept-Encoding"));
     let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(v["method"], "GET");
     assert_eq!(v["target"], "/__info?a=%3Cb%3E&format=json");

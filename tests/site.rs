@@ -166,7 +166,7 @@ fn missing_files_get_a_404_page_in_html_or_json() {
     let r = get(&fx, "/missing/<script>alert(1)</script>");
     assert_eq!(r.status, 404);
     assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
-    assert_eq!(r.header("vary"), Some("Accept"));
+    assert_eq!(r.header("vary"), Some("Accept, Accept-Encoding"));
     assert!(
         r.text()
             .contains("/missing/&lt;script&gt;alert(1)&lt;/script&gt;")
@@ -238,7 +238,7 @@ fn listings_in_json_through_the_query_and_linked_from_the_html() {
     let r = run_with(&fx, &listing, &request("GET", "/docs/?format=json", &[]));
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), Some("application/json"));
-    assert_eq!(r.header("vary"), Some("Accept"));
+    assert_eq!(r.header("vary"), Some("Accept, Accept-Encoding"));
     let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(v["path"], "/docs/");
     let names: Vec<&str> = v["entries"]
@@ -358,7 +358,7 @@ fn the_info_page_in_html_and_json() {
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
     assert_eq!(r.header("cache-control"), Some("no-store"));
-    assert_eq!(r.header("vary"), Some("Accept"));
+    assert_eq!(r.header("vary"), Some("Accept, Accept-Encoding"));
     assert!(
         r.text().contains("<code>x=%3Cy%3E</code>"),
         "the query as received"

@@ -36,6 +36,18 @@ fn site() -> MemFiles {
         .file(".git/config", HIDDEN)
         .file("docs/.secret", HIDDEN)
         .file(".well-known/security.txt", b"Contact: x")
+        // Long enough to be coded on the fly, hidden or not, and a file
+        // that exists only compressed.
+        .file("page.html", &b"<p>a page long enough to code</p>\n".repeat(64))
+        .file("docs/.hidden.html", &HIDDEN.repeat(64))
+        .file(
+            "only.html.gz",
+            &docroot::codec::encode(
+                &b"<p>only compressed</p>".repeat(40),
+                docroot::codec::Effort::Fast.made(docroot::codec::Encoding::Gzip),
+            )
+            .unwrap(),
+        )
         .special("fifo")
         .outside("link-out.txt")
 }
@@ -85,23 +97,30 @@ fuzz_target!(|data: &[u8]| {
         assert!(name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{name}");
         assert!(value.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b)), "{name}: {value:?}");
     }
-    let body: &[u8] = match &response.body {
-        Body::Empty => &[],
-        Body::Bytes(bytes) => bytes,
-        Body::File { file, offset, len } => {
-            let end = offset.checked_add(*len).expect("range end overflows");
-            assert!(end <= file.len() as u64, "body {offset}+{len} outside a file of {}", file.len());
-            &file[*offset as usize..end as usize]
+    if let Body::File { file, offset, len } = &response.body {
+        let end = offset.checked_add(*len).expect("range end overflows");
+        assert!(end <= file.len() as u64, "body {offset}+{len} outside a file of {}", file.len());
+    }
+    let length = response.header("content-length").map(str::to_owned);
+    let coding = response.header("content-encoding").map(str::to_owned);
+    let sent = docroot::testing::body_bytes(response.body, |file, offset, len| {
+        docroot::testing::slice_of(file, offset, len)
+    })
+    .expect("a body codes");
+    if let Some(length) = length {
+        if req.method != "HEAD" {
+            assert_eq!(length, sent.len().to_string());
         }
-    };
+    }
+    // What a client reads: the body decoded (a fake precompressed file of
+    // the site does not decode, and is read as it is).
+    let read = coding
+        .and_then(|coding| docroot::testing::decode(&coding, &sent))
+        .unwrap_or_else(|| sent.clone());
     // (Pages echo the request, escaped; a request that carries the marker
     // itself proves nothing either way.)
     if !config.allow_hidden && !contains(data, HIDDEN) {
-        assert!(!contains(body, HIDDEN), "hidden bytes for {req:?}");
-    }
-    if let Some(length) = response.header("content-length") {
-        if req.method != "HEAD" {
-            assert_eq!(length, body.len().to_string());
-        }
+        assert!(!contains(&sent, HIDDEN), "hidden bytes for {req:?}");
+        assert!(!contains(&read, HIDDEN), "hidden bytes, coded, for {req:?}");
     }
 });

@@ -1,14 +1,16 @@
 //! Validators and conditional requests (RFC 9110 §8.8 and §13).
 //!
 //! A representation's validators are its `Last-Modified` date and a strong
-//! `ETag` made from its size, modification time and content coding, without
-//! reading it. [`evaluate`] applies the preconditions in the order of
+//! `ETag` made from its size, modification time and how it was made (a
+//! [`Variant`]), without reading it: each coded representation of a file has
+//! a tag of its own, so a 304 for one never validates another. [`evaluate`] applies the preconditions in the order of
 //! RFC 9110 §13.2.2; [`if_range_allows`] decides `If-Range` (§13.1.5).
 //! Malformed header values are ignored, as the RFC says, never an error.
 
 #![forbid(unsafe_code)]
 
 use super::encoding::Encoding;
+use crate::codec::Made;
 use crate::http::Request;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -21,16 +23,43 @@ pub struct EntityTag {
     pub opaque: String,
 }
 
+/// How a representation was made from the file whose size and time name
+/// its tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    /// The file as it is.
+    Identity,
+    /// A site's precompressed file (`name.br`, `name.zst`, `name.gz`) as it
+    /// is, named by its own size and time.
+    Sibling(Encoding),
+    /// The file coded by docroot, at a level.
+    Made(Made),
+    /// A site's `name.gz` decoded, for a `name` that exists only so.
+    Gunzip,
+}
+
 impl EntityTag {
-    /// The strong tag for a representation of `len` bytes modified at
-    /// `modified`, in `encoding`: `"<secs>.<nanos>-<len>"` in hex, with
-    /// `-br`/`-gzip` for a precompressed representation.
-    pub fn for_file(len: u64, modified: SystemTime, encoding: Option<Encoding>) -> EntityTag {
+    /// The strong tag for a representation made as `variant` from a file of
+    /// `len` bytes modified at `modified`: `"<secs>.<nanos>-<len>"` in hex,
+    /// then `-br`, `-zstd`, `-gzip` for a precompressed file, `-br.5`,
+    /// `-gzip.1`, … for a coding docroot made at that level, and `-gunzip`
+    /// for a `.gz` file decoded.
+    pub fn for_file(len: u64, modified: SystemTime, variant: Variant) -> EntityTag {
         let since = modified.duration_since(UNIX_EPOCH).unwrap_or_default();
         let mut opaque = format!("{:x}.{:x}-{len:x}", since.as_secs(), since.subsec_nanos());
-        if let Some(encoding) = encoding {
-            opaque.push('-');
-            opaque.push_str(encoding.token());
+        match variant {
+            Variant::Identity => {}
+            Variant::Sibling(encoding) => {
+                opaque.push('-');
+                opaque.push_str(encoding.token());
+            }
+            Variant::Made(made) => {
+                opaque.push('-');
+                opaque.push_str(made.encoding.token());
+                opaque.push('.');
+                opaque.push_str(&made.level.to_string());
+            }
+            Variant::Gunzip => opaque.push_str("-gunzip"),
         }
         EntityTag {
             weak: false,
@@ -241,7 +270,7 @@ mod tests {
     fn validators() -> Validators {
         let modified = at(MTIME) + Duration::from_millis(250);
         Validators {
-            etag: Some(EntityTag::for_file(1234, modified, None)),
+            etag: Some(EntityTag::for_file(1234, modified, Variant::Identity)),
             last_modified: Some(modified),
         }
     }
@@ -271,20 +300,42 @@ mod tests {
     }
 
     #[test]
-    fn etags_are_strong_and_differ_by_encoding() {
+    fn etags_are_strong_and_differ_by_variant() {
+        use crate::codec::Effort;
         let t = at(MTIME);
-        let plain = EntityTag::for_file(10, t, None);
-        let br = EntityTag::for_file(10, t, Some(Encoding::Brotli));
-        let gz = EntityTag::for_file(10, t, Some(Encoding::Gzip));
-        assert!(!plain.weak);
-        assert_ne!(plain, br);
-        assert_ne!(br, gz);
-        assert_ne!(plain, EntityTag::for_file(11, t, None));
+        let tag = |variant| EntityTag::for_file(10, t, variant);
+        let variants = [
+            Variant::Identity,
+            Variant::Sibling(Encoding::Brotli),
+            Variant::Sibling(Encoding::Zstd),
+            Variant::Sibling(Encoding::Gzip),
+            Variant::Made(Effort::Thorough.made(Encoding::Brotli)),
+            Variant::Made(Effort::Fast.made(Encoding::Brotli)),
+            Variant::Made(Effort::Thorough.made(Encoding::Gzip)),
+            Variant::Made(Effort::Fast.made(Encoding::Gzip)),
+            Variant::Gunzip,
+        ];
+        for (i, a) in variants.iter().enumerate() {
+            assert!(!tag(*a).weak);
+            for b in &variants[i + 1..] {
+                assert_ne!(tag(*a), tag(*b), "{a:?} {b:?}");
+            }
+        }
+        let plain = tag(Variant::Identity);
+        assert_ne!(plain, EntityTag::for_file(11, t, Variant::Identity));
         assert_ne!(
             plain,
-            EntityTag::for_file(10, t + Duration::from_nanos(1), None)
+            EntityTag::for_file(10, t + Duration::from_nanos(1), Variant::Identity)
         );
         assert_eq!(plain.to_header(), "\"6553f100.0-a\"");
+        assert_eq!(
+            tag(Variant::Made(Effort::Thorough.made(Encoding::Brotli))).to_header(),
+            "\"6553f100.0-a-br.5\""
+        );
+        assert_eq!(
+            tag(Variant::Sibling(Encoding::Gzip)).to_header(),
+            "\"6553f100.0-a-gzip\""
+        );
     }
 
     #[test]

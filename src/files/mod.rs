@@ -9,18 +9,24 @@
 //!    listing when listings are on, else 404; a file is itself; whatever the
 //!    sandbox refuses is 404. A 404 becomes the configured fallback page for
 //!    clients that asked for a page, or the configured 404 page.
-//! 4. **Encoding** ([`encoding`]): a precompressed sibling (`name.br`,
-//!    `name.gz`) the client accepts, else the file itself. It is chosen
-//!    before the validators because they belong to the representation sent.
+//!    A missing `name` whose `name.gz` exists is served as `name` from it.
+//! 4. **Encoding** ([`encoding`], [`crate::codec`]): a precompressed file
+//!    (`name.br`, `name.zst`, `name.gz`) the client accepts, else the file
+//!    coded on the fly (brotli or gzip, when its type is compressible, it is
+//!    long enough and `Cache-Control` does not say `no-transform`), else the
+//!    file itself. A request with `Range` gets the file itself, whose bytes
+//!    ranges count. It is chosen before the validators because they belong
+//!    to the representation sent.
 //! 5. **Validators** ([`conditional`]): `Last-Modified` and a strong `ETag`
-//!    from the size and time of the chosen representation.
+//!    from the size and time of the file, and how it is coded.
 //! 6. **Preconditions** ([`conditional::evaluate`], RFC 9110 §13.2.2 order):
 //!    412 or 304.
 //! 7. **Range** ([`range`]): one byte range of a `GET` is a 206, an
 //!    unsatisfiable one 416, a stale `If-Range` the full 200.
 //! 8. **Reply**: the pipeline ends in an [`Ending`], which
 //!    [`crate::outcome`] turns into headers and a streamed body. The file is
-//!    only opened when a body will be sent.
+//!    only opened, and only coded, when a body will be sent (or, for a
+//!    `HEAD` of a file coded whole, measured).
 
 #![forbid(unsafe_code)]
 
@@ -30,16 +36,18 @@ pub mod encoding;
 pub mod listing;
 pub mod range;
 
+use crate::codec::{self, Made, Transform};
 use crate::config::{Config, ConfigError, SiteFile};
 use crate::fs::{Files, FsError, Kind, Meta};
 use crate::http::Request;
 use crate::negotiate;
 use crate::page::Page;
 use crate::path::{PathError, SitePath};
-use conditional::{EntityTag, Precondition, Validators};
+use conditional::{EntityTag, Precondition, Validators, Variant};
 use encoding::Encoding;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use range::RangeRequest;
+use std::rc::Rc;
 
 /// Bytes escaped when a query is copied into `Location`: what a header value may not hold.
 const QUERY: &AsciiSet = &CONTROLS.add(b' ');
@@ -49,14 +57,37 @@ const QUERY: &AsciiSet = &CONTROLS.add(b' ');
 pub struct Representation {
     /// `Content-Type`, from the name asked for (not the `.br`/`.gz` sibling).
     pub content_type: String,
-    /// `Content-Encoding`, for a precompressed sibling.
+    /// `Content-Encoding`: a precompressed file's, or the coding docroot made.
     pub encoding: Option<Encoding>,
-    /// Size in bytes of what is sent whole.
-    pub len: u64,
+    /// Size in bytes of what is sent whole; `None` for a body transformed
+    /// while it streams, whose size is not known before (no
+    /// `Content-Length`).
+    pub len: Option<u64>,
     /// `ETag` and `Last-Modified`.
     pub validators: Validators,
     /// The request headers the choice of this representation depended on.
     pub vary: &'static str,
+    /// Whether a `Range` of the file is served (`Accept-Ranges: bytes`): not
+    /// for a file that exists only as `name.gz`.
+    pub ranges: bool,
+}
+
+/// Where the bytes of a file's answer come from.
+#[derive(Debug, PartialEq, Eq)]
+pub enum FileBody<F> {
+    /// The file, or the precompressed file chosen, as it is.
+    Open(F),
+    /// The file coded whole (held by the file cache, or made for this answer).
+    Coded(Rc<[u8]>),
+    /// The file coded, or decoded, while it streams.
+    Stream {
+        /// The open file.
+        file: F,
+        /// How many of its bytes to read: its size when it was looked at.
+        len: u64,
+        /// What is done to them.
+        transform: Transform,
+    },
 }
 
 /// How the file server ended a `GET` or `HEAD` request, as data; the
@@ -70,14 +101,13 @@ pub enum Ending<F> {
     /// Something at this path that is never served (a special file, a
     /// symlink out of the root): 404, and this reason on stderr.
     NotServed(&'static str),
-    /// The site's own 404 page, sent with status 404.
+    /// The site's own 404 page, sent with status 404 (its representation
+    /// has no validators: a 404 is not cached by them).
     NotFoundPage {
-        /// The open page.
-        file: F,
-        /// Its `Content-Type`.
-        content_type: String,
-        /// Its size.
-        len: u64,
+        /// Its bytes.
+        body: FileBody<F>,
+        /// What is sent.
+        rep: Representation,
     },
     /// The file may not be read: 403.
     Forbidden,
@@ -85,8 +115,8 @@ pub enum Ending<F> {
     Redirect(String),
     /// A file: 200 whole, or 206 with `range` (first byte, length).
     File {
-        /// The open file (the precompressed sibling when there is one).
-        file: F,
+        /// Its bytes.
+        body: FileBody<F>,
         /// What is sent.
         rep: Representation,
         /// The byte range, for a 206.
@@ -176,16 +206,61 @@ struct Pipeline<'a, Fs> {
     json: bool,
 }
 
+/// What a path is served from as a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Found {
+    /// The file itself, with its metadata.
+    File(Meta),
+    /// Only `name.gz` exists (nginx's `gzip_static` case), with its metadata.
+    OnlyGzip(Meta),
+}
+
+/// How a file's answer is made (step 4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Source {
+    /// The file as it is.
+    Identity,
+    /// A site's precompressed file, with its metadata: `name.br`, … beside
+    /// the file, or the `name.gz` of a missing `name`.
+    Precompressed(SitePath, Encoding, Meta),
+    /// The file coded by docroot: whole, or while it streams.
+    Made {
+        /// The coding and level.
+        made: Made,
+        /// Coded whole (its length known) rather than while it streams.
+        whole: bool,
+    },
+    /// The `name.gz` of a missing `name`, decoded while it streams.
+    Gunzip(SitePath, Meta),
+}
+
+impl Source {
+    /// The `Content-Encoding` this answer carries.
+    fn encoding(&self) -> Option<Encoding> {
+        match self {
+            Source::Identity | Source::Gunzip(..) => None,
+            Source::Precompressed(_, encoding, _) => Some(*encoding),
+            Source::Made { made, .. } => Some(made.encoding),
+        }
+    }
+}
+
 impl<Fs: Files> Pipeline<'_, Fs> {
     /// Step 3: what `path` names inside the root.
     async fn resolve(&self, path: &SitePath) -> Ending<Fs::File> {
         let meta = match self.fs.stat(path.segments()).await {
             Ok(meta) => meta,
+            Err(FsError::NotFound) => {
+                return match self.only_gzip(path).await {
+                    Some(gz) => self.file(path, Found::OnlyGzip(gz), Reached::Path).await,
+                    None => Ending::NotFound,
+                };
+            }
             Err(err) => return Ending::from(err),
         };
         match meta.kind {
             Kind::File if path.is_dir_form() => Ending::NotFound,
-            Kind::File => self.file(path, meta, Reached::Path).await,
+            Kind::File => self.file(path, Found::File(meta), Reached::Path).await,
             Kind::Dir if !path.is_dir_form() => Ending::Redirect(redirect_target(self.req, path)),
             Kind::Dir => self.directory(path).await,
             Kind::Other => {
@@ -194,16 +269,42 @@ impl<Fs: Files> Pipeline<'_, Fs> {
         }
     }
 
+    /// The metadata of `name.gz`, for a file path `name` that names
+    /// nothing, when that is a regular file.
+    async fn only_gzip(&self, path: &SitePath) -> Option<Meta> {
+        if path.is_dir_form() || path.file_name().is_none() {
+            return None;
+        }
+        match self
+            .fs
+            .stat(path.with_suffix(Encoding::Gzip.suffix()).segments())
+            .await
+        {
+            Ok(meta) if meta.kind == Kind::File => Some(meta),
+            _ => None,
+        }
+    }
+
     /// A directory asked for with its slash: the first index file that is a
-    /// regular file, else the listing when listings are on, else 404.
+    /// regular file (or exists only as `name.gz`), else the listing when
+    /// listings are on, else 404.
     async fn directory(&self, dir: &SitePath) -> Ending<Fs::File> {
         for name in &self.config.index {
             let candidate = dir.child(name);
             match self.fs.stat(candidate.segments()).await {
                 Ok(meta) if meta.kind == Kind::File => {
-                    return self.file(&candidate, meta, Reached::Path).await;
+                    return self
+                        .file(&candidate, Found::File(meta), Reached::Path)
+                        .await;
                 }
-                Ok(_) | Err(FsError::NotFound | FsError::Outside) => continue,
+                Err(FsError::NotFound) => {
+                    if let Some(gz) = self.only_gzip(&candidate).await {
+                        return self
+                            .file(&candidate, Found::OnlyGzip(gz), Reached::Path)
+                            .await;
+                    }
+                }
+                Ok(_) | Err(FsError::Outside) => continue,
                 Err(err) => return Ending::from(err),
             }
         }
@@ -223,32 +324,49 @@ impl<Fs: Files> Pipeline<'_, Fs> {
         }
     }
 
-    /// Steps 4 to 7 for a regular file at `path` with metadata `meta`.
-    async fn file(&self, path: &SitePath, meta: Meta, reached: Reached) -> Ending<Fs::File> {
+    /// Steps 4 to 7 for the file at `path`, found as `found`.
+    async fn file(&self, path: &SitePath, found: Found, reached: Reached) -> Ending<Fs::File> {
         let req = self.req;
+        let content_type = content_type::for_name(path.file_name().unwrap_or(""));
         let mut negotiate = true;
         loop {
-            // 4. Encoding.
-            let (sent, encoding, sent_meta) = if negotiate {
-                self.choose_encoding(path, meta).await
-            } else {
-                (path.clone(), None, meta)
+            // 4. Encoding. Without negotiation (a precompressed file or a
+            // coding that failed), the file as it is.
+            let source = match found {
+                Found::File(_) if !negotiate => Source::Identity,
+                _ => self.choose(path, found, &content_type).await,
             };
-            // 5. Validators.
-            let rep = Representation {
-                content_type: content_type::for_name(path.file_name().unwrap_or("")),
-                encoding,
-                len: sent_meta.len,
+            // 5. Validators, of the file the answer is made from.
+            let (of, variant) = match (&source, found) {
+                (Source::Identity, Found::File(meta)) => (meta, Variant::Identity),
+                (Source::Made { made, .. }, Found::File(meta)) => (meta, Variant::Made(*made)),
+                (Source::Precompressed(_, encoding, meta), _) => {
+                    (*meta, Variant::Sibling(*encoding))
+                }
+                (Source::Gunzip(_, meta), _) => (*meta, Variant::Gunzip),
+                // `choose` makes neither for a file that exists only as `.gz`.
+                (Source::Identity | Source::Made { .. }, Found::OnlyGzip(meta)) => {
+                    (meta, Variant::Gunzip)
+                }
+            };
+            let mut rep = Representation {
+                content_type: content_type.clone(),
+                encoding: source.encoding(),
+                len: match source {
+                    Source::Made { whole: false, .. } | Source::Gunzip(..) => None,
+                    _ => Some(of.len),
+                },
                 validators: Validators {
-                    etag: sent_meta
+                    etag: of
                         .modified
-                        .map(|modified| EntityTag::for_file(sent_meta.len, modified, encoding)),
-                    last_modified: sent_meta.modified,
+                        .map(|modified| EntityTag::for_file(of.len, modified, variant)),
+                    last_modified: of.modified,
                 },
                 vary: match reached {
                     Reached::Path => "Accept-Encoding",
                     Reached::Fallback => "Accept, Accept-Encoding",
                 },
+                ranges: matches!(found, Found::File(_)),
             };
             // 6. Preconditions.
             match conditional::evaluate(req, &rep.validators) {
@@ -256,48 +374,157 @@ impl<Fs: Files> Pipeline<'_, Fs> {
                 Precondition::NotModified => return Ending::NotModified(rep),
                 Precondition::Failed => return Ending::PreconditionFailed,
             }
-            // 7. Range: only for GET (RFC 9110 §14.2), and only if If-Range allows.
+            // 7. Range: of the file itself (a request with `Range` gets it),
+            // only for GET (RFC 9110 §14.2), and only if If-Range allows.
             let range = match req.single_header("range").map(std::str::from_utf8) {
                 Some(Ok(value))
-                    if req.method == "GET"
+                    if source == Source::Identity
+                        && req.method == "GET"
                         && conditional::if_range_allows(req, &rep.validators) =>
                 {
-                    RangeRequest::parse(value, rep.len)
+                    RangeRequest::parse(value, of.len)
                 }
                 _ => RangeRequest::Full,
             };
             let range = match range {
                 RangeRequest::Full => None,
                 RangeRequest::Partial { start, len } => Some((start, len)),
-                RangeRequest::Unsatisfiable => return Ending::RangeNotSatisfiable(rep.len),
+                RangeRequest::Unsatisfiable => return Ending::RangeNotSatisfiable(of.len),
             };
-            match self.fs.open(sent.segments()).await {
-                Ok(file) => return Ending::File { file, rep, range },
-                // A sibling that cannot be opened (unreadable, or gone since its
-                // stat) is no reason to fail: start again with the file itself.
-                Err(_) if encoding.is_some() => negotiate = false,
+            let opened = match &source {
+                Source::Precompressed(file, ..) | Source::Gunzip(file, _) => {
+                    self.fs.open(file.segments()).await
+                }
+                Source::Identity | Source::Made { .. } => self.fs.open(path.segments()).await,
+            };
+            let file = match opened {
+                Ok(file) => file,
+                // A precompressed file that cannot be opened (unreadable, or
+                // gone since its stat) is no reason to fail: start again
+                // with the file itself.
+                Err(_) if matches!(found, Found::File(_)) && source != Source::Identity => {
+                    negotiate = false;
+                    continue;
+                }
                 Err(err) => return Ending::from(err),
-            }
+            };
+            let body = match source {
+                Source::Identity | Source::Precompressed(..) => FileBody::Open(file),
+                Source::Gunzip(..) => FileBody::Stream {
+                    file,
+                    len: of.len,
+                    transform: Transform::Gunzip,
+                },
+                Source::Made { made, whole: true } => match self.coded(path, &file, of, made).await
+                {
+                    Some(coded) => {
+                        rep.len = Some(coded.len() as u64);
+                        FileBody::Coded(coded)
+                    }
+                    // Changed since its stat, or the coder failed.
+                    None => {
+                        negotiate = false;
+                        continue;
+                    }
+                },
+                Source::Made { made, whole: false } => match made.streaming() {
+                    Some(transform) => FileBody::Stream {
+                        file,
+                        len: of.len,
+                        transform,
+                    },
+                    None => {
+                        negotiate = false;
+                        continue;
+                    }
+                },
+            };
+            return Ending::File { body, rep, range };
         }
     }
 
-    /// The representation to send: the first precompressed sibling the client
-    /// prefers that exists as a regular file, else the file itself.
-    async fn choose_encoding(
-        &self,
-        path: &SitePath,
-        meta: Meta,
-    ) -> (SitePath, Option<Encoding>, Meta) {
+    /// Step 4, how the answer for the file at `path` is made: for a file
+    /// that exists only as `name.gz`, that file (to a client that takes
+    /// gzip) or it decoded; else the first precompressed file the client
+    /// prefers that is a regular file, else a coding made on the fly, else
+    /// the file itself. A request with `Range` gets the file itself, since
+    /// ranges count its bytes.
+    async fn choose(&self, path: &SitePath, found: Found, content_type: &str) -> Source {
         let accept = self.req.header_list("accept-encoding");
-        for encoding in encoding::preferred(accept.as_deref()) {
+        let accept = accept.as_deref();
+        let meta = match found {
+            Found::OnlyGzip(gz) => {
+                let file = path.with_suffix(Encoding::Gzip.suffix());
+                return if encoding::preferred(accept, &[Encoding::Gzip]).is_empty() {
+                    Source::Gunzip(file, gz)
+                } else {
+                    Source::Precompressed(file, Encoding::Gzip, gz)
+                };
+            }
+            Found::File(meta) => meta,
+        };
+        if self.req.header("range").is_some() {
+            return Source::Identity;
+        }
+        for encoding in encoding::preferred(accept, &Encoding::ALL) {
             let sibling = path.with_suffix(encoding.suffix());
             if let Ok(sibling_meta) = self.fs.stat(sibling.segments()).await
                 && sibling_meta.kind == Kind::File
             {
-                return (sibling, Some(encoding), sibling_meta);
+                return Source::Precompressed(sibling, encoding, sibling_meta);
             }
         }
-        (path.clone(), None, meta)
+        match self.on_the_fly(content_type, meta.len, accept) {
+            Some((made, whole)) => Source::Made { made, whole },
+            None => Source::Identity,
+        }
+    }
+
+    /// The coding to make of an answer of `len` bytes of `content_type`,
+    /// and whether it is made whole: the configured coding the client
+    /// prefers, if the type is compressible, the answer long enough, and
+    /// `Cache-Control` allows transforming it. Only gzip is made while
+    /// streaming ([`Transform`]).
+    fn on_the_fly(
+        &self,
+        content_type: &str,
+        len: u64,
+        accept: Option<&str>,
+    ) -> Option<(Made, bool)> {
+        if len < codec::MIN_LEN
+            || !content_type::is_compressible(content_type)
+            || no_transform(self.config.cache_control.as_deref())
+        {
+            return None;
+        }
+        let whole = len <= codec::WHOLE_MAX;
+        let offered: Vec<Encoding> = (self.config.compression.iter().copied())
+            .filter(|&e| whole || e == Encoding::Gzip)
+            .collect();
+        let coding = *encoding::preferred(accept, &offered).first()?;
+        Some((self.fs.effort().made(coding), whole))
+    }
+
+    /// The file at `path`, open as `file` and `meta` by its stat, coded
+    /// whole as `made`: as the site holds it, or made now and offered to
+    /// it. `None` when the file changed since its stat or the coder failed.
+    async fn coded(
+        &self,
+        path: &SitePath,
+        file: &Fs::File,
+        meta: Meta,
+        made: Made,
+    ) -> Option<Rc<[u8]>> {
+        if let Some(coded) = self.fs.held_coding(path.segments(), made) {
+            return Some(coded);
+        }
+        let bytes = self.fs.read_whole(file, meta.len).await.ok()?;
+        if bytes.len() as u64 != meta.len {
+            return None;
+        }
+        let coded: Rc<[u8]> = codec::encode(&bytes, made)?.into();
+        self.fs.hold_coding(path.segments(), made, &coded);
+        Some(coded)
     }
 
     /// A path with nothing to serve: the fallback page (for a client that
@@ -308,7 +535,10 @@ impl<Fs: Files> Pipeline<'_, Fs> {
             && asks_for_a_page(self.req, path)
         {
             return match self.site_file(SiteFile::Fallback, fallback).await {
-                Ok(meta) => self.file(fallback, meta, Reached::Fallback).await,
+                Ok(meta) => {
+                    self.file(fallback, Found::File(meta), Reached::Fallback)
+                        .await
+                }
                 Err(ending) => *ending,
             };
         }
@@ -323,16 +553,60 @@ impl<Fs: Files> Pipeline<'_, Fs> {
                 Ok(meta) => meta,
                 Err(ending) => return *ending,
             };
-            return match self.fs.open(page.segments()).await {
-                Ok(file) => Ending::NotFoundPage {
-                    file,
-                    content_type: content_type::for_name(page.file_name().unwrap_or("")),
-                    len: meta.len,
-                },
-                Err(err) => Ending::from(err),
-            };
+            return self.not_found_page(page, meta).await;
         }
         Ending::NotFound
+    }
+
+    /// The site's 404 page at `page`, coded on the fly as a file is; it has
+    /// no validators, and `Vary` says it also depends on `Accept`.
+    async fn not_found_page(&self, page: &SitePath, meta: Meta) -> Ending<Fs::File> {
+        let content_type = content_type::for_name(page.file_name().unwrap_or(""));
+        let accept = self.req.header_list("accept-encoding");
+        let made = self.on_the_fly(&content_type, meta.len, accept.as_deref());
+        let file = match self.fs.open(page.segments()).await {
+            Ok(file) => file,
+            Err(err) => return Ending::from(err),
+        };
+        let (body, encoding, len) = match made {
+            Some((made, true)) => match self.coded(page, &file, meta, made).await {
+                Some(coded) => {
+                    let len = coded.len() as u64;
+                    (FileBody::Coded(coded), Some(made.encoding), Some(len))
+                }
+                None => (FileBody::Open(file), None, Some(meta.len)),
+            },
+            Some((made, false)) => match made.streaming() {
+                Some(transform) => {
+                    let body = FileBody::Stream {
+                        file,
+                        len: meta.len,
+                        transform,
+                    };
+                    (body, Some(made.encoding), None)
+                }
+                None => (FileBody::Open(file), None, Some(meta.len)),
+            },
+            None => (FileBody::Open(file), None, Some(meta.len)),
+        };
+        Ending::NotFoundPage {
+            body,
+            rep: Representation {
+                content_type,
+                encoding,
+                len,
+                validators: Validators {
+                    etag: None,
+                    last_modified: None,
+                },
+                vary: if self.config.compression.is_empty() {
+                    "Accept"
+                } else {
+                    "Accept, Accept-Encoding"
+                },
+                ranges: false,
+            },
+        }
     }
 
     /// The metadata of a configured site file, or the 500 that names its setting.
@@ -354,6 +628,16 @@ impl<Fs: Files> Pipeline<'_, Fs> {
             which, path, problem,
         ))))
     }
+}
+
+/// Whether a `Cache-Control` value has `no-transform` (RFC 9111 §5.2.2.6):
+/// then nothing is coded on the fly.
+fn no_transform(cache_control: Option<&str>) -> bool {
+    cache_control.is_some_and(|value| {
+        value
+            .split(',')
+            .any(|directive| directive.trim().eq_ignore_ascii_case("no-transform"))
+    })
 }
 
 /// Whether a missing path is a page a single-page app would route: its name
@@ -421,7 +705,11 @@ mod tests {
         let fs = site();
         let c = Config::default();
         match get(&fs, &c, "/", &[]) {
-            Ending::File { file, rep, range } => {
+            Ending::File {
+                body: FileBody::Open(file),
+                rep,
+                range,
+            } => {
                 assert_eq!(file, b"<h1>home</h1>");
                 assert_eq!(rep.content_type, "text/html; charset=utf-8");
                 assert_eq!(range, None);
@@ -457,7 +745,11 @@ mod tests {
             "/app.js",
             &[("accept-encoding", "br")],
         ) {
-            Ending::File { file, rep, .. } => {
+            Ending::File {
+                body: FileBody::Open(file),
+                rep,
+                ..
+            } => {
                 assert_eq!(file, b"console.log(1)");
                 assert_eq!(rep.encoding, None);
             }

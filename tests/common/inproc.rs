@@ -45,26 +45,16 @@ pub fn request(method: &str, target: &str, headers: &[(&str, &str)]) -> Request 
 
 pub fn run_with(fx: &Fixture, config: &Config, req: &Request) -> Res {
     let fs = StdFiles::new(fx.root()).unwrap();
-    let response = docroot::ready::run(app::handle(req, config, &fs, now));
-    let body = match response.body {
-        Body::Empty => Vec::new(),
-        Body::Bytes(bytes) => bytes,
-        Body::File {
-            mut file,
-            offset,
-            len,
-        } => {
-            file.seek(SeekFrom::Start(offset)).unwrap();
-            let mut buf = Vec::new();
-            file.take(len).read_to_end(&mut buf).unwrap();
-            assert_eq!(
-                buf.len() as u64,
-                len,
-                "file shorter than its Content-Length"
-            );
-            buf
-        }
-    };
+    let mut response = docroot::ready::run(app::handle(req, config, &fs, now));
+    let head = std::mem::replace(&mut response.body, Body::Empty);
+    let body = docroot::testing::body_bytes(head, |file, offset, len| {
+        let mut file = file;
+        file.seek(SeekFrom::Start(offset)).unwrap();
+        let mut buf = Vec::new();
+        file.take(len).read_to_end(&mut buf).unwrap();
+        buf
+    })
+    .expect("the body is as long as it says, and codes");
     if let Some(len) = response
         .headers
         .iter()

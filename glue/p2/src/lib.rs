@@ -13,6 +13,7 @@
 mod site;
 
 use anyhow::{anyhow, bail};
+use docroot::codec::Transcoder;
 use docroot::config::Config;
 use docroot::http::{Body, Request, Response};
 use docroot::instance::Instance;
@@ -226,6 +227,37 @@ fn write_body(
         Body::Bytes(bytes) if bytes.len() <= SMALL => out.small(&bytes),
         Body::Bytes(bytes) => {
             out.write(&bytes)?;
+            out.flush()
+        }
+        Body::Shared(bytes) if bytes.len() <= SMALL => out.small(&bytes),
+        Body::Shared(bytes) => {
+            out.write(&bytes)?;
+            out.flush()
+        }
+        Body::Stream {
+            file,
+            len,
+            transform,
+        } => {
+            // Each chunk read is coded (or decoded) on its way out; the
+            // coder's output is written as it comes, in pieces of at most
+            // its `OUTPUT_CHUNK`.
+            let mut coder = Transcoder::new(transform);
+            let mut read = 0;
+            while read < len {
+                let bytes = read_chunk(&file, read, (len - read).min(CHUNK))?;
+                if bytes.is_empty() {
+                    bail!("the file ended after {read} of {len} bytes");
+                }
+                read += bytes.len() as u64;
+                let mut rest = &bytes[..];
+                while !rest.is_empty() {
+                    let used = coder.feed(rest).map_err(|e| anyhow!("{e}"))?;
+                    rest = &rest[used..];
+                    out.write(&coder.take())?;
+                }
+            }
+            out.write(&coder.finish().map_err(|e| anyhow!("{e}"))?)?;
             out.flush()
         }
         Body::File { file, offset, len } if len <= SMALL as u64 => {

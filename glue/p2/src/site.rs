@@ -109,6 +109,23 @@ impl Files for WasiFiles {
         }
         Ok(entries)
     }
+
+    /// `read` calls from the start until the file ends or one byte more
+    /// than `len` has come.
+    async fn read_whole(&self, file: &Descriptor, len: u64) -> Result<Vec<u8>, FsError> {
+        let most = len.saturating_add(1);
+        let mut bytes = Vec::new();
+        while (bytes.len() as u64) < most {
+            let (chunk, end) = file
+                .read(most - bytes.len() as u64, bytes.len() as u64)
+                .map_err(map_error)?;
+            bytes.extend_from_slice(&chunk);
+            if end || chunk.is_empty() {
+                break;
+            }
+        }
+        Ok(bytes)
+    }
 }
 
 /// One `stat-at` below `dir`, following symlinks as far as the sandbox allows.

@@ -16,6 +16,7 @@
 
 use crate::site::read_up_to;
 use docroot::cache::CachedFile;
+use docroot::codec::{CodingError, Transcoder};
 use docroot::http::Body;
 use docroot::stall::{self, StallLimit};
 use std::fmt;
@@ -54,6 +55,8 @@ pub enum Aborted {
     Truncated { sent: u64, len: u64 },
     /// A range outside the held bytes (the outcome took both from one size).
     OutOfRange,
+    /// The file could not be coded or decoded (a `.gz` that is not gzip).
+    Coding(CodingError),
 }
 
 impl fmt::Display for Aborted {
@@ -67,6 +70,7 @@ impl fmt::Display for Aborted {
                 write!(f, "the file ended after {sent} of {len} bytes")
             }
             Aborted::OutOfRange => f.write_str("a range outside the cached file"),
+            Aborted::Coding(err) => write!(f, "{err}"),
         }
     }
 }
@@ -81,7 +85,10 @@ pub async fn write(
     let len = match &body {
         Body::Empty => 0,
         Body::Bytes(bytes) => bytes.len() as u64,
+        Body::Shared(bytes) => bytes.len() as u64,
         Body::File { len, .. } => *len,
+        // Its output's length is not known: it may come to any size.
+        Body::Stream { .. } => u64::MAX,
     };
     let mut out = Writer {
         tx,
@@ -92,6 +99,49 @@ pub async fn write(
     match body {
         Body::Empty => Ok(()),
         Body::Bytes(bytes) => out.write(bytes).await,
+        Body::Shared(bytes) => out.write(bytes.to_vec()).await,
+        Body::Stream {
+            file: CachedFile::Held(bytes),
+            len,
+            transform,
+        } => {
+            let whole = usize::try_from(len)
+                .ok()
+                .and_then(|len| bytes.get(..len))
+                .ok_or(Aborted::OutOfRange)?;
+            let mut coder = Transcoder::new(transform);
+            for chunk in whole.chunks(CHUNK as usize) {
+                out.code(&mut coder, chunk).await?;
+            }
+            out.finish(coder).await
+        }
+        Body::Stream {
+            file: CachedFile::Open(file),
+            len,
+            transform,
+        } => {
+            let mut coder = Transcoder::new(transform);
+            let (mut rx, done) = file.read_via_stream(0);
+            let mut left = len;
+            let mut ended = false;
+            while left > 0 && !ended {
+                let chunk;
+                (chunk, ended) = read_up_to(&mut rx, left.min(CHUNK) as usize).await;
+                left -= chunk.len() as u64;
+                out.code(&mut coder, &chunk).await?;
+            }
+            if left > 0 {
+                drop(rx);
+                return Err(match done.await {
+                    Err(code) => Aborted::Read(code),
+                    Ok(()) => Aborted::Truncated {
+                        sent: len - left,
+                        len,
+                    },
+                });
+            }
+            out.finish(coder).await
+        }
         Body::File {
             file: CachedFile::Held(bytes),
             offset,
@@ -155,6 +205,28 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
+    /// Codes `input` with `coder`, writing its output as it comes.
+    async fn code(&mut self, coder: &mut Transcoder, mut input: &[u8]) -> Result<(), Aborted> {
+        while !input.is_empty() {
+            let used = coder.feed(input).map_err(Aborted::Coding)?;
+            input = &input[used..];
+            let output = coder.take();
+            if !output.is_empty() {
+                self.write(output).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the rest of `coder`'s output.
+    async fn finish(&mut self, coder: Transcoder) -> Result<(), Aborted> {
+        let rest = coder.finish().map_err(Aborted::Coding)?;
+        if rest.is_empty() {
+            return Ok(());
+        }
+        self.write(rest).await
+    }
+
     /// Writes all of `bytes`, in as many writes as the host takes them; an
     /// error when the client is gone or takes nothing for the stall limit.
     async fn write(&mut self, bytes: Vec<u8>) -> Result<(), Aborted> {

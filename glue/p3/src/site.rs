@@ -7,7 +7,7 @@
 //! awaited, so the instance's other requests go on meanwhile.
 
 use docroot::date;
-use docroot::fs::{Entry, Files, FsError, Kind, Meta, ReadWhole};
+use docroot::fs::{Entry, Files, FsError, Kind, Meta};
 use docroot::path::SitePath;
 use docroot::preopen::{self, NoRoot};
 use wasip3::filesystem::preopens::get_directories;
@@ -115,9 +115,7 @@ impl Files for WasiFiles {
             Err(code) => Err(map_error(code)),
         }
     }
-}
 
-impl ReadWhole for WasiFiles {
     /// One `read-via-stream` from the start, taken until it ends or holds
     /// one byte more than `len`.
     async fn read_whole(&self, file: &Descriptor, len: u64) -> Result<Vec<u8>, FsError> {
