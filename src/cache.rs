@@ -723,6 +723,94 @@ mod tests {
         assert_eq!(cache.inner.calls.get(), 6, "a stat and an open each time");
     }
 
+    fn coding(level: u32) -> Made {
+        Made {
+            encoding: crate::codec::Encoding::Brotli,
+            level,
+        }
+    }
+
+    #[test]
+    fn coded_answers_are_held_counted_and_dropped_with_their_file() {
+        let disk = Disk::with(
+            MemFiles::new()
+                .file("a.txt", b"old bytes")
+                .modified("a.txt", time(1)),
+        );
+        let cache = Cache::new(disk, Some(DEFAULT_RECHECK));
+        let view = cache.view(at(0));
+        run(view.stat(&p("a.txt"))).unwrap();
+        assert_eq!(view.held_coding(&p("a.txt"), coding(5)), None);
+        let coded: Rc<[u8]> = Rc::from(&b"CODED"[..]);
+        view.hold_coding(&p("a.txt"), coding(5), &coded);
+        let base = ENTRY_COST + "a.txt".len() + "old bytes".len();
+        assert_eq!(cache.held(), base + CODED_COST + 5);
+        // Held once per coding: a second offer changes nothing.
+        view.hold_coding(&p("a.txt"), coding(5), &Rc::from(&b"OTHER"[..]));
+        assert_eq!(cache.held(), base + CODED_COST + 5);
+        let later = cache.view(at(1));
+        run(later.stat(&p("a.txt"))).unwrap();
+        assert_eq!(
+            later.held_coding(&p("a.txt"), coding(5)).as_deref(),
+            Some(&b"CODED"[..])
+        );
+        assert_eq!(
+            later.held_coding(&p("a.txt"), coding(1)),
+            None,
+            "another level"
+        );
+        // A path this request did not look at has no coding for it.
+        assert_eq!(cache.view(at(1)).held_coding(&p("a.txt"), coding(5)), None);
+        // Changed on disk: the bytes and their codings go together.
+        cache
+            .inner
+            .change(|f| f.file("a.txt", b"new!").modified("a.txt", time(2)));
+        let view = cache.view(at(SECOND));
+        run(view.stat(&p("a.txt"))).unwrap();
+        assert_eq!(view.held_coding(&p("a.txt"), coding(5)), None);
+        assert_eq!(cache.held(), ENTRY_COST + "a.txt".len() + 4);
+    }
+
+    #[test]
+    fn a_coding_made_from_other_bytes_is_not_held() {
+        let disk = Disk::with(MemFiles::new().file("a.txt", b"four"));
+        let cache = Cache::new(disk, Some(DEFAULT_RECHECK));
+        let first = cache.view(at(0));
+        run(first.stat(&p("a.txt"))).unwrap();
+        // The file changes and a later request sees it before the first
+        // request offers what it coded from the old bytes.
+        cache
+            .inner
+            .change(|f| f.file("a.txt", b"grown!").modified("a.txt", time(9)));
+        let second = cache.view(at(SECOND));
+        run(second.stat(&p("a.txt"))).unwrap();
+        first.hold_coding(&p("a.txt"), coding(5), &Rc::from(&b"OLD"[..]));
+        assert_eq!(second.held_coding(&p("a.txt"), coding(5)), None);
+        assert_eq!(first.held_coding(&p("a.txt"), coding(5)), None);
+    }
+
+    #[test]
+    fn the_bound_holds_with_codings_beside_the_files() {
+        let size = 100 * 1024;
+        let mut files = MemFiles::new();
+        for n in 0..100 {
+            files = files.file(&format!("f{n}"), &vec![b'x'; size]);
+        }
+        let cache = Cache::new(Disk::with(files), Some(DEFAULT_RECHECK));
+        for n in 0..100 {
+            let view = cache.view(at(0));
+            let path = p(&format!("f{n}"));
+            run(view.stat(&path)).unwrap();
+            for level in [1, 5] {
+                view.hold_coding(&path, coding(level), &Rc::from(vec![b'c'; size / 4]));
+            }
+            assert!(cache.held() <= MAX_TOTAL, "{} after f{n}", cache.held());
+        }
+        let entries = cache.entries.borrow();
+        let counted: usize = entries.map.iter().map(|(k, h)| h.cost(k)).sum();
+        assert_eq!(counted, entries.total, "the total is what the entries cost");
+    }
+
     #[test]
     fn the_total_stays_bounded_and_hot_entries_stay() {
         let size = 100 * 1024;

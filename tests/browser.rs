@@ -3,7 +3,9 @@
 //! `wasmtime serve` with the 0.3 component. Over a fixture tree made here,
 //! the generated pages (the info page, listings, error pages); over
 //! `public/`, the demo site. Each page at widths 390 and 1280, light and
-//! dark; screenshots go to `target/browser/`.
+//! dark; screenshots go to `target/browser/`. And a page whose HTML, CSS
+//! and script docroot codes on the fly, which must arrive br-coded and
+//! render.
 //!
 //! Needs `/usr/bin/chromium` and `tests/browser/node_modules`, which
 //! `./scripts/setup --browser` installs. Without them these tests fail
@@ -419,4 +421,61 @@ fn demo_site() {
     println!("{out}");
     assert!(ok, "the browser checks failed:\n{report}");
     assert_no_favicon(&server, "demo-site", &report);
+}
+
+/// A page, its stylesheet and its script, each long enough to be coded.
+fn make_coded_site(site: &Path) {
+    let dir = site.join("coded");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut html = String::from(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>coded</title><link rel=\"icon\" href=\"data:,\">\
+         <link rel=\"stylesheet\" href=\"style%20sheet.css\"></head><body>\
+         <h1>Coded on the fly \u{2014} \u{e9}t\u{e9}</h1><ul id=\"list\"></ul>\n",
+    );
+    for n in 0..100 {
+        html.push_str(&format!(
+            "<p class=\"para-{}\">Paragraph {n} of the page.</p>\n",
+            n % 5
+        ));
+    }
+    html.push_str("<script src=\"app%20script.js\"></script></body></html>\n");
+    std::fs::write(dir.join("index.html"), html).unwrap();
+    let mut css = String::from("h1 { color: rgb(1, 2, 3); }\n");
+    for n in 0..60 {
+        css.push_str(&format!(
+            ".para-{n} {{ margin: {n}px 0; padding: 0 {n}px; }}\n"
+        ));
+    }
+    std::fs::write(dir.join("style sheet.css"), css).unwrap();
+    let mut js = String::from(
+        "const list = document.getElementById('list');\n\
+         for (let i = 0; i < 200; i++) { const li = document.createElement('li'); \
+         li.textContent = 'item ' + i; list.appendChild(li); }\n",
+    );
+    for n in 0..40 {
+        js.push_str(&format!(
+            "function helper{n}(x) {{ return x * {n} + {n}; }}\n"
+        ));
+    }
+    js.push_str("document.body.dataset.ran = 'yes';\n");
+    std::fs::write(dir.join("app script.js"), js).unwrap();
+}
+
+#[test]
+fn a_page_coded_on_the_fly_renders() {
+    prerequisites();
+    let tmp = tempfile::tempdir().unwrap();
+    make_coded_site(tmp.path());
+    let server = Server::start_with(Build::P3, tmp.path(), "/", ENV, &[]);
+    let (ok, out) = run_pages(&[
+        ("coded", format!("http://{}", server.addr)),
+        ("shots", shots().display().to_string()),
+    ]);
+    println!("{out}");
+    assert!(
+        ok,
+        "the browser checks failed:\n{out}\n--- server output ---\n{}",
+        server.output()
+    );
 }

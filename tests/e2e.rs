@@ -25,6 +25,7 @@ on_every_host!(
     conditional_requests,
     ranges_are_byte_exact,
     precompressed_negotiation,
+    content_coding_on_the_fly,
     the_sites_404_page_and_the_spa_fallback,
     one_instance_serving_many_requests_answers_as_fresh_ones_do,
     hostile_requests_over_raw_tcp_get_clean_answers,
@@ -518,6 +519,90 @@ fn precompressed_negotiation(host: Host) {
         (r.text().as_str(), r.header("content-encoding")),
         ("console.log(1)\n", None)
     );
+}
+
+/// Files coded by docroot as they reach the client through each host:
+/// decoded, each equals its file.
+fn content_coding_on_the_fly(host: Host) {
+    use common::coded::{self, decode, only_gzip_original};
+    let fx = coded::fixture();
+    let server = host.start(&fx.root(), &[("DOCROOT_LISTING", "on")]);
+    let chrome = [("Accept-Encoding", "gzip, deflate, br, zstd")];
+    let file = |name: &str| {
+        coded::files()
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .unwrap()
+            .1
+    };
+    // docroot.wasm holds what it codes, and codes it thoroughly; the 0.2
+    // component codes each answer fast.
+    let level = if host == Host::Wasmtime { ".5" } else { ".1" };
+
+    let page = "/long%20page%20%C3%BC.html";
+    let r = server.request("GET", page, &chrome);
+    assert_eq!(r.status, 200, "{}", server.output());
+    assert_eq!(r.header("content-encoding"), Some("br"));
+    assert_eq!(decode(Some("br"), &r.body), file("long page \u{fc}.html"));
+    assert_eq!(r.header("content-length"), Some(&*r.body.len().to_string()));
+    let etag = r.header("etag").unwrap().to_owned();
+    assert!(etag.ends_with(&format!("-br{level}\"")), "{etag}");
+    let again = server.request("GET", page, &chrome);
+    assert_eq!((&again.body, again.header("etag")), (&r.body, Some(&*etag)));
+    let r = server.request("GET", page, &[chrome[0], ("If-None-Match", &etag)]);
+    assert_eq!((r.status, r.body.len()), (304, 0));
+    let r = server.request(
+        "GET",
+        page,
+        &[("Accept-Encoding", "gzip"), ("If-None-Match", &etag)],
+    );
+    assert_eq!(r.status, 200, "br's tag does not validate gzip");
+    assert_eq!(decode(Some("gzip"), &r.body), file("long page \u{fc}.html"));
+
+    // Beyond the bound: gzip while it streams, chunked.
+    let r = server.request("GET", "/big%20text.txt", &chrome);
+    assert_eq!(r.header("content-encoding"), Some("gzip"));
+    assert_eq!(r.header("content-length"), None);
+    assert_eq!(r.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(decode(Some("gzip"), &r.body), file("big text.txt"));
+
+    // HEAD: GET's headers, no body.
+    for target in [page, "/big%20text.txt", "/many/"] {
+        let get = server.request("GET", target, &chrome);
+        let raw = server.raw(
+            format!(
+                "HEAD {target} HTTP/1.1\r\nHost: x\r\nAccept-Encoding: br, gzip\r\nConnection: close\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        let head = common::Reply::parse(&raw, true).unwrap();
+        for name in ["content-encoding", "content-length", "etag", "vary"] {
+            assert_eq!(head.header(name), get.header(name), "{target} {name}");
+        }
+    }
+
+    // A file that exists only as .gz, both ways.
+    let r = server.request("GET", "/only%20%E6%97%A5.html", &chrome);
+    assert_eq!(r.header("content-encoding"), Some("gzip"));
+    assert_eq!(r.body, file("only \u{65e5}.html.gz"));
+    let r = server.get("/only%20%E6%97%A5.html");
+    assert_eq!(r.header("content-encoding"), None);
+    assert_eq!(r.body, only_gzip_original("only \u{65e5}.html"));
+
+    // A listing, and what is never coded.
+    let r = server.request("GET", "/many/", &chrome);
+    assert_eq!(r.header("content-encoding"), Some("br"));
+    assert!(
+        String::from_utf8(decode(Some("br"), &r.body))
+            .unwrap()
+            .contains("file 299.txt")
+    );
+    let r = server.request("GET", "/photo.jpg", &chrome);
+    assert_eq!(
+        (r.header("content-encoding"), r.body.clone()),
+        (None, file("photo.jpg"))
+    );
+    assert!(!has_errors(&server.output()), "{}", server.output());
 }
 
 fn the_sites_404_page_and_the_spa_fallback(host: Host) {

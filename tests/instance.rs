@@ -414,3 +414,70 @@ fn the_cache_keeps_to_its_bound_when_the_site_is_bigger() {
         "an instance grew to {most} KiB of linear memory"
     );
 }
+
+/// How much the host's resident memory may grow while one instance codes
+/// a 256 MiB text file as it streams it.
+const CODED_STREAM_HOST_GROWTH_KIB: u64 = 16 * 1024;
+
+#[test]
+fn a_256_mib_text_file_is_gzip_coded_as_it_streams_in_bounded_memory() {
+    use common::coded::{decode, page_text};
+    let fx = fixture();
+    // 1 MiB of markup, repeated: gzip's 32 KiB window sees no repeat.
+    let unit = page_text(1024 * 1024, 77);
+    let len = DOWNLOAD_LEN;
+    {
+        let mut file =
+            std::io::BufWriter::new(std::fs::File::create(fx.root().join("huge.txt")).unwrap());
+        for _ in 0..len / unit.len() {
+            file.write_all(&unit).unwrap();
+        }
+        file.flush().unwrap();
+    }
+    let server = Host::Wasmtime.start(&fx.root(), &[("DOCROOT_ACCESS_LOG", "on")]);
+    assert_eq!(server.get("/hello.txt").status, 200);
+    let before = server.resident_kib();
+    let mut conn = server.conn();
+    conn.send_request(
+        "GET",
+        "/huge.txt",
+        &[("Accept-Encoding", "gzip, deflate, br, zstd")],
+        true,
+    );
+    let head = conn.read_head();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert_eq!(client::head_value(&head, "content-encoding"), Some("gzip"));
+    assert_eq!(
+        client::head_value(&head, "transfer-encoding"),
+        Some("chunked")
+    );
+    let raw = conn.read_to_close_within(Duration::from_secs(300));
+    let after = server.resident_kib();
+    let reply = Reply::parse(
+        &[format!("{head}\r\n\r\n").as_bytes(), &raw[..]].concat(),
+        false,
+    )
+    .expect("a whole chunked body");
+    let body = decode(Some("gzip"), &reply.body);
+    assert_eq!(body.len(), len);
+    assert!(
+        body.chunks(unit.len()).all(|c| c == &unit[..]),
+        "every byte"
+    );
+    let output = server.wait_for_within(&["GET /huge.txt 200"], Duration::from_secs(30));
+    let memory = memory_fields(&output);
+    let most = memory.iter().max().copied().unwrap_or(0);
+    eprintln!(
+        "coded {} MiB into {} MiB; host {before} -> {after} KiB; linear memory {memory:?} KiB",
+        len >> 20,
+        reply.body.len() >> 20
+    );
+    assert!(
+        most <= LINEAR_MEMORY_BOUND_KIB,
+        "{most} KiB of linear memory"
+    );
+    assert!(
+        after <= before + CODED_STREAM_HOST_GROWTH_KIB,
+        "the host grew from {before} to {after} KiB"
+    );
+}

@@ -3,14 +3,16 @@
 // makes the fixture, starts the servers and runs this; by hand:
 //
 //   node tests/browser/pages.mjs --site URL [--control URL] [--expect FILE] \
-//        [--demo URL] [--shots DIR]
+//        [--demo URL] [--coded URL] [--shots DIR]
 //
 // (or the environment: DOCROOT_SITE_URL, DOCROOT_CONTROL_URL, DOCROOT_EXPECT,
 // DOCROOT_DEMO_URL, DOCROOT_SHOTS). --site is docroot over the fixture tree
 // with DOCROOT_LISTING=on; --expect is the JSON file tests/browser.rs writes
 // (the fixture's listings in their expected order, sizes and dates);
 // --control serves the same tree, for the one page without an icon; --demo
-// serves public/. Each page is checked at widths 390 and 1280, in light and
+// serves public/; --coded serves a page whose HTML, CSS and script are
+// long enough to be coded on the fly (it must arrive br-coded, all three,
+// render with its style, run its script, and log no error). Each page is checked at widths 390 and 1280, in light and
 // dark colour schemes. Prints `ok - …` or `not ok - … : why` per check, saves
 // a full-page screenshot of each page in each combination to
 // DIR/<page>-<width>-<scheme>.png, and exits 1 when any check failed.
@@ -34,12 +36,13 @@ const { values: opts } = parseArgs({
     control: { type: 'string', default: process.env.DOCROOT_CONTROL_URL },
     expect: { type: 'string', default: process.env.DOCROOT_EXPECT },
     demo: { type: 'string', default: process.env.DOCROOT_DEMO_URL },
+    coded: { type: 'string', default: process.env.DOCROOT_CODED_URL },
     shots: { type: 'string', default: process.env.DOCROOT_SHOTS ?? 'target/browser' },
     chromium: { type: 'string', default: process.env.CHROMIUM ?? '/usr/bin/chromium' },
   },
 });
-if (!opts.site && !opts.demo) {
-  console.error('pages.mjs: give --site URL (with --expect FILE) and/or --demo URL');
+if (!opts.site && !opts.demo && !opts.coded) {
+  console.error('pages.mjs: give --site URL (with --expect FILE), --demo URL and/or --coded URL');
   process.exit(2);
 }
 if (opts.site && !opts.expect) {
@@ -767,6 +770,42 @@ async function control(browser) {
   await context.close();
 }
 
+/** A page whose HTML, stylesheet and script arrive coded by docroot: each
+ *  must come br-coded (Chromium accepts br), the page must render with the
+ *  style applied and the script run, and nothing may be logged as an error. */
+async function coded(browser) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const errors = [];
+  const encodings = {};
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on('response', async (r) => {
+    encodings[new URL(r.url()).pathname] = (await r.allHeaders())['content-encoding'] ?? 'none';
+  });
+  const res = await page.goto(opts.coded + '/coded/', { waitUntil: 'load' });
+  await page.waitForTimeout(SETTLE_MS);
+  report('coded page: status 200', res?.status() === 200, `status ${res?.status()}`);
+  for (const name of ['/coded/', '/coded/style%20sheet.css', '/coded/app%20script.js']) {
+    report(`coded page: ${name} arrives br-coded`, encodings[name] === 'br', JSON.stringify(encodings));
+  }
+  const state = await page.evaluate(() => ({
+    ran: document.body.dataset.ran,
+    items: document.querySelectorAll('#list li').length,
+    color: getComputedStyle(document.querySelector('h1')).color,
+    text: document.querySelector('h1').textContent,
+  }));
+  report('coded page: the script ran', state.ran === 'yes' && state.items === 200, JSON.stringify(state));
+  report('coded page: the stylesheet applies', state.color === 'rgb(1, 2, 3)', state.color);
+  report('coded page: the text decoded', state.text === 'Coded on the fly — été', state.text);
+  report('coded page: nothing logged as an error', errors.length === 0, errors.join('; '));
+  await page.screenshot({ path: path.join(opts.shots, 'coded-1280-light.png'), fullPage: true });
+  await context.close();
+}
+
 const started = Date.now();
 const browser = await chromium.launch({
   executablePath: opts.chromium,
@@ -790,6 +829,7 @@ try {
     for (const lines of outputs) for (const line of lines) console.log(line);
   }
   if (opts.control) await control(browser);
+  if (opts.coded) await coded(browser);
 } finally {
   await browser.close();
 }

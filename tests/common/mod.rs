@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod client;
+pub mod coded;
 pub mod hosts;
 pub mod inproc;
 
