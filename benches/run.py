@@ -30,6 +30,9 @@ import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import crawl  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCROOT = ROOT / "target/wasm32-wasip2/release/docroot.wasm"
 DOCROOT_P2 = ROOT / "target/wasm32-wasip2/release/docroot_p2.wasm"
@@ -42,6 +45,8 @@ FLOOR3 = ROOT / "benches/floor3/target/wasm32-wasip2/release/floor3.wasm"
 FLOOR3_IO = ROOT / "benches/floor3/target/io/wasm32-wasip2/release/floor3.wasm"
 FLOOR = ROOT / "benches/floor/target/wasm32-wasip2/release/floor.wasm"
 MIB = 1024 * 1024
+# Debian's python3-doc: the Python documentation, a Sphinx site.
+PYTHON_DOCS = Path("/usr/share/doc/python3/html")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 # A target of None is reported without a bar to meet (the next step sets one).
@@ -54,8 +59,17 @@ TARGETS = {
     "large_256": 1.0,
     "linear_memory_mib": 4.0,
     "concurrent_memory_mib": 8.0,
-    "size_kib": 400.0,
-    "size_p2_kib": 400.0,
+    # Coding on the fly: the held 64 KiB page br-coded against the same page
+    # as it is (host CPU per request, br ÷ identity); the Python
+    # documentation's bytes on the wire and a cold crawl's host CPU, each
+    # docroot's ÷ nginx's (gzip level 6).
+    "cpu_br_64k": 1.1,
+    "cpu_br_64k_p2": None,
+    "wire_vs_nginx": 0.85,
+    "crawl_cpu_vs_nginx": 3.0,
+    # 1.5 MB (spin-fileserver's component is 2.19 MB).
+    "size_kib": 1_500_000 / 1024,
+    "size_p2_kib": 1_500_000 / 1024,
 }
 
 
@@ -119,6 +133,22 @@ class Server:
         with open(f"/proc/{self.proc.pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+    def group_cpu_seconds(self):
+        """User and system CPU time of every process in the server's group
+        (nginx's workers are children of its master)."""
+        total = 0.0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                if int(fields[2]) == self.proc.pid:
+                    total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+            except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+                continue
+        return total
 
     def rss_kib(self, field):
         with open(f"/proc/{self.proc.pid}/status") as f:
@@ -272,6 +302,10 @@ def median_run(runs):
 def make_site(site, big_mib):
     site.mkdir()
     (site / "1k.html").write_bytes((b"<p>" + b"x" * 1017 + b"</p>\n")[:1024])
+    # 64 KiB of the Python documentation's own markup: a page docroot codes
+    # whole and holds.
+    page = (PYTHON_DOCS / "library/functions.html").read_bytes()
+    (site / "64k.html").write_bytes((page * (1 + 65536 // len(page)))[:65536])
     block = os.urandom(MIB)
     (site / "1m.bin").write_bytes(block)
     with open(site / "big.bin", "wb") as f:
@@ -311,6 +345,8 @@ def main():
     for tool in ["wasmtime", "wrk", "nginx", "curl"]:
         if shutil.which(tool) is None:
             sys.exit(f"bench: {tool} is not on PATH; run scripts/bench, which installs it")
+    if not (PYTHON_DOCS / "index.html").exists():
+        sys.exit(f"bench: {PYTHON_DOCS} is missing; run scripts/bench, which installs python3-doc")
     for wasm in [DOCROOT, DOCROOT_P2, DOCROOT_PASS, FLOOR3, FLOOR3_IO, FLOOR]:
         if not wasm.exists():
             sys.exit(f"bench: {wasm} is missing; run scripts/bench, which builds it")
@@ -329,6 +365,9 @@ def main():
         servers["docroot"] = wasmtime_server("docroot", DOCROOT, free_port(), tmp, site)
         servers["floor"] = wasmtime_server("floor", FLOOR, free_port(), tmp)
         servers["docroot_p2"] = wasmtime_server("docroot_p2", DOCROOT_P2, free_port(), tmp, site)
+        # The same components, asked for brotli (wrk sends the header).
+        servers["docroot_br"] = wasmtime_server("docroot_br", DOCROOT, free_port(), tmp, site)
+        servers["docroot_p2_br"] = wasmtime_server("docroot_p2_br", DOCROOT_P2, free_port(), tmp, site)
         servers["docroot_pass"] = wasmtime_server("docroot_pass", DOCROOT_PASS, free_port(), tmp, site)
         servers["nginx"] = nginx_server(free_port(), tmp, site)
         servers["python"] = python_server(free_port(), tmp, site)
@@ -352,14 +391,20 @@ def main():
             ("not_modified", 32, wasm("/1k.html", (f"If-None-Match: {etag}",))),
             ("large_1", 4, [("docroot", "/1m.bin", ()), ("docroot_p2", "/1m.bin", ()),
                             ("nginx", "/1m.bin", ())]),
+            ("page_64k", 32, [("docroot", "/64k.html", ()), ("docroot_br", "/64k.html", ("Accept-Encoding: br",)),
+                              ("docroot_p2", "/64k.html", ()),
+                              ("docroot_p2_br", "/64k.html", ("Accept-Encoding: br",))]),
         ]
+        status, headers, _ = get(servers["docroot_br"].base + "/64k.html", {"Accept-Encoding": "br"})
+        assert headers.get("content-encoding") == "br", f"the br case is not br-coded: {headers}"
         runs = {key: {name: [] for name, _, _ in targets} for key, _, targets in cases}
         for round_no in range(rounds):
             for key, connections, targets in cases:
                 # Alternate the order every round, so neither server always goes first.
                 order = targets if round_no % 2 == 0 else list(reversed(targets))
                 for name, path, hdrs in order:
-                    wasm_host = name in ("floor3", "floor3_io", "docroot", "floor", "docroot_p2")
+                    wasm_host = name in ("floor3", "floor3_io", "docroot", "floor", "docroot_p2",
+                                         "docroot_br", "docroot_p2_br")
                     cpu_before = servers[name].cpu_seconds() if wasm_host else None
                     r = wrk(servers[name].base + path, connections, seconds, hdrs)
                     if wasm_host and r["requests"]:
@@ -391,6 +436,13 @@ def main():
                 if name in by and floor in by
             }
             for key, by in runs.items()
+        }
+        # Coding on the fly: host CPU per request of the br-coded 64 KiB page
+        # over the same page as it is, within each round.
+        results["br_cpu_ratios"] = {
+            build: statistics.median(b["cpu_us"] / i["cpu_us"]
+                                     for i, b in zip(runs["page_64k"][plain], runs["page_64k"][coded]))
+            for build, plain, coded in [("p3", "docroot", "docroot_br"), ("p2", "docroot_p2", "docroot_p2_br")]
         }
         results["p3_over_p2"] = {
             key: statistics.median(d["rps"] / p["rps"] for d, p in zip(by["docroot"], by["docroot_p2"]))
@@ -462,6 +514,8 @@ def main():
     results["linear_memory_kib"] = memory
     assert "/big.bin" in memory, f"no access-log line for the big file: {memory}"
 
+    results["crawl"] = crawl_python_docs(tmp, 1 if args.quick else 3, 60 if args.quick else None)
+
     # Cold start: spawn to first 200, with wasmtime's compilation cache and without.
     cold = {}
     for label, extra in [("cached", ()), ("uncached", ("-C", "cache=n"))]:
@@ -509,6 +563,57 @@ def main():
         log("bench: targets missed: " + ", ".join(c["name"] for c in failed))
 
 
+def crawl_python_docs(tmp, rounds, limit):
+    """The Python documentation's text files, each fetched once with
+    Chrome's Accept-Encoding from docroot.wasm (a fresh server each round:
+    cold caches) and from nginx with gzip level 6, alternating; bytes on the
+    wire, host CPU over the crawl, and every decoded body against its file."""
+    site = PYTHON_DOCS.resolve()
+    files = crawl.text_files(site)[:limit]
+    # Into the page cache, for neither server to pay for it.
+    for path in site.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            path.read_bytes()
+    rounds_out = []
+    for round_no in range(rounds):
+        order = ["docroot", "nginx"] if round_no % 2 == 0 else ["nginx", "docroot"]
+        got = {}
+        for name in order:
+            port = free_port()
+            if name == "docroot":
+                server = wasmtime_server("crawl-docroot", DOCROOT, port, tmp, site)
+                cpu = server.cpu_seconds
+            else:
+                conf = crawl.nginx_gzip_conf(port, tmp, site)
+                server = Server("crawl-nginx", ["nginx", "-c", str(conf), "-p", str(tmp)], port,
+                                tmp / "crawl-nginx.log")
+                cpu = server.group_cpu_seconds
+            try:
+                server.ready("/index.html")
+                before = cpu()
+                got[name] = crawl.crawl(port, files)
+                got[name]["cpu_s"] = cpu() - before
+            finally:
+                server.stop()
+            g = got[name]
+            log(f"bench: crawl round {round_no + 1} {name:8} {g['files']} files, "
+                f"{g['body_bytes'] / g['identity_bytes']:.3f} of the bytes, {g['cpu_s']:.2f} s host CPU, "
+                f"{len(g['wrong'])} wrong")
+            if g["wrong"]:
+                raise RuntimeError(f"crawl {name}: bodies that differ from their file: {g['wrong'][:5]}")
+        rounds_out.append(got)
+    return {
+        "files": len(files),
+        "identity_bytes": rounds_out[0]["docroot"]["identity_bytes"],
+        "rounds": rounds_out,
+        "wire_ratio": statistics.median(r["docroot"]["body_bytes"] / r["nginx"]["body_bytes"] for r in rounds_out),
+        "wire_ratio_with_headers": statistics.median(
+            (r["docroot"]["body_bytes"] + r["docroot"]["header_bytes"])
+            / (r["nginx"]["body_bytes"] + r["nginx"]["header_bytes"]) for r in rounds_out),
+        "cpu_ratio": statistics.median(r["docroot"]["cpu_s"] / max(r["nginx"]["cpu_s"], 1e-3) for r in rounds_out),
+    }
+
+
 def evaluate(r):
     """Each target as a measured value and whether it is met (a measure
     without a target is reported, and always "ok")."""
@@ -526,6 +631,13 @@ def evaluate(r):
          r["linear_memory_kib"]["/big.bin"] / 1024, "linear_memory_mib", "max"),
         (f"linear memory, 16 × {r['big_mib']} MiB at once (MiB)",
          r["concurrent_downloads"]["linear_memory_kib"] / 1024, "concurrent_memory_mib", "max"),
+        ("64 KiB page br-coded, c=32 (host CPU/req, ÷ the page as it is), docroot.wasm",
+         r["br_cpu_ratios"]["p3"], "cpu_br_64k", "max"),
+        ("64 KiB page br-coded, c=32 (host CPU/req, ÷ the page as it is), docroot_p2.wasm",
+         r["br_cpu_ratios"]["p2"], "cpu_br_64k_p2", "max"),
+        (f"Python docs, {r['crawl']['files']} text files once (bytes on the wire, ÷ nginx gzip 6)",
+         r["crawl"]["wire_ratio"], "wire_vs_nginx", "max"),
+        ("Python docs, cold crawl (host CPU, ÷ nginx gzip 6)", r["crawl"]["cpu_ratio"], "crawl_cpu_vs_nginx", "max"),
         ("docroot.wasm (KiB)", r["size_bytes"]["docroot"] / 1024, "size_kib", "max"),
         ("docroot_p2.wasm (KiB)", r["size_bytes"]["docroot_p2"] / 1024, "size_p2_kib", "max"),
     ]
@@ -635,6 +747,42 @@ def report(r, checks):
         f"files. It moved the {r['big_mib']} MiB file at {big['docroot_pass']:,.0f} MiB/s, against {big['docroot']:,.0f} MiB/s",
         f"for the copy. Its `wasmtime serve` process, which served only those files, was",
         f"{host['pass_rss_after_big'] / 1024:.1f} MiB resident after them ({host['pass_peak'] / 1024:.1f} MiB peak).",
+        "", "## Coding on the fly", "",
+        "A 64 KiB page of the Python documentation's markup, asked for as it is and",
+        "br-coded (`Accept-Encoding: br`), c=32, from servers side by side; docroot.wasm",
+        "codes it once per instance and holds the coding, docroot_p2.wasm codes every",
+        "answer (at brotli 1):", "",
+        "| build | as it is: req/s | host µs/req | br: req/s | host µs/req | host CPU, br ÷ as it is |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for build, plain, coded in [("docroot.wasm", "docroot", "docroot_br"), ("docroot_p2.wasm", "docroot_p2", "docroot_p2_br")]:
+        p_, c_ = http["page_64k"][plain], http["page_64k"][coded]
+        key = "p3" if build == "docroot.wasm" else "p2"
+        lines.append(f"| {build} | {p_['rps']:,.0f} | {p_['cpu_us']:.0f} | {c_['rps']:,.0f} | {c_['cpu_us']:.0f} | "
+                     f"{r['br_cpu_ratios'][key]:.2f} |")
+    cr = r["crawl"]
+    lines += [
+        "",
+        f"The Python documentation (Debian's python3-doc, {cr['files']} text files, {cr['identity_bytes'] / 1e6:.1f} MB),",
+        "each file fetched once over one keep-alive connection with Chrome's",
+        "`Accept-Encoding: gzip, deflate, br, zstd`, from docroot.wasm (a fresh server each",
+        "round, so every coding is made cold) and from nginx with `gzip on; gzip_comp_level 6`",
+        f"(and `gzip_static`, `gunzip`), alternating, {len(cr['rounds'])} rounds; every body decoded equals",
+        "its file. Host CPU is the server's processes' user and system time over the crawl.", "",
+        "| round | docroot: bytes on the wire ÷ identity | nginx | docroot ÷ nginx | with headers | docroot host CPU (s) | nginx (s) | ratio |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for i, rnd in enumerate(cr["rounds"]):
+        d, n = rnd["docroot"], rnd["nginx"]
+        lines.append(
+            f"| {i + 1} | {d['body_bytes'] / d['identity_bytes']:.3f} | {n['body_bytes'] / n['identity_bytes']:.3f} | "
+            f"{d['body_bytes'] / n['body_bytes']:.3f} | "
+            f"{(d['body_bytes'] + d['header_bytes']) / (n['body_bytes'] + n['header_bytes']):.3f} | "
+            f"{d['cpu_s']:.2f} | {n['cpu_s']:.2f} | {d['cpu_s'] / max(n['cpu_s'], 1e-3):.2f} |")
+    d, n = cr["rounds"][0]["docroot"], cr["rounds"][0]["nginx"]
+    lines += [
+        "",
+        f"Codings sent (round 1): docroot {d['codings']}; nginx {n['codings']}.",
         "", "## Memory", "",
         f"docroot.wasm's linear memory at the end of each request (from its access log):",
         f"{mem.get('/1k.html', 0)} KiB after 1 KiB, {mem.get('/1m.bin', 0)} KiB after 1 MiB,",
