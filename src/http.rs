@@ -165,6 +165,10 @@ pub fn is_authority(authority: &str) -> bool {
                 .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit())))
 }
 
+/// A response header's name, lower-case: docroot's own are static, a
+/// site's rules (`_headers`) bring their own.
+pub type HeaderName = std::borrow::Cow<'static, str>;
+
 /// The body of a response.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Body<F> {
@@ -202,7 +206,7 @@ pub struct Response<F> {
     /// The status code.
     pub status: u16,
     /// Header names (lower-case) and values; every value is a valid field value.
-    pub headers: Vec<(&'static str, String)>,
+    pub headers: Vec<(HeaderName, String)>,
     /// The body.
     pub body: Body<F>,
     /// One line for stderr, never shown to the client: why a 5xx happened,

@@ -8,7 +8,7 @@ use crate::codec::{self, Effort, Encoding};
 use crate::config::ConfigError;
 use crate::date;
 use crate::files::{Ending, FileBody, Representation, content_type, encoding};
-use crate::http::{Body, Request, Response};
+use crate::http::{Body, HeaderName, Request, Response};
 use crate::negotiate;
 use crate::page::{self, Page};
 
@@ -78,26 +78,27 @@ impl<'a> Context<'a> {
     }
 }
 
-type Headers = Vec<(&'static str, String)>;
+type Headers = Vec<(HeaderName, String)>;
 
 /// Turns an outcome into the response sent.
 pub fn respond<F>(outcome: Outcome<F>, cx: &Context<'_>) -> Response<F> {
     let mut response = match outcome {
         Outcome::Options => Response {
             status: 204,
-            headers: vec![("allow", ALLOW.to_owned())],
+            headers: vec![("allow".into(), ALLOW.to_owned())],
             body: Body::Empty,
             log: None,
         },
         Outcome::MethodNotAllowed => {
             let mut r = error(405, "This server only answers GET, HEAD and OPTIONS.", cx);
-            r.headers.push(("allow", ALLOW.to_owned()));
+            r.headers.push(("allow".into(), ALLOW.to_owned()));
             r
         }
         Outcome::Info(page) => {
             let mut r = page_response(200, page);
-            r.headers.push(("cache-control", "no-store".to_owned()));
-            r.headers.push(("vary", "Accept".to_owned()));
+            r.headers
+                .push(("cache-control".into(), "no-store".to_owned()));
+            r.headers.push(("vary".into(), "Accept".to_owned()));
             r
         }
         Outcome::Misconfigured(err) => misconfigured(&err, cx),
@@ -106,7 +107,7 @@ pub fn respond<F>(outcome: Outcome<F>, cx: &Context<'_>) -> Response<F> {
     code_page(&mut response, cx);
     response
         .headers
-        .push(("x-content-type-options", "nosniff".to_owned()));
+        .push(("x-content-type-options".into(), "nosniff".to_owned()));
     if cx.head {
         response.body = Body::Empty;
     }
@@ -125,7 +126,7 @@ fn file_response<F>(ending: Ending<F>, cx: &Context<'_>) -> Response<F> {
         }
         Ending::NotFoundPage { body, rep } => {
             let mut headers = representation_headers(&rep);
-            headers.push(("vary", rep.vary.to_owned()));
+            headers.push(("vary".into(), rep.vary.to_owned()));
             Response {
                 status: 404,
                 headers,
@@ -140,7 +141,10 @@ fn file_response<F>(ending: Ending<F>, cx: &Context<'_>) -> Response<F> {
         }
         Ending::Redirect(location) => Response {
             status: 301,
-            headers: vec![("location", location), ("content-length", "0".to_owned())],
+            headers: vec![
+                ("location".into(), location),
+                ("content-length".into(), "0".to_owned()),
+            ],
             body: Body::Empty,
             log: None,
         },
@@ -151,7 +155,10 @@ fn file_response<F>(ending: Ending<F>, cx: &Context<'_>) -> Response<F> {
                 Some((start, len)) => {
                     let end = start + len - 1;
                     let whole = rep.len.unwrap_or(0);
-                    headers.push(("content-range", format!("bytes {start}-{end}/{whole}")));
+                    headers.push((
+                        "content-range".into(),
+                        format!("bytes {start}-{end}/{whole}"),
+                    ));
                     (206, start, Some(len))
                 }
             };
@@ -159,7 +166,7 @@ fn file_response<F>(ending: Ending<F>, cx: &Context<'_>) -> Response<F> {
                 set(&mut headers, "content-length", len.to_string());
             }
             let ranges = if rep.ranges { "bytes" } else { "none" };
-            headers.push(("accept-ranges", ranges.to_owned()));
+            headers.push(("accept-ranges".into(), ranges.to_owned()));
             cache_headers(&mut headers, &rep, cx);
             Response {
                 status,
@@ -191,13 +198,14 @@ fn file_response<F>(ending: Ending<F>, cx: &Context<'_>) -> Response<F> {
                 cx,
                 "Accept, Accept-Encoding",
             );
-            r.headers.push(("content-range", format!("bytes */{len}")));
-            r.headers.push(("accept-ranges", "bytes".to_owned()));
+            r.headers
+                .push(("content-range".into(), format!("bytes */{len}")));
+            r.headers.push(("accept-ranges".into(), "bytes".to_owned()));
             r
         }
         Ending::Listing(page) => {
             let mut r = page_response(200, page);
-            r.headers.push(("vary", "Accept".to_owned()));
+            r.headers.push(("vary".into(), "Accept".to_owned()));
             r
         }
         Ending::Misconfigured(err) => misconfigured(&err, cx),
@@ -212,12 +220,12 @@ fn file_response<F>(ending: Ending<F>, cx: &Context<'_>) -> Response<F> {
 /// `Content-Type`, `Content-Encoding` and `Content-Length` (when known) of
 /// a file's representation.
 fn representation_headers(rep: &Representation) -> Headers {
-    let mut headers = vec![("content-type", rep.content_type.clone())];
+    let mut headers = vec![("content-type".into(), rep.content_type.clone())];
     if let Some(encoding) = rep.encoding {
-        headers.push(("content-encoding", encoding.token().to_owned()));
+        headers.push(("content-encoding".into(), encoding.token().to_owned()));
     }
     if let Some(len) = rep.len {
-        headers.push(("content-length", len.to_string()));
+        headers.push(("content-length".into(), len.to_string()));
     }
     headers
 }
@@ -249,7 +257,7 @@ fn file_body<F>(body: FileBody<F>, offset: u64, len: Option<u64>) -> Body<F> {
 fn set(headers: &mut Headers, name: &'static str, value: String) {
     match headers.iter_mut().find(|(n, _)| *n == name) {
         Some((_, old)) => *old = value,
-        None => headers.push((name, value)),
+        None => headers.push((name.into(), value)),
     }
 }
 
@@ -270,7 +278,7 @@ fn code_page<F>(response: &mut Response<F>, cx: &Context<'_>) {
         Some((_, vary)) => vary.push_str(", Accept-Encoding"),
         None => response
             .headers
-            .push(("vary", "Accept-Encoding".to_owned())),
+            .push(("vary".into(), "Accept-Encoding".to_owned())),
     }
     let Some(coding) = cx.page_coding else {
         return;
@@ -291,14 +299,15 @@ fn code_page<F>(response: &mut Response<F>, cx: &Context<'_>) {
     );
     response
         .headers
-        .push(("content-encoding", coding.token().to_owned()));
+        .push(("content-encoding".into(), coding.token().to_owned()));
     response.body = Body::Bytes(coded);
 }
 
 /// A 500 that names the variable and what is wrong with it, never cached.
 fn misconfigured<F>(err: &ConfigError, cx: &Context<'_>) -> Response<F> {
     let mut r = error(500, &format!("docroot is misconfigured: {err}"), cx);
-    r.headers.push(("cache-control", "no-store".to_owned()));
+    r.headers
+        .push(("cache-control".into(), "no-store".to_owned()));
     r.log = Some(format!("configuration error: {err}"));
     r
 }
@@ -307,14 +316,14 @@ fn misconfigured<F>(err: &ConfigError, cx: &Context<'_>) -> Response<F> {
 /// validators, `Vary` and `Cache-Control`.
 fn cache_headers(headers: &mut Headers, rep: &Representation, cx: &Context<'_>) {
     if let Some(etag) = &rep.validators.etag {
-        headers.push(("etag", etag.to_header()));
+        headers.push(("etag".into(), etag.to_header()));
     }
     if let Some(date) = rep.validators.last_modified.and_then(date::format) {
-        headers.push(("last-modified", date));
+        headers.push(("last-modified".into(), date));
     }
-    headers.push(("vary", rep.vary.to_owned()));
+    headers.push(("vary".into(), rep.vary.to_owned()));
     if let Some(value) = cx.cache_control {
-        headers.push(("cache-control", value.to_owned()));
+        headers.push(("cache-control".into(), value.to_owned()));
     }
 }
 
@@ -322,8 +331,8 @@ fn page_response<F>(status: u16, page: Page) -> Response<F> {
     Response {
         status,
         headers: vec![
-            ("content-type", page.content_type.to_owned()),
-            ("content-length", page.body.len().to_string()),
+            ("content-type".into(), page.content_type.to_owned()),
+            ("content-length".into(), page.body.len().to_string()),
         ],
         body: Body::Bytes(page.body),
         log: None,
@@ -338,6 +347,6 @@ fn error<F>(status: u16, reason: &str, cx: &Context<'_>) -> Response<F> {
 fn error_varying<F>(status: u16, reason: &str, cx: &Context<'_>, vary: &str) -> Response<F> {
     let home = crate::path::to_root(cx.site_path);
     let mut r = page_response(status, page::error(status, cx.path, reason, cx.json, &home));
-    r.headers.push(("vary", vary.to_owned()));
+    r.headers.push(("vary".into(), vary.to_owned()));
     r
 }

@@ -97,7 +97,7 @@ fn run_together<T>(futures: Vec<Pin<Box<dyn Future<Output = T> + '_>>>) -> Vec<T
 }
 
 /// A response as comparable data: status, headers, and the body's bytes.
-type Answer = (u16, Vec<(&'static str, String)>, Vec<u8>);
+type Answer = (u16, Vec<(docroot::http::HeaderName, String)>, Vec<u8>);
 
 fn answer<F>(mut response: Response<F>, bytes: impl Fn(&F) -> Vec<u8>) -> Answer {
     let body = std::mem::replace(&mut response.body, Body::Empty);

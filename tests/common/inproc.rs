@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub struct Res {
     pub status: u16,
-    pub headers: Vec<(&'static str, String)>,
+    pub headers: Vec<(docroot::http::HeaderName, String)>,
     pub body: Vec<u8>,
 }
 

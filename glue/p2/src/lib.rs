@@ -159,7 +159,7 @@ fn send(
     let entries: Vec<(String, Vec<u8>)> = response
         .headers
         .iter()
-        .map(|(name, value)| ((*name).to_owned(), value.as_bytes().to_vec()))
+        .map(|(name, value)| (name.to_string(), value.as_bytes().to_vec()))
         .collect();
     let fields = match Fields::from_list(&entries) {
         Ok(fields) => fields,

@@ -109,7 +109,7 @@ fn send(
     }
     let entries: Vec<(String, Vec<u8>)> = std::mem::take(&mut response.headers)
         .into_iter()
-        .map(|(name, value)| (name.to_owned(), value.into_bytes()))
+        .map(|(name, value)| (name.into_owned(), value.into_bytes()))
         .collect();
     let headers = Fields::from_list(&entries).map_err(|err| {
         log_line(&format!("docroot: invalid response header: {err:?}"));
