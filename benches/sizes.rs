@@ -116,7 +116,7 @@ fn main() {
         "itoa",
         "memchr",
         "html_escape",
-        "mime_guess",
+        "unicase",
     ];
     for (i, &size) in module.bodies.iter().enumerate() {
         let name = module

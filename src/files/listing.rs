@@ -96,8 +96,8 @@ pub fn render(
 /// `file-10`, `apple` before `Zebra`); names equal that way fall back to
 /// their code points, so the order is total and stable.
 fn sort(entries: &mut Vec<Entry>) {
-    // unicase folds with the table mime_guess already brings; std's
-    // `to_lowercase` would add its own (about 12 KiB of component).
+    // Unicode case folding by unicase (std's `to_lowercase` lowers, which
+    // is not the same, and would add a table of about 12 KiB too).
     let mut keyed: Vec<(bool, String, Entry)> = entries
         .drain(..)
         .map(|e| {
