@@ -9,19 +9,62 @@ use crate::fs::Files;
 use crate::http::{Request, Response};
 use crate::info;
 use crate::outcome::{Context, Outcome, respond};
+use crate::path::SitePath;
+use crate::rules::{Loader, Rules};
+use std::rc::Rc;
 use std::time::SystemTime;
 
 /// Answers `req` from the site `fs` with `config`; `now` tells the time,
-/// asked only when a response needs it (the info page).
+/// asked only when a response needs it (the info page). The site's rule
+/// files are read for this request alone; a host glue keeps them for its
+/// instance with [`handle_with`].
 pub async fn handle<Fs: Files>(
     req: &Request,
     config: &Config,
     fs: &Fs,
     now: impl FnOnce() -> SystemTime,
 ) -> Response<Fs::File> {
-    let cx = Context::of(req, config.cache_control.as_deref(), &config.compression);
-    let outcome = route(req, config, fs, now, cx.json).await;
-    respond(outcome, &cx)
+    handle_with(req, config, fs, now, &Loader::new()).await
+}
+
+/// [`handle`], with the site's rules as the instance's `loader` keeps them.
+pub async fn handle_with<Fs: Files>(
+    req: &Request,
+    config: &Config,
+    fs: &Fs,
+    now: impl FnOnce() -> SystemTime,
+    loader: &Loader,
+) -> Response<Fs::File> {
+    let (rules, notes) = if config.site_rules && goes_to_files(req, config) {
+        loader.rules(fs).await
+    } else {
+        (Rc::default(), Vec::new())
+    };
+    let path = SitePath::parse(req.site_path()).ok();
+    let cache_control = match &path {
+        Some(path) => files::effective_cache_control(config, &rules, path),
+        None => config.cache_control.clone(),
+    };
+    let mut cx = Context::of(req, config.cache_control.as_deref(), &config.compression);
+    cx.no_transform = files::no_transform(cache_control.as_deref());
+    let outcome = route(req, config, fs, now, cx.json, &rules).await;
+    let site_headers = outcome.site_headers();
+    let mut response = respond(outcome, &cx);
+    if let (Some(answer), Some(path)) = (site_headers, &path)
+        && !rules.headers.is_empty()
+    {
+        rules
+            .headers
+            .apply(path.segments(), &mut response.headers, answer);
+    }
+    response.notes = notes;
+    response
+}
+
+/// Whether `req` is one the file server answers (not `OPTIONS`, another
+/// method, or the info page).
+fn goes_to_files(req: &Request, config: &Config) -> bool {
+    matches!(req.method.as_str(), "GET" | "HEAD") && !is_info_request(req, config)
 }
 
 /// Answers `req` when the configuration could not be used: a 500 page that
@@ -38,6 +81,7 @@ async fn route<Fs: Files>(
     fs: &Fs,
     now: impl FnOnce() -> SystemTime,
     json: bool,
+    rules: &Rules,
 ) -> Outcome<Fs::File> {
     match req.method.as_str() {
         "GET" | "HEAD" => {}
@@ -47,7 +91,7 @@ async fn route<Fs: Files>(
     if is_info_request(req, config) {
         return Outcome::Info(info::render(req, now(), json));
     }
-    Outcome::Files(files::serve(req, config, fs, json).await)
+    Outcome::Files(files::serve(req, config, fs, json, rules).await)
 }
 
 /// The request as a host hands it over: its method, its target as received

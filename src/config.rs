@@ -16,7 +16,7 @@ use std::fmt;
 use std::time::Duration;
 
 /// The variables docroot reads, for the error that names an unknown one.
-pub const VARIABLES: [&str; 11] = [
+pub const VARIABLES: [&str; 12] = [
     "DOCROOT_ROOT",
     "DOCROOT_INFO_PATH",
     "DOCROOT_INDEX",
@@ -28,6 +28,7 @@ pub const VARIABLES: [&str; 11] = [
     "DOCROOT_ACCESS_LOG",
     "DOCROOT_FILE_CACHE",
     "DOCROOT_COMPRESSION",
+    "DOCROOT_SITE_RULES",
 ];
 
 /// The longest recheck interval `DOCROOT_FILE_CACHE` takes: a day.
@@ -63,6 +64,10 @@ pub struct Config {
     /// preference where a client's weights tie; empty (`off`): none. A
     /// site's precompressed files are served either way.
     pub compression: Vec<Encoding>,
+    /// `DOCROOT_SITE_RULES=on`: apply the site's own `_redirects` and
+    /// `_headers` ([`crate::rules`]); `off` ignores them (they are never
+    /// served either way).
+    pub site_rules: bool,
 }
 
 impl Default for Config {
@@ -79,6 +84,7 @@ impl Default for Config {
             access_log: false,
             file_cache: Some(Duration::from_secs(1)),
             compression: Encoding::MADE.to_vec(),
+            site_rules: true,
         }
     }
 }
@@ -196,6 +202,7 @@ impl Config {
             "DOCROOT_ACCESS_LOG" => self.access_log = parse_switch(name, value, "on", "off")?,
             "DOCROOT_FILE_CACHE" => self.file_cache = parse_file_cache(name, value)?,
             "DOCROOT_COMPRESSION" => self.compression = parse_compression(name, value)?,
+            "DOCROOT_SITE_RULES" => self.site_rules = parse_switch(name, value, "on", "off")?,
             _ => {
                 return Err(error(
                     name,
@@ -419,8 +426,10 @@ mod tests {
             ("DOCROOT_ACCESS_LOG", "on"),
             ("DOCROOT_FILE_CACHE", "250ms"),
             ("DOCROOT_COMPRESSION", "gzip"),
+            ("DOCROOT_SITE_RULES", "off"),
         ])
         .unwrap();
+        assert!(!c.site_rules && Config::default().site_rules);
         assert_eq!(c.compression, [Encoding::Gzip]);
         assert_eq!(c.file_cache, Some(Duration::from_millis(250)));
         assert_eq!(c.root.segments(), ["site"]);
@@ -496,6 +505,7 @@ mod tests {
             ("DOCROOT_FILE_CACHE", "s"),
             ("DOCROOT_COMPRESSION", "gzip,zstd"),
             ("DOCROOT_COMPRESSION", "ON"),
+            ("DOCROOT_SITE_RULES", "yes"),
         ] {
             let err = problem(&[(name, value)]);
             assert_eq!(err.variable, name, "{name}={value:?}");

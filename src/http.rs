@@ -213,6 +213,9 @@ pub struct Response<F> {
     /// or a fault in the site its owner should know of (a 403 for
     /// permissions, a 404 for a special file or a symlink out of the root).
     pub log: Option<String>,
+    /// Lines for stderr about the site's rule files, from the request that
+    /// read them ([`crate::rules`]): each bad line, once.
+    pub notes: Vec<String>,
 }
 
 impl<F> Response<F> {

@@ -1,6 +1,7 @@
 //! What one component instance works out once, for every request it
 //! serves: the configuration (the environment cannot change during an
-//! instance's life) and the site (nor can the preopens).
+//! instance's life) and the site (nor can the preopens); and the site's
+//! rules as last read ([`crate::rules::Loader`]).
 //!
 //! A WASI 0.3 host hands one instance many requests, several at a time, and
 //! a 0.2 host may reuse one too (jco serve always does). Each glue keeps one
@@ -14,6 +15,7 @@
 
 use crate::config::{Config, ConfigError};
 use crate::preopen::NoRoot;
+use crate::rules::Loader;
 use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 
@@ -22,6 +24,7 @@ use std::rc::Rc;
 pub struct Instance<S> {
     config: OnceCell<Rc<Result<Config, ConfigError>>>,
     site: RefCell<Option<Rc<S>>>,
+    rules: Loader,
 }
 
 impl<S> Instance<S> {
@@ -30,7 +33,14 @@ impl<S> Instance<S> {
         Instance {
             config: OnceCell::new(),
             site: RefCell::new(None),
+            rules: Loader::new(),
         }
+    }
+
+    /// The site's rules as this instance last read them (they are looked
+    /// at again by every request that may use them).
+    pub fn rules(&self) -> &Loader {
+        &self.rules
     }
 
     /// The configuration, read from `vars` (the environment) by the

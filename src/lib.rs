@@ -13,7 +13,7 @@
 //!
 //! The modules form layers, each using only those listed before it:
 //! [`path`], [`codec`], [`http`], [`date`], [`negotiate`], [`stall`],
-//! [`json`], [`ready`]; [`preopen`], [`page`], [`fs`]; [`cache`], [`config`]; [`instance`],
+//! [`json`], [`ready`]; [`preopen`], [`page`], [`fs`], [`rules`]; [`cache`], [`config`]; [`instance`],
 //! [`files`], [`info`]; [`outcome`]; [`app`].
 
 #![forbid(unsafe_code)]
@@ -36,6 +36,7 @@ pub mod page;
 pub mod path;
 pub mod preopen;
 pub mod ready;
+pub mod rules;
 pub mod stall;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -11,6 +11,7 @@ use crate::files::{Ending, FileBody, Representation, content_type, encoding};
 use crate::http::{Body, HeaderName, Request, Response};
 use crate::negotiate;
 use crate::page::{self, Page};
+use crate::rules::headers::Answer as SiteAnswer;
 
 /// The methods docroot answers, for `Allow`.
 pub const ALLOW: &str = "GET, HEAD, OPTIONS";
@@ -29,6 +30,25 @@ pub enum Outcome<F> {
     Misconfigured(ConfigError),
     /// How the file server ended the request.
     Files(Ending<F>),
+}
+
+impl<F> Outcome<F> {
+    /// Whether the site's `_headers` apply to this answer, and how: to
+    /// files, listings, rewrites, 404 pages, and (what it may carry) a 304;
+    /// not to redirects, other errors, or docroot's own info page.
+    pub fn site_headers(&self) -> Option<SiteAnswer> {
+        match self {
+            Outcome::Files(
+                Ending::File { .. }
+                | Ending::Listing(_)
+                | Ending::NotFound
+                | Ending::NotServed(_)
+                | Ending::NotFoundPage { .. },
+            ) => Some(SiteAnswer::Whole),
+            Outcome::Files(Ending::NotModified(_)) => Some(SiteAnswer::NotModified),
+            _ => None,
+        }
+    }
 }
 
 /// What the response depends on besides the outcome.
@@ -52,6 +72,9 @@ pub struct Context<'a> {
     /// The coding docroot's own pages are coded with: the configured coding
     /// the client prefers, if any.
     pub page_coding: Option<Encoding>,
+    /// The answer's `Cache-Control` (the site's rules applied) says
+    /// `no-transform`: nothing is coded.
+    pub no_transform: bool,
 }
 
 impl<'a> Context<'a> {
@@ -74,6 +97,7 @@ impl<'a> Context<'a> {
             page_coding: encoding::preferred(accept_encoding.as_deref(), compression)
                 .first()
                 .copied(),
+            no_transform: false,
         }
     }
 }
@@ -88,6 +112,7 @@ pub fn respond<F>(outcome: Outcome<F>, cx: &Context<'_>) -> Response<F> {
             headers: vec![("allow".into(), ALLOW.to_owned())],
             body: Body::Empty,
             log: None,
+            notes: Vec::new(),
         },
         Outcome::MethodNotAllowed => {
             let mut r = error(405, "This server only answers GET, HEAD and OPTIONS.", cx);
@@ -132,6 +157,7 @@ fn file_response<F>(ending: Ending<F>, cx: &Context<'_>) -> Response<F> {
                 headers,
                 body: file_body(body, 0, rep.len),
                 log: None,
+                notes: Vec::new(),
             }
         }
         Ending::Forbidden => {
@@ -139,14 +165,15 @@ fn file_response<F>(ending: Ending<F>, cx: &Context<'_>) -> Response<F> {
             r.log = Some(format!("403 {}: permission denied", cx.path.escape_debug()));
             r
         }
-        Ending::Redirect(location) => Response {
-            status: 301,
+        Ending::Redirect { status, location } => Response {
+            status,
             headers: vec![
                 ("location".into(), location),
                 ("content-length".into(), "0".to_owned()),
             ],
             body: Body::Empty,
             log: None,
+            notes: Vec::new(),
         },
         Ending::File { body, rep, range } => {
             let mut headers = representation_headers(&rep);
@@ -173,6 +200,7 @@ fn file_response<F>(ending: Ending<F>, cx: &Context<'_>) -> Response<F> {
                 headers,
                 body: file_body(body, offset, len),
                 log: None,
+                notes: Vec::new(),
             }
         }
         Ending::NotModified(rep) => {
@@ -183,6 +211,7 @@ fn file_response<F>(ending: Ending<F>, cx: &Context<'_>) -> Response<F> {
                 headers,
                 body: Body::Empty,
                 log: None,
+                notes: Vec::new(),
             }
         }
         Ending::PreconditionFailed => error_varying(
@@ -280,7 +309,7 @@ fn code_page<F>(response: &mut Response<F>, cx: &Context<'_>) {
             .headers
             .push(("vary".into(), "Accept-Encoding".to_owned())),
     }
-    let Some(coding) = cx.page_coding else {
+    let Some(coding) = cx.page_coding.filter(|_| !cx.no_transform) else {
         return;
     };
     let compressible = response
@@ -336,6 +365,7 @@ fn page_response<F>(status: u16, page: Page) -> Response<F> {
         ],
         body: Body::Bytes(page.body),
         log: None,
+        notes: Vec::new(),
     }
 }
 

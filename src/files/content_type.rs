@@ -304,7 +304,10 @@ mod tests {
         ] {
             assert_eq!(for_name(name), want, "{name}");
         }
-        assert_eq!(for_name("a.averyveryverylongextension"), "application/octet-stream");
+        assert_eq!(
+            for_name("a.averyveryverylongextension"),
+            "application/octet-stream"
+        );
         assert_eq!(for_name("a.\u{e9}t\u{e9}"), "application/octet-stream");
     }
 

@@ -39,10 +39,14 @@ pub mod range;
 use crate::codec::{self, Made, Transform};
 use crate::config::{Config, ConfigError, SiteFile};
 use crate::fs::{Files, FsError, Kind, Meta};
+use crate::http::HeaderName;
 use crate::http::Request;
 use crate::negotiate;
 use crate::page::Page;
 use crate::path::{PathError, SitePath};
+use crate::rules::headers::Answer as SiteAnswer;
+use crate::rules::redirects::{self, Action};
+use crate::rules::{self, Rules};
 use conditional::{EntityTag, Precondition, Validators, Variant};
 use encoding::Encoding;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
@@ -111,8 +115,14 @@ pub enum Ending<F> {
     },
     /// The file may not be read: 403.
     Forbidden,
-    /// A directory without its trailing slash: 301 to this origin-relative target.
-    Redirect(String),
+    /// A redirect: a directory without its trailing slash (301), or a rule
+    /// of the site's `_redirects`.
+    Redirect {
+        /// 301, 302, 303, 307 or 308.
+        status: u16,
+        /// `Location`: origin-relative on this site, or a rule's URL.
+        location: String,
+    },
     /// A file: 200 whole, or 206 with `range` (first byte, length).
     File {
         /// Its bytes.
@@ -164,37 +174,81 @@ pub async fn serve<Fs: Files>(
     config: &Config,
     fs: &Fs,
     json: bool,
+    rules: &Rules,
 ) -> Ending<Fs::File> {
     let (mount, site_path) = req.mount();
     if site_path.is_empty() && !mount.is_empty() {
         // The mount point itself, asked for without its slash (`/static`).
-        return Ending::Redirect(redirect_target(req, &SitePath::default()));
+        return Ending::Redirect {
+            status: 301,
+            location: redirect_target(req, &SitePath::default()),
+        };
     }
     let path = match SitePath::parse(site_path) {
         Ok(path) => path,
         Err(err) => return Ending::BadPath(err),
     };
+    let cache_control = effective_cache_control(config, rules, &path);
     let pipeline = Pipeline {
         fs,
         req,
         config,
         json,
+        cache_control: cache_control.as_deref(),
     };
-    let ending = if path.is_hidden() && !config.allow_hidden {
+    // 2b. The site's rules: a rule matches only a path docroot would look
+    // up; a forced one (`!`) applies before the lookup, the others where
+    // nothing is found.
+    let hidden = pipeline.never_served(&path);
+    let rule = if hidden {
+        None
+    } else {
+        rules.redirects.find(path.segments())
+    };
+    if let Some(found) = &rule
+        && found.rule.force
+    {
+        return pipeline.follow(found, &path).await;
+    }
+    let ending = if hidden {
         Ending::NotFound
     } else {
         pipeline.resolve(&path).await
     };
-    match ending {
-        Ending::NotFound => pipeline.not_found(&path).await,
+    match (ending, &rule) {
+        (Ending::NotFound | Ending::NotServed(_), Some(found)) => {
+            pipeline.follow(found, &path).await
+        }
+        (Ending::NotFound, None) => pipeline.not_found(&path).await,
         // A configured 404 or fallback page answers for a special file too,
         // and then no line is written; the built-in 404 keeps the reason.
-        Ending::NotServed(why) => match pipeline.not_found(&path).await {
+        (Ending::NotServed(why), None) => match pipeline.not_found(&path).await {
             Ending::NotFound => Ending::NotServed(why),
             answered => answered,
         },
-        ending => ending,
+        (ending, _) => ending,
     }
+}
+
+/// The `Cache-Control` an answer for `path` gets: the operator's, unless
+/// the site's `_headers` set or remove it there. (Its `no-transform` turns
+/// coding off.)
+pub fn effective_cache_control(config: &Config, rules: &Rules, path: &SitePath) -> Option<String> {
+    if rules.headers.is_empty() {
+        return config.cache_control.clone();
+    }
+    let mut headers: Vec<(HeaderName, String)> = config
+        .cache_control
+        .iter()
+        .map(|v| (HeaderName::Borrowed("cache-control"), v.clone()))
+        .collect();
+    rules
+        .headers
+        .apply(path.segments(), &mut headers, SiteAnswer::Whole);
+    headers
+        .into_iter()
+        .find(|(n, _)| n == "cache-control")
+        .map(|(_, v)| v)
 }
 
 /// What every step of one request shares: the site, the request, the
@@ -204,6 +258,8 @@ struct Pipeline<'a, Fs> {
     req: &'a Request,
     config: &'a Config,
     json: bool,
+    /// The `Cache-Control` the answer will carry, the site's rules applied.
+    cache_control: Option<&'a str>,
 }
 
 /// What a path is served from as a file.
@@ -246,6 +302,51 @@ impl Source {
 }
 
 impl<Fs: Files> Pipeline<'_, Fs> {
+    /// Whether `path` is never served: a dotfile (unless allowed), or one
+    /// of the site's rule files.
+    fn never_served(&self, path: &SitePath) -> bool {
+        (path.is_hidden() && !self.config.allow_hidden) || rules::is_rule_file(path)
+    }
+
+    /// Applies a `_redirects` rule matched by `path`: a redirect; a rewrite,
+    /// which serves its destination as a request for it would be served
+    /// (the same checks, and once: no rule is matched again); or the
+    /// destination sent with status 404. A destination with nothing to
+    /// serve answers as `path` itself would have: the site's 404 page, the
+    /// fallback, or docroot's 404.
+    async fn follow(&self, found: &redirects::Found<'_>, path: &SitePath) -> Ending<Fs::File> {
+        let destination = || {
+            let site = found.site_path()?;
+            SitePath::parse(&site)
+                .ok()
+                .filter(|dest| !self.never_served(dest))
+        };
+        match found.rule.action {
+            Action::Redirect(status) => Ending::Redirect {
+                status,
+                location: found.location(self.req.mount_prefix(), self.req.query()),
+            },
+            Action::Rewrite => match destination() {
+                Some(dest) => match self.resolve(&dest).await {
+                    Ending::NotFound | Ending::NotServed(_) => self.not_found(path).await,
+                    ending => ending,
+                },
+                None => self.not_found(path).await,
+            },
+            Action::NotFound => {
+                let Some(dest) = destination() else {
+                    return self.not_found(path).await;
+                };
+                match self.fs.stat(dest.segments()).await {
+                    Ok(meta) if meta.kind == Kind::File && !dest.is_dir_form() => {
+                        self.not_found_page(&dest, meta).await
+                    }
+                    _ => self.not_found(path).await,
+                }
+            }
+        }
+    }
+
     /// Step 3: what `path` names inside the root.
     async fn resolve(&self, path: &SitePath) -> Ending<Fs::File> {
         let meta = match self.fs.stat(path.segments()).await {
@@ -261,7 +362,10 @@ impl<Fs: Files> Pipeline<'_, Fs> {
         match meta.kind {
             Kind::File if path.is_dir_form() => Ending::NotFound,
             Kind::File => self.file(path, Found::File(meta), Reached::Path).await,
-            Kind::Dir if !path.is_dir_form() => Ending::Redirect(redirect_target(self.req, path)),
+            Kind::Dir if !path.is_dir_form() => Ending::Redirect {
+                status: 301,
+                location: redirect_target(self.req, path),
+            },
             Kind::Dir => self.directory(path).await,
             Kind::Other => {
                 Ending::NotServed("not a regular file or directory (FIFO, socket or device)")
@@ -493,7 +597,7 @@ impl<Fs: Files> Pipeline<'_, Fs> {
     ) -> Option<(Made, bool)> {
         if len < codec::MIN_LEN
             || !content_type::is_compressible(content_type)
-            || no_transform(self.config.cache_control.as_deref())
+            || no_transform(self.cache_control)
         {
             return None;
         }
@@ -632,7 +736,7 @@ impl<Fs: Files> Pipeline<'_, Fs> {
 
 /// Whether a `Cache-Control` value has `no-transform` (RFC 9111 §5.2.2.6):
 /// then nothing is coded on the fly.
-fn no_transform(cache_control: Option<&str>) -> bool {
+pub fn no_transform(cache_control: Option<&str>) -> bool {
     cache_control.is_some_and(|value| {
         value
             .split(',')
@@ -697,7 +801,7 @@ mod tests {
                 .collect(),
             ..Request::default()
         };
-        crate::ready::run(serve(&req, config, fs, false))
+        crate::ready::run(serve(&req, config, fs, false, &Rules::default()))
     }
 
     #[test]
@@ -716,7 +820,9 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(matches!(get(&fs, &c, "/docs?a", &[]), Ending::Redirect(l) if l == "/docs/?a"));
+        assert!(
+            matches!(get(&fs, &c, "/docs?a", &[]), Ending::Redirect { status: 301, location } if location == "/docs/?a")
+        );
         assert!(matches!(get(&fs, &c, "/docs/", &[]), Ending::NotFound));
         assert!(matches!(
             get(&fs, &c, "/%2e%2e/x", &[]),

@@ -90,12 +90,21 @@ impl bindings::exports::wasi::http0_2_12::incoming_handler::Guest for Component 
                 let started = config.access_log.then(Instant::now);
                 let open = || std::future::ready(WasiFiles::open(&config.root));
                 let response = match ready::run(instance.site(open)) {
-                    Ok(fs) => ready::run(app::handle(&req, config, &*fs, SystemTime::now)),
+                    Ok(fs) => ready::run(app::handle_with(
+                        &req,
+                        config,
+                        &*fs,
+                        SystemTime::now,
+                        instance.rules(),
+                    )),
                     Err(err) => app::misconfigured(&req, err.into()),
                 };
                 (response, started)
             }
         };
+        for note in std::mem::take(&mut response.notes) {
+            log_line(&format!("docroot: {note}"));
+        }
         if let Some(why) = response.log.take() {
             log_line(&format!("docroot: {why}"));
         }

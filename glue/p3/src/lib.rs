@@ -85,7 +85,7 @@ impl Guest for Component {
                 let response = match instance.site(open).await {
                     Ok(site) => {
                         let site = site.view(monotonic_clock::now);
-                        app::handle(&req, config, &site, now).await
+                        app::handle_with(&req, config, &site, now, instance.rules()).await
                     }
                     Err(err) => app::misconfigured(&req, err.into()),
                 };
@@ -104,6 +104,9 @@ fn send(
     mut response: Response<CachedFile<Descriptor>>,
     started: Option<u64>,
 ) -> Result<HostResponse, ErrorCode> {
+    for note in std::mem::take(&mut response.notes) {
+        log_line(&format!("docroot: {note}"));
+    }
     if let Some(why) = response.log.take() {
         log_line(&format!("docroot: {why}"));
     }

@@ -1,0 +1,372 @@
+//! `_headers`: an unindented URL pattern, then indented `Name: value` lines
+//! that set a header on the answers for the paths it matches, and
+//! `! Name` lines that remove one. Every block that matches a path applies,
+//! in file order: a header two blocks set gets both values, joined with
+//! `, `; a header docroot set (`Cache-Control` from `DOCROOT_CACHE_CONTROL`,
+//! `X-Content-Type-Options`, `Content-Type`) is replaced; `! Name` removes
+//! what docroot or an earlier block set.
+//!
+//! The headers that frame or describe the representation are docroot's
+//! ([`RESERVED`]): a line that names one is refused.
+
+#![forbid(unsafe_code)]
+
+use super::index::Index;
+use super::pattern::Pattern;
+use super::template::Template;
+use super::{LineProblem, MAX_HEADER_LINE, MAX_HEADER_RULES};
+use crate::http::HeaderName;
+
+/// Headers a site may not set or remove: they frame the message or
+/// describe the representation docroot chose (RFC 9110 §8, §13, §14;
+/// RFC 9112 §6-7), or are the host's, or redirects' (`Location`).
+pub const RESERVED: [&str; 17] = [
+    "accept-ranges",
+    "connection",
+    "content-encoding",
+    "content-length",
+    "content-range",
+    "date",
+    "etag",
+    "keep-alive",
+    "last-modified",
+    "location",
+    "proxy-connection",
+    "server",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "vary",
+];
+
+/// The headers a 304 may carry of those a site sets (RFC 9110 §15.4.5:
+/// `Cache-Control`, `Content-Location`, `Expires`; its `Date`, `ETag` and
+/// `Vary` are docroot's).
+const ON_304: [&str; 3] = ["cache-control", "content-location", "expires"];
+
+/// One line of a block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Line {
+    Set(String, Template),
+    Remove(String),
+}
+
+/// A pattern and its lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Block {
+    pattern: Pattern,
+    lines: Vec<Line>,
+}
+
+/// The rules of a `_headers` file.
+#[derive(Debug, Clone, Default)]
+pub struct HeaderRules {
+    blocks: Vec<Block>,
+    index: Index,
+}
+
+/// Which answer the headers go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// A file, a listing, a rewrite, a 404 page: every header.
+    Whole,
+    /// A 304: only what RFC 9110 §15.4.5 lets it carry.
+    NotModified,
+}
+
+impl HeaderRules {
+    /// Whether there is no block.
+    pub fn is_empty(&self) -> bool {
+        self.blocks.is_empty()
+    }
+
+    /// How many blocks there are.
+    pub fn len(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// Applies every block matching the decoded `path` to `headers`.
+    pub fn apply(&self, path: &[String], headers: &mut Vec<(HeaderName, String)>, answer: Answer) {
+        // The names a block of the site set in this answer, so a later block
+        // adds to them rather than replacing them.
+        let mut set_here: Vec<String> = Vec::new();
+        for at in self.index.candidates(path) {
+            let block = &self.blocks[at];
+            let Some(captures) = block.pattern.matches(path) else {
+                continue;
+            };
+            for line in &block.lines {
+                match line {
+                    Line::Set(name, value) => {
+                        if answer == Answer::NotModified && !ON_304.contains(&name.as_str()) {
+                            continue;
+                        }
+                        let value = value.fill(&captures);
+                        if set_here.contains(name) {
+                            if let Some((_, old)) = headers.iter_mut().find(|(n, _)| n == name) {
+                                old.push_str(", ");
+                                old.push_str(&value);
+                            }
+                        } else {
+                            headers.retain(|(n, _)| n != name);
+                            headers.push((HeaderName::Owned(name.clone()), value));
+                            set_here.push(name.clone());
+                        }
+                    }
+                    Line::Remove(name) => {
+                        headers.retain(|(n, _)| n != name);
+                        set_here.retain(|n| n != name);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Parses a `_headers` file's text: its blocks, and a problem for each
+    /// line it skipped.
+    pub fn parse(text: &str) -> (HeaderRules, Vec<LineProblem>) {
+        let mut rules = HeaderRules::default();
+        let mut problems = Vec::new();
+        // Where indented lines go: nowhere yet, to the last block, or
+        // skipped with a pattern that was refused or past the limit.
+        #[derive(PartialEq)]
+        enum State {
+            NoPattern,
+            Open,
+            Skipping,
+        }
+        let mut state = State::NoPattern;
+        let mut over = None;
+        for (n, raw) in text.lines().enumerate() {
+            let line_no = n + 1;
+            if raw.chars().count() > MAX_HEADER_LINE {
+                problems.push(LineProblem::new(
+                    line_no,
+                    format!("longer than {MAX_HEADER_LINE} characters"),
+                ));
+                continue;
+            }
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if !raw.starts_with([' ', '\t']) {
+                state = State::Skipping;
+                if line.starts_with("http://") || line.starts_with("https://") {
+                    problems.push(LineProblem::new(
+                        line_no,
+                        "a pattern with a host is not supported (write the path, /…); \
+                         its header lines are skipped with it"
+                            .to_owned(),
+                    ));
+                    continue;
+                }
+                match Pattern::parse(line) {
+                    Ok(_) if rules.blocks.len() >= MAX_HEADER_RULES => {
+                        over.get_or_insert((line_no, 0)).1 += 1;
+                    }
+                    Ok(pattern) => {
+                        rules.index.add(rules.blocks.len(), &pattern);
+                        rules.blocks.push(Block {
+                            pattern,
+                            lines: Vec::new(),
+                        });
+                        state = State::Open;
+                    }
+                    Err(e) => problems.push(LineProblem::new(
+                        line_no,
+                        format!("the pattern {e}; its header lines are skipped with it"),
+                    )),
+                }
+                continue;
+            }
+            match state {
+                State::NoPattern => problems.push(LineProblem::new(
+                    line_no,
+                    "an indented header line before any URL pattern".to_owned(),
+                )),
+                State::Skipping => {}
+                State::Open => {
+                    let Some(block) = rules.blocks.last_mut() else {
+                        continue;
+                    };
+                    match parse_line(line, &block.pattern.placeholders()) {
+                        Ok(parsed) => block.lines.push(parsed),
+                        Err(reason) => problems.push(LineProblem::new(line_no, reason)),
+                    }
+                }
+            }
+        }
+        if let Some((line, count)) = over {
+            problems.push(LineProblem::new(
+                line,
+                format!(
+                    "past the limit of {MAX_HEADER_RULES} header rules: this pattern and the {} after it are ignored",
+                    count - 1
+                ),
+            ));
+        }
+        problems.sort_by_key(|p| p.line);
+        (rules, problems)
+    }
+}
+
+/// One indented line, trimmed: `Name: value` or `! Name`.
+fn parse_line(line: &str, bound: &[&str]) -> Result<Line, String> {
+    if let Some(name) = line.strip_prefix('!') {
+        let name = checked_name(name.trim())?;
+        return Ok(Line::Remove(name));
+    }
+    let (name, value) = line
+        .split_once(':')
+        .ok_or_else(|| "a header line is \"Name: value\" or \"! Name\"".to_owned())?;
+    let name = checked_name(name.trim())?;
+    let value = value.trim();
+    if !value
+        .bytes()
+        .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+    {
+        return Err(format!(
+            "the value of {name} holds a control character or a byte beyond ASCII"
+        ));
+    }
+    Ok(Line::Set(name, Template::parse(value, bound, false)?))
+}
+
+/// A header name, lower-case, if it is one a site may set.
+fn checked_name(name: &str) -> Result<String, String> {
+    let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if name.is_empty() || !name.bytes().all(token) {
+        return Err(format!("{name:?} is not a header name"));
+    }
+    let lower = name.to_ascii_lowercase();
+    if RESERVED.contains(&lower.as_str()) {
+        return Err(format!(
+            "{name} is docroot's to set: it frames or describes the answer docroot sends"
+        ));
+    }
+    Ok(lower)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::path::SitePath;
+
+    fn rules(text: &str) -> HeaderRules {
+        let (r, problems) = HeaderRules::parse(text);
+        assert!(problems.is_empty(), "{problems:?}");
+        r
+    }
+
+    fn applied(r: &HeaderRules, path: &str, answer: Answer) -> Vec<(String, String)> {
+        let mut headers: Vec<(HeaderName, String)> = vec![
+            ("content-type".into(), "text/html".into()),
+            ("cache-control".into(), "max-age=60".into()),
+            ("x-content-type-options".into(), "nosniff".into()),
+        ];
+        let path = SitePath::parse(path).unwrap();
+        r.apply(path.segments(), &mut headers, answer);
+        headers
+            .into_iter()
+            .map(|(n, v)| (n.into_owned(), v))
+            .collect()
+    }
+
+    fn get<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+        headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn matching_blocks_combine_in_order() {
+        let r = rules(
+            "/*\n  X-Frame-Options: DENY\n  Link: </a.css>; rel=preload\n\
+             /assets/*\n  Cache-Control: public, max-age=31536000, immutable\n  Link: </b.js>\n\
+             /assets/raw/*\n  ! Cache-Control\n  ! X-Content-Type-Options\n\
+             # a comment\n/other\n  X-Other: 1\n",
+        );
+        let h = applied(&r, "/assets/app.js", Answer::Whole);
+        assert_eq!(get(&h, "x-frame-options"), Some("DENY"));
+        assert_eq!(
+            get(&h, "cache-control"),
+            Some("public, max-age=31536000, immutable"),
+            "replaces docroot's"
+        );
+        assert_eq!(
+            get(&h, "link"),
+            Some("</a.css>; rel=preload, </b.js>"),
+            "two blocks combine"
+        );
+        assert_eq!(get(&h, "x-other"), None);
+        let h = applied(&r, "/assets/raw/x", Answer::Whole);
+        assert_eq!(
+            (get(&h, "cache-control"), get(&h, "x-content-type-options")),
+            (None, None)
+        );
+        let h = applied(&r, "/index.html", Answer::Whole);
+        assert_eq!(
+            get(&h, "cache-control"),
+            Some("max-age=60"),
+            "the operator's default stays"
+        );
+    }
+
+    #[test]
+    fn a_304_carries_only_what_it_may() {
+        let r = rules("/*\n  Cache-Control: no-cache\n  X-Frame-Options: DENY\n  Expires: 0\n");
+        let h = applied(&r, "/a", Answer::NotModified);
+        assert_eq!(get(&h, "cache-control"), Some("no-cache"));
+        assert_eq!(get(&h, "expires"), Some("0"));
+        assert_eq!(get(&h, "x-frame-options"), None);
+    }
+
+    #[test]
+    fn placeholders_fill_values_encoded() {
+        let r = rules("/fonts/:family/*\n  X-Family: :family\n  Link: </css/:splat>\n");
+        let h = applied(&r, "/fonts/Open%20Sans/a%0Db.woff2", Answer::Whole);
+        assert_eq!(get(&h, "x-family"), Some("Open%20Sans"));
+        assert_eq!(
+            get(&h, "link"),
+            Some("</css/a%0Db.woff2>"),
+            "no raw CR reaches a header"
+        );
+    }
+
+    #[test]
+    fn bad_lines_are_skipped_and_reserved_headers_refused() {
+        let text = "  X-Before: 1\n/ok\n  X-Ok: 1\n  Content-Length: 5\n  ETag: \"x\"\n  Vary: *\n\
+                    \x20 Bad Name: x\n  NoColon\n  X-Ctl: a\u{7f}b\nhttps://host/x\n  X-Skipped: 1\n\
+                    /a*b\n  X-Also-Skipped: 1\n/ok2\n  ! Transfer-Encoding\n  X-Fine: é\n  X-Good: 2\n";
+        let (r, problems) = HeaderRules::parse(text);
+        let lines: Vec<usize> = problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, [1, 4, 5, 6, 7, 8, 9, 10, 12, 15, 16], "{problems:?}");
+        assert_eq!(r.len(), 2);
+        let h = applied(&r, "/ok2", Answer::Whole);
+        assert_eq!(get(&h, "x-good"), Some("2"));
+        assert_eq!(get(&h, "x-skipped"), None);
+    }
+
+    #[test]
+    fn limits() {
+        let mut text = String::new();
+        for n in 0..MAX_HEADER_RULES + 2 {
+            text.push_str(&format!("/p{n}\n  X-N: {n}\n"));
+        }
+        text.push_str(&format!(
+            "/long\n  X-Long: {}\n",
+            "x".repeat(MAX_HEADER_LINE)
+        ));
+        let (r, problems) = HeaderRules::parse(&text);
+        assert_eq!(r.len(), MAX_HEADER_RULES);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(
+            problems[0].reason.contains("the 2 after it"),
+            "{problems:?}"
+        );
+        assert!(problems[1].reason.contains("longer than"));
+    }
+}
