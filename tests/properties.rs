@@ -1,6 +1,8 @@
 //! Property tests: for any input, the path parser yields only plain names
 //! (or refuses), requests never reach outside the root, listing links decode
-//! back to their names, and the range parser never leaves the file.
+//! back to their names, the range parser never leaves the file, and the
+//! site's rule files parse without a panic whatever their bytes, with every
+//! redirect to the site staying on it.
 
 mod common;
 
@@ -9,7 +11,33 @@ use common::{HIDDEN, SECRET, contains, fixture};
 use docroot::config::Config;
 use docroot::files::range::RangeRequest;
 use docroot::path::{SitePath, encode_segment};
+use docroot::rules::{self, HEADERS, REDIRECTS};
 use proptest::prelude::*;
+
+/// Lines of a rule file built from the pieces rules are made of, and any text.
+fn rule_text() -> impl Strategy<Value = String> {
+    let token = prop_oneof![
+        Just("/".to_owned()),
+        Just("*".to_owned()),
+        Just(":a".to_owned()),
+        Just(":splat".to_owned()),
+        Just("!".to_owned()),
+        Just("301".to_owned()),
+        Just("200!".to_owned()),
+        Just("404".to_owned()),
+        Just("https://".to_owned()),
+        Just("//".to_owned()),
+        Just("%2e%2e".to_owned()),
+        Just("  X-A: :a".to_owned()),
+        Just("  ! Vary".to_owned()),
+        Just(" ".to_owned()),
+        Just("\n".to_owned()),
+        Just("#".to_owned()),
+        "[a-z/:*!.]{0,8}",
+        any::<String>(),
+    ];
+    proptest::collection::vec(token, 0..40).prop_map(|t| t.concat())
+}
 
 /// Path strings built from the pieces traversal is made of, and anything else.
 fn hostile_path() -> impl Strategy<Value = String> {
@@ -69,6 +97,40 @@ proptest! {
         if let RangeRequest::Partial { start, len } = RangeRequest::parse(&header, total) {
             prop_assert!(len >= 1);
             prop_assert!(start.checked_add(len).is_some_and(|end| end <= total));
+        }
+    }
+
+    #[test]
+    fn rule_files_of_any_bytes_parse_without_a_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        for file in [REDIRECTS, HEADERS] {
+            let (_, problems) = rules::parse(file, &bytes);
+            let lines = bytes.split(|&b| b == b'\n').count();
+            prop_assert!(problems.iter().all(|p| p.line.is_none_or(|l| l <= lines)));
+        }
+    }
+
+    #[test]
+    fn site_redirects_stay_on_the_site_whatever_the_rule_and_the_path(
+        text in rule_text(),
+        path in hostile_path(),
+    ) {
+        let (parsed, _) = rules::parse(REDIRECTS, text.as_bytes());
+        let (headers, _) = rules::parse(HEADERS, text.as_bytes());
+        let Ok(path) = SitePath::parse(&path) else { return Ok(()) };
+        let mut response_headers = Vec::new();
+        headers.headers.apply(path.segments(), &mut response_headers, rules::headers::Answer::Whole);
+        for (name, value) in &response_headers {
+            prop_assert!(!rules::headers::RESERVED.contains(&name.as_ref()), "{name}");
+            prop_assert!(value.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b)), "{value:?}");
+        }
+        if let Some(found) = parsed.redirects.find(path.segments()) {
+            let location = found.location("", Some("q=1"));
+            prop_assert!(location.bytes().all(|b| (b'!'..=b'~').contains(&b)), "{location:?}");
+            if let Some(site) = found.site_path() {
+                prop_assert!(site.starts_with('/') && !site.starts_with("//"), "{site:?}");
+                prop_assert!(location.starts_with('/') && !location.starts_with("//"), "{location:?}");
+                prop_assert!(!location.starts_with("/\\"), "{location:?}");
+            }
         }
     }
 

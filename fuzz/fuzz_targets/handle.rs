@@ -50,6 +50,14 @@ fn site() -> MemFiles {
         )
         .special("fifo")
         .outside("link-out.txt")
+        // The site's rules, among them rewrites that try what must stay
+        // unserved.
+        .file(
+            "_redirects",
+            b"/r/* /:splat 302\n/w/* /docs/:splat 200\n/h /.env 200\n/g /.git/config 200!\n\
+              /n/* /404.html 404\n/s /_headers 200\n/e/:x https://example.com/:x 307\n",
+        )
+        .file("_headers", b"/*\n  X-Frame-Options: DENY\n/docs/:x\n  X-Doc: :x\n  ! Cache-Control\n")
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

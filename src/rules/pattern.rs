@@ -180,6 +180,8 @@ impl Pattern {
             _ => {}
         }
         for (segment, name) in self.segments.iter().zip(path) {
+            #[cfg(test)]
+            tests::STEPS.with(|steps| steps.set(steps.get() + 1));
             match segment {
                 Segment::Literal(literal) if literal == name => {}
                 Segment::Literal(_) => return None,
@@ -211,6 +213,33 @@ pub fn key(path: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Segments compared by `matches`, for the test of its cost.
+        pub static STEPS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// Matching compares each of the pattern's segments with the path's at
+    /// most once: no backtracking, whatever the pattern and the path.
+    #[test]
+    fn matching_costs_at_most_one_comparison_a_segment() {
+        let long: Vec<String> = (0..100_000).map(|n| format!("s{}", n % 3)).collect();
+        let placeholders: String = (0..500).map(|n| format!("/:p{n}")).collect();
+        for pattern in [
+            format!("{placeholders}/*"),
+            format!("{placeholders}/s0-*"),
+            "/s0/s1/s2/*".to_owned(),
+            "/*".to_owned(),
+            placeholders.clone(),
+        ] {
+            let pattern = Pattern::parse(&pattern).unwrap();
+            STEPS.with(|steps| steps.set(0));
+            let _ = pattern.matches(&long);
+            let steps = STEPS.with(Cell::get);
+            assert!(steps <= pattern.segments.len(), "{steps} comparisons");
+        }
+    }
 
     fn segs(path: &str) -> Vec<String> {
         SitePath::parse(path).unwrap().segments().to_vec()

@@ -17,8 +17,15 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use std::collections::BTreeMap;
 
 /// What a `Location` may not hold as it is: controls, space, and (by
-/// `utf8_percent_encode`) every byte beyond ASCII.
-const LOCATION: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'<').add(b'>').add(b'`');
+/// `utf8_percent_encode`) every byte beyond ASCII; and `\`, which browsers
+/// read as `/` (so `/\host` would be another origin).
+const LOCATION: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'<')
+    .add(b'>')
+    .add(b'`')
+    .add(b'\\');
 
 /// What a rule does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -464,6 +471,17 @@ mod tests {
         assert!(
             r.find(&segs(&format!("/s{}", MAX_STATIC_REDIRECTS)))
                 .is_none()
+        );
+    }
+
+    /// Found by the fuzz target (`fuzz/seeds/rules/backslash-in-destination`).
+    #[test]
+    fn a_backslash_in_a_destination_is_encoded() {
+        let r = rules("/ /i/\\x\n/e https://h.example/a\\b");
+        assert_eq!(location(&r, "/", None).unwrap().1, "/i/%5Cx");
+        assert_eq!(
+            location(&r, "/e", None).unwrap().1,
+            "https://h.example/a%5Cb"
         );
     }
 
