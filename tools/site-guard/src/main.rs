@@ -8,7 +8,10 @@
 //! its DIR, broken or looping symlinks, symlinks that lead back to a
 //! directory holding them (the copy would never end), FIFOs, sockets and
 //! devices, and directories it cannot read. A symlink that stays inside
-//! is fine.
+//! is fine. It also reads the site's own rules, `_redirects` and
+//! `_headers` at DIR's top, with docroot's parser, and fails naming each
+//! line docroot would skip (`_redirects:12: reason`), so the tenant sees
+//! it before deploying.
 //!
 //! Exit status: 0 when every DIR is clean, 1 on any problem, 2 on a usage
 //! error (no DIR, or one that is missing or not a directory). Everything
@@ -129,7 +132,11 @@ fn check_root(root: &Path, out: &mut impl Write) -> usize {
     for problem in &outcome.problems {
         say(out, &line(problem, &shown));
     }
-    if outcome.problems.is_empty() && escapes == 0 {
+    let rule_problems = check_rules(root);
+    for problem in &rule_problems {
+        say(out, &format!("site-guard: {shown}{problem}"));
+    }
+    if outcome.problems.is_empty() && escapes == 0 && rule_problems.is_empty() {
         say(
             out,
             &format!(
@@ -138,7 +145,39 @@ fn check_root(root: &Path, out: &mut impl Write) -> usize {
             ),
         );
     }
-    outcome.problems.len() + escapes
+    outcome.problems.len() + escapes + rule_problems.len()
+}
+
+/// The problems of the site's rule files at the top of `root`, each as
+/// docroot writes it (`_redirects:12: reason`): a line docroot would skip,
+/// or a file it would refuse whole.
+fn check_rules(root: &Path) -> Vec<docroot::rules::Problem> {
+    let mut problems = Vec::new();
+    for name in [docroot::rules::REDIRECTS, docroot::rules::HEADERS] {
+        let path = root.join(name);
+        let whole = |reason: String| docroot::rules::Problem {
+            file: name,
+            line: None,
+            reason,
+        };
+        match std::fs::metadata(&path) {
+            Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
+            Err(error) => problems.push(whole(format!("cannot be read: {error}"))),
+            Ok(meta) if !meta.is_file() => {
+                problems.push(whole("not a regular file: docroot ignores it".to_owned()));
+            }
+            Ok(meta) if meta.len() > docroot::rules::MAX_FILE => problems.push(whole(format!(
+                "{} bytes, more than the {} a rule file may have: docroot refuses it whole",
+                meta.len(),
+                docroot::rules::MAX_FILE
+            ))),
+            Ok(_) => match std::fs::read(&path) {
+                Ok(bytes) => problems.extend(docroot::rules::parse(name, &bytes).1),
+                Err(error) => problems.push(whole(format!("cannot be read: {error}"))),
+            },
+        }
+    }
+    problems
 }
 
 /// The one place a [`Problem`] becomes a line. `root` is the tree's root
@@ -205,7 +244,8 @@ fn summary(problems: usize, roots: &[OsString]) -> String {
         "site-guard: {problems} problem{plural} in {roots}: Spin copies this tree into the app \
          (spin up without --direct-mounts, spin registry push, spin deploy) following every \
          symlink, so a link out of it ships host files with the app, and the rest have no \
-         place in a site; fix or remove them"
+         place in a site; a rule docroot would skip is one the site does not get; fix or \
+         remove them"
     )
 }
 
@@ -390,6 +430,48 @@ mod tests {
         for (problem, expected) in cases {
             assert_eq!(line(&problem, "public/"), expected);
         }
+    }
+
+    #[test]
+    fn every_bad_line_of_the_rule_files_is_named_and_fails_the_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::write(root.join("index.html"), "x").unwrap();
+        fs::write(root.join("_redirects"), "/a /b\n/only-source\n/c /d 418\n").unwrap();
+        fs::write(root.join("_headers"), "/*\n  ETag: x\n  X-Ok: 1\n").unwrap();
+        let (status, lines) = run_on(&[root]);
+        assert_eq!(status, PROBLEMS, "{lines:?}");
+        let shown = shown_dir(root);
+        assert_eq!(
+            &lines[..3],
+            [
+                format!("site-guard: {shown}_redirects:2: a rule needs a source and a destination"),
+                format!(
+                    "site-guard: {shown}_redirects:3: status \"418\" is not one of 200, 301, \
+                     302, 303, 307, 308, 404 (each may end in !)"
+                ),
+                format!(
+                    "site-guard: {shown}_headers:2: ETag is docroot's to set: it frames or \
+                     describes the answer docroot sends"
+                ),
+            ]
+        );
+        assert!(lines[3].starts_with("site-guard: 3 problems"), "{lines:?}");
+        // Fixed, the site passes.
+        fs::write(root.join("_redirects"), "/a /b\n# fine\n/c /d 302\n").unwrap();
+        fs::write(root.join("_headers"), "/*\n  X-Ok: 1\n").unwrap();
+        let (status, lines) = run_on(&[root]);
+        assert_eq!(status, CLEAN, "{lines:?}");
+        // A binary or oversized file is refused whole.
+        fs::write(root.join("_headers"), b"/*\0\n").unwrap();
+        let (status, lines) = run_on(&[root]);
+        assert_eq!(status, PROBLEMS);
+        assert!(
+            lines[0].ends_with(
+                "_headers: not a text file (it is not UTF-8, or holds a NUL byte): refused whole"
+            ),
+            "{lines:?}"
+        );
     }
 
     #[test]
