@@ -26,6 +26,7 @@ on_every_host!(
     ranges_are_byte_exact,
     precompressed_negotiation,
     content_coding_on_the_fly,
+    the_sites_rules_apply_and_a_changed_rule_file_is_seen,
     the_sites_404_page_and_the_spa_fallback,
     one_instance_serving_many_requests_answers_as_fresh_ones_do,
     hostile_requests_over_raw_tcp_get_clean_answers,
@@ -603,6 +604,73 @@ fn content_coding_on_the_fly(host: Host) {
         (None, file("photo.jpg"))
     );
     assert!(!has_errors(&server.output()), "{}", server.output());
+}
+
+/// The site's `_redirects` and `_headers` through each host, and a rule
+/// file changed while the server runs: applied within the file cache's
+/// interval (`docroot.wasm`), at once elsewhere.
+fn the_sites_rules_apply_and_a_changed_rule_file_is_seen(host: Host) {
+    let fx = fixture();
+    let root = fx.root();
+    std::fs::write(
+        root.join("_redirects"),
+        "/old /hello.txt 301\n/bad\n/app/* /index.html 200\n/go/* /:splat 302\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("_headers"), "/*\n  X-Frame-Options: DENY\n").unwrap();
+    let server = host.start(&root, &[]);
+    let r = server.get("/old?x=1");
+    assert_eq!(
+        (r.status, r.header("location")),
+        (301, Some("/hello.txt?x=1")),
+        "{}",
+        server.output()
+    );
+    let r = server.get("/app/users/7");
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (200, "<!doctype html><h1>home</h1>\n")
+    );
+    assert_eq!(r.header("x-frame-options"), Some("DENY"));
+    let r = server.get("/go//evil.example");
+    assert_eq!(r.header("location"), Some("/evil.example"));
+    for target in ["/_redirects", "/_headers"] {
+        assert_eq!(server.get(target).status, 404, "{target}");
+    }
+    let said =
+        server.wait_for(&["site rules: _redirects:2: a rule needs a source and a destination"]);
+    assert!(!has_errors(&said), "{said}");
+
+    // Changed while serving (a new size, so any filesystem sees it).
+    std::fs::write(root.join("_redirects"), "/old /empty.txt 302\n").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let r = server.get("/old");
+        if r.header("location") == Some("/empty.txt") {
+            assert_eq!(r.status, 302);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the changed rule never applied:\n{}",
+            server.output()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Removed: the rules go with it.
+    std::fs::remove_file(root.join("_redirects")).unwrap();
+    std::fs::remove_file(root.join("_headers")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server.get("/old").status != 404
+        || server.get("/hello.txt").header("x-frame-options").is_some()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the removed rules still applied:\n{}",
+            server.output()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 fn the_sites_404_page_and_the_spa_fallback(host: Host) {

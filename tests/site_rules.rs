@@ -253,6 +253,12 @@ fn site_headers_go_on_files_listings_304s_and_404s() {
         (200, Some("DENY")),
         "a listing"
     );
+    let r = with(&fx, &listing, "/?format=json", &[]);
+    assert!(r.text().contains("new.html"), "{}", r.text());
+    assert!(
+        !r.text().contains("_redirects") && !r.text().contains("_headers"),
+        "never listed"
+    );
     let r = with(&fx, &listing, "/missing", &[]);
     assert_eq!(
         (r.status, r.header("x-frame-options")),

@@ -23,12 +23,15 @@ pub fn render(
     allow_hidden: bool,
     as_json: bool,
 ) -> Page {
-    // Left out: what is never served (special files, hidden names, and
-    // names with a backslash, which no request path may hold).
+    // Left out: what is never served (special files, hidden names, the
+    // site's rule files, and names with a backslash, which no request path
+    // may hold).
     entries.retain(|e| {
+        let path = dir.child(&e.name);
         e.meta.kind != Kind::Other
             && !e.name.contains('\\')
-            && (allow_hidden || !dir.child(&e.name).is_hidden())
+            && (allow_hidden || !path.is_hidden())
+            && !crate::rules::is_rule_file(&path)
     });
     sort(&mut entries);
     // The mount point as people read it, in the title and the breadcrumb.
