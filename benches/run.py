@@ -65,6 +65,11 @@ TARGETS = {
     # docroot's ÷ nginx's (gzip level 6).
     "cpu_br_64k": 1.1,
     "cpu_br_64k_p2": None,
+    # The site's rules: 2,000 static and 100 dynamic redirects and 100 header
+    # rules beside the 1 KiB file, host CPU per request ÷ the same site
+    # without rule files.
+    "cpu_rules": 1.05,
+    "cpu_rules_p2": None,
     "wire_vs_nginx": 0.85,
     "crawl_cpu_vs_nginx": 3.0,
     # 1.5 MB (spin-fileserver's component is 2.19 MB).
@@ -313,6 +318,19 @@ def make_site(site, big_mib):
             f.write(block)
 
 
+def make_rules_site(site, rules_site):
+    """`site` again, with the most rules Cloudflare's limits allow: 2,000
+    redirects from one path, 100 with a placeholder or splat, and 100
+    header rules, one of which (`/*`) applies to every answer."""
+    shutil.copytree(site, rules_site, symlinks=True)
+    lines = [f"/old/page-{n}.html /new/page-{n}.html 301" for n in range(2000)]
+    lines += [f"/section-{n}/* /moved/{n}/:splat 302" for n in range(100)]
+    (rules_site / "_redirects").write_text("\n".join(lines) + "\n")
+    blocks = ["/*\n  X-Frame-Options: DENY\n"]
+    blocks += [f"/assets-{n}/*\n  Cache-Control: public, max-age=31536000, immutable\n" for n in range(99)]
+    (rules_site / "_headers").write_text("".join(blocks))
+
+
 def machine():
     cpu = "unknown"
     try:
@@ -356,6 +374,8 @@ def main():
     site = tmp / "site"
     log(f"bench: site in {site} (big file {big_mib} MiB)")
     make_site(site, big_mib)
+    rules_site = tmp / "site-rules"
+    make_rules_site(site, rules_site)
 
     servers = {}
     results = {"quick": args.quick, "rounds": rounds, "seconds": seconds, "big_mib": big_mib}
@@ -368,6 +388,9 @@ def main():
         # The same components, asked for brotli (wrk sends the header).
         servers["docroot_br"] = wasmtime_server("docroot_br", DOCROOT, free_port(), tmp, site)
         servers["docroot_p2_br"] = wasmtime_server("docroot_p2_br", DOCROOT_P2, free_port(), tmp, site)
+        # The same components over the same site with rule files.
+        servers["docroot_rules"] = wasmtime_server("docroot_rules", DOCROOT, free_port(), tmp, rules_site)
+        servers["docroot_p2_rules"] = wasmtime_server("docroot_p2_rules", DOCROOT_P2, free_port(), tmp, rules_site)
         servers["docroot_pass"] = wasmtime_server("docroot_pass", DOCROOT_PASS, free_port(), tmp, site)
         servers["nginx"] = nginx_server(free_port(), tmp, site)
         servers["python"] = python_server(free_port(), tmp, site)
@@ -391,10 +414,16 @@ def main():
             ("not_modified", 32, wasm("/1k.html", (f"If-None-Match: {etag}",))),
             ("large_1", 4, [("docroot", "/1m.bin", ()), ("docroot_p2", "/1m.bin", ()),
                             ("nginx", "/1m.bin", ())]),
+            ("rules_1k", 32, [("docroot", "/1k.html", ()), ("docroot_rules", "/1k.html", ()),
+                              ("docroot_p2", "/1k.html", ()), ("docroot_p2_rules", "/1k.html", ())]),
             ("page_64k", 32, [("docroot", "/64k.html", ()), ("docroot_br", "/64k.html", ("Accept-Encoding: br",)),
                               ("docroot_p2", "/64k.html", ()),
                               ("docroot_p2_br", "/64k.html", ("Accept-Encoding: br",))]),
         ]
+        _, headers, _ = get(servers["docroot_rules"].base + "/1k.html")
+        assert headers.get("x-frame-options") == "DENY", f"the rules are not applied: {headers}"
+        status, headers, _ = get(servers["docroot_rules"].base + "/old/page-1999.html")
+        assert status == 301, f"the last static redirect answers {status}"
         status, headers, _ = get(servers["docroot_br"].base + "/64k.html", {"Accept-Encoding": "br"})
         assert headers.get("content-encoding") == "br", f"the br case is not br-coded: {headers}"
         runs = {key: {name: [] for name, _, _ in targets} for key, _, targets in cases}
@@ -404,7 +433,8 @@ def main():
                 order = targets if round_no % 2 == 0 else list(reversed(targets))
                 for name, path, hdrs in order:
                     wasm_host = name in ("floor3", "floor3_io", "docroot", "floor", "docroot_p2",
-                                         "docroot_br", "docroot_p2_br")
+                                         "docroot_br", "docroot_p2_br", "docroot_rules",
+                                         "docroot_p2_rules")
                     cpu_before = servers[name].cpu_seconds() if wasm_host else None
                     r = wrk(servers[name].base + path, connections, seconds, hdrs)
                     if wasm_host and r["requests"]:
@@ -443,6 +473,12 @@ def main():
             build: statistics.median(b["cpu_us"] / i["cpu_us"]
                                      for i, b in zip(runs["page_64k"][plain], runs["page_64k"][coded]))
             for build, plain, coded in [("p3", "docroot", "docroot_br"), ("p2", "docroot_p2", "docroot_p2_br")]
+        }
+        # The site's rules: host CPU per request with them over without.
+        results["rules_cpu_ratios"] = {
+            build: statistics.median(r_["cpu_us"] / p_["cpu_us"]
+                                     for p_, r_ in zip(runs["rules_1k"][plain], runs["rules_1k"][ruled]))
+            for build, plain, ruled in [("p3", "docroot", "docroot_rules"), ("p2", "docroot_p2", "docroot_p2_rules")]
         }
         results["p3_over_p2"] = {
             key: statistics.median(d["rps"] / p["rps"] for d, p in zip(by["docroot"], by["docroot_p2"]))
@@ -635,6 +671,10 @@ def evaluate(r):
          r["br_cpu_ratios"]["p3"], "cpu_br_64k", "max"),
         ("64 KiB page br-coded, c=32 (host CPU/req, ÷ the page as it is), docroot_p2.wasm",
          r["br_cpu_ratios"]["p2"], "cpu_br_64k_p2", "max"),
+        ("1 KiB file with 2,000 + 100 redirects and 100 header rules, c=32 (host CPU/req, ÷ without), docroot.wasm",
+         r["rules_cpu_ratios"]["p3"], "cpu_rules", "max"),
+        ("1 KiB file with 2,000 + 100 redirects and 100 header rules, c=32 (host CPU/req, ÷ without), docroot_p2.wasm",
+         r["rules_cpu_ratios"]["p2"], "cpu_rules_p2", "max"),
         (f"Python docs, {r['crawl']['files']} text files once (bytes on the wire, ÷ nginx gzip 6)",
          r["crawl"]["wire_ratio"], "wire_vs_nginx", "max"),
         ("Python docs, cold crawl (host CPU, ÷ nginx gzip 6)", r["crawl"]["cpu_ratio"], "crawl_cpu_vs_nginx", "max"),
@@ -747,6 +787,22 @@ def report(r, checks):
         f"files. It moved the {r['big_mib']} MiB file at {big['docroot_pass']:,.0f} MiB/s, against {big['docroot']:,.0f} MiB/s",
         f"for the copy. Its `wasmtime serve` process, which served only those files, was",
         f"{host['pass_rss_after_big'] / 1024:.1f} MiB resident after them ({host['pass_peak'] / 1024:.1f} MiB peak).",
+        "", "## The site's rules", "",
+        "The 1 KiB file from the same site with and without rule files at the most",
+        "Cloudflare's limits allow (2,000 redirects from one path, 100 with a placeholder",
+        "or splat, 100 header rules, one of them `/*` setting a header on every answer),",
+        "c=32, servers side by side. docroot.wasm parses the files once per instance and",
+        "looks at them through its file cache; docroot_p2.wasm, a fresh instance per",
+        "request, reads and parses both at every request:", "",
+        "| build | without: req/s | host µs/req | with: req/s | host µs/req | host CPU, with ÷ without |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for build, plain, ruled in [("docroot.wasm", "docroot", "docroot_rules"), ("docroot_p2.wasm", "docroot_p2", "docroot_p2_rules")]:
+        p_, c_ = http["rules_1k"][plain], http["rules_1k"][ruled]
+        key = "p3" if build == "docroot.wasm" else "p2"
+        lines.append(f"| {build} | {p_['rps']:,.0f} | {p_['cpu_us']:.0f} | {c_['rps']:,.0f} | {c_['cpu_us']:.0f} | "
+                     f"{r['rules_cpu_ratios'][key]:.2f} |")
+    lines += [
         "", "## Coding on the fly", "",
         "A 64 KiB page of the Python documentation's markup, asked for as it is and",
         "br-coded (`Accept-Encoding: br`), c=32, from servers side by side; docroot.wasm",
