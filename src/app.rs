@@ -40,10 +40,16 @@ pub async fn handle_with<Fs: Files>(
     } else {
         (Rc::default(), Vec::new())
     };
-    let path = SitePath::parse(req.site_path()).ok();
+    // The site path, for the site's headers (only parsed when there are some).
+    let path = (!rules.headers.is_empty())
+        .then(|| SitePath::parse(req.site_path()).ok())
+        .flatten();
     let cache_control = match &path {
         Some(path) => files::effective_cache_control(config, &rules, path),
-        None => config.cache_control.clone(),
+        None => config
+            .cache_control
+            .as_deref()
+            .map(std::borrow::Cow::Borrowed),
     };
     let mut cx = Context::of(req, config.cache_control.as_deref(), &config.compression);
     cx.no_transform = files::no_transform(cache_control.as_deref());
@@ -58,6 +64,7 @@ pub async fn handle_with<Fs: Files>(
             .apply(path.segments(), &mut response.headers, answer);
     }
     response.notes = notes;
+    response.notes.extend(rules.take_notes());
     response
 }
 

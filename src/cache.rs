@@ -421,6 +421,13 @@ impl<S: Files, C: Fn() -> u64> Files for View<'_, S, C> {
         }
     }
 
+    async fn read_shared(&self, file: &Self::File, len: u64) -> Result<Rc<[u8]>, FsError> {
+        match file {
+            CachedFile::Held(bytes) => Ok(bytes.clone()),
+            CachedFile::Open(file) => self.cache.inner.read_whole(file, len).await.map(Rc::from),
+        }
+    }
+
     fn held_coding(&self, path: &[String], made: Made) -> Option<Rc<[u8]>> {
         let key = key(path);
         let bytes = self.remembered(&key)?;
@@ -435,6 +442,10 @@ impl<S: Files, C: Fn() -> u64> Files for View<'_, S, C> {
                 .borrow_mut()
                 .hold_coding(&key, &bytes, made, coded);
         }
+    }
+
+    fn recheck_window(&self) -> Option<(u64, u64)> {
+        Some((self.now(), self.cache.recheck?))
     }
 
     /// Thorough while the cache is on: what is coded is held, and serves

@@ -100,6 +100,16 @@ pub trait Files {
         len: u64,
     ) -> impl Future<Output = Result<Vec<u8>, FsError>>;
 
+    /// [`Files::read_whole`], as bytes that may be shared: a site that holds
+    /// the file's bytes hands out those, without a copy.
+    fn read_shared(
+        &self,
+        file: &Self::File,
+        len: u64,
+    ) -> impl Future<Output = Result<Rc<[u8]>, FsError>> {
+        async move { self.read_whole(file, len).await.map(Rc::from) }
+    }
+
     /// The file at `path` coded as `made`, if this site holds it for the
     /// same look at the file that this request's `stat` took.
     fn held_coding(&self, path: &[String], made: Made) -> Option<Rc<[u8]>> {
@@ -117,6 +127,15 @@ pub trait Files {
     /// site holds what is coded (then a coding serves many answers).
     fn effort(&self) -> Effort {
         Effort::Fast
+    }
+
+    /// For a site that keeps what it was asked for a while: the request's
+    /// time and how long an answer is used before it is asked again (both
+    /// in monotonic nanoseconds), so that what is worked out from its
+    /// answers (the site's rules) can be kept as long. `None`: ask every
+    /// time.
+    fn recheck_window(&self) -> Option<(u64, u64)> {
+        None
     }
 }
 

@@ -123,7 +123,7 @@ proptest! {
             prop_assert!(!rules::headers::RESERVED.contains(&name.as_ref()), "{name}");
             prop_assert!(value.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b)), "{value:?}");
         }
-        if let Some(found) = parsed.redirects.find(path.segments()) {
+        if let Some(found) = parsed.redirects().find(path.segments()) {
             let location = found.location("", Some("q=1"));
             prop_assert!(location.bytes().all(|b| (b'!'..=b'~').contains(&b)), "{location:?}");
             if let Some(site) = found.site_path() {

@@ -344,15 +344,16 @@ fn bad_lines_are_reported_once_each_and_the_rest_apply() {
         now,
     ));
     assert_eq!(response.status, 301);
+    // `_headers` is read at once, `_redirects` when first needed.
     assert_eq!(
         response.notes,
         [
+            "site rules: _headers:16: Content-Length is docroot's to set: it frames or \
+             describes the answer docroot sends",
             "site rules: _redirects:20: more than source, destination and status: conditions \
              (country, language, role, query) are not supported",
             "site rules: _redirects:21: status \"418\" is not one of 200, 301, 302, 303, 307, \
              308, 404 (each may end in !)",
-            "site rules: _headers:16: Content-Length is docroot's to set: it frames or \
-             describes the answer docroot sends",
         ]
     );
 }

@@ -32,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(!rules::headers::RESERVED.contains(&name.as_ref()), "{name}");
         assert!(value.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b)), "{value:?}");
     }
-    if let Some(found) = redirects.redirects.find(path.segments()) {
+    if let Some(found) = redirects.redirects().find(path.segments()) {
         let location = found.location("/mount", Some("q=1&r"));
         assert!(location.bytes().all(|b| (b'!'..=b'~').contains(&b)), "{location:?}");
         if let Some(site) = found.site_path() {

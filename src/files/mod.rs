@@ -51,6 +51,7 @@ use conditional::{EntityTag, Precondition, Validators, Variant};
 use encoding::Encoding;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use range::RangeRequest;
+use std::borrow::Cow;
 use std::rc::Rc;
 
 /// Bytes escaped when a query is copied into `Location`: what a header value may not hold.
@@ -200,20 +201,25 @@ pub async fn serve<Fs: Files>(
     // up; a forced one (`!`) applies before the lookup, the others where
     // nothing is found.
     let hidden = pipeline.never_served(&path);
-    let rule = if hidden {
-        None
-    } else {
-        rules.redirects.find(path.segments())
-    };
-    if let Some(found) = &rule
-        && found.rule.force
+    if !hidden
+        && rules.may_force()
+        && let Some(found) = rules.redirects().find(path.segments())
+        && found.force
     {
-        return pipeline.follow(found, &path).await;
+        return pipeline.follow(&found, &path).await;
     }
     let ending = if hidden {
         Ending::NotFound
     } else {
         pipeline.resolve(&path).await
+    };
+    // Only now, for a path with nothing to serve, are the other rules
+    // needed (and, for an instance's first such path, parsed).
+    let rule = match &ending {
+        Ending::NotFound | Ending::NotServed(_) if !hidden => {
+            rules.redirects().find(path.segments())
+        }
+        _ => None,
     };
     match (ending, &rule) {
         (Ending::NotFound | Ending::NotServed(_), Some(found)) => {
@@ -233,9 +239,13 @@ pub async fn serve<Fs: Files>(
 /// The `Cache-Control` an answer for `path` gets: the operator's, unless
 /// the site's `_headers` set or remove it there. (Its `no-transform` turns
 /// coding off.)
-pub fn effective_cache_control(config: &Config, rules: &Rules, path: &SitePath) -> Option<String> {
-    if rules.headers.is_empty() {
-        return config.cache_control.clone();
+pub fn effective_cache_control<'a>(
+    config: &'a Config,
+    rules: &Rules,
+    path: &SitePath,
+) -> Option<Cow<'a, str>> {
+    if !rules.headers.touches("cache-control") {
+        return config.cache_control.as_deref().map(Cow::Borrowed);
     }
     let mut headers: Vec<(HeaderName, String)> = config
         .cache_control
@@ -248,7 +258,7 @@ pub fn effective_cache_control(config: &Config, rules: &Rules, path: &SitePath) 
     headers
         .into_iter()
         .find(|(n, _)| n == "cache-control")
-        .map(|(_, v)| v)
+        .map(|(_, v)| Cow::Owned(v))
 }
 
 /// What every step of one request shares: the site, the request, the
@@ -314,14 +324,14 @@ impl<Fs: Files> Pipeline<'_, Fs> {
     /// destination sent with status 404. A destination with nothing to
     /// serve answers as `path` itself would have: the site's 404 page, the
     /// fallback, or docroot's 404.
-    async fn follow(&self, found: &redirects::Found<'_>, path: &SitePath) -> Ending<Fs::File> {
+    async fn follow(&self, found: &redirects::Found, path: &SitePath) -> Ending<Fs::File> {
         let destination = || {
             let site = found.site_path()?;
             SitePath::parse(&site)
                 .ok()
                 .filter(|dest| !self.never_served(dest))
         };
-        match found.rule.action {
+        match found.action {
             Action::Redirect(status) => Ending::Redirect {
                 status,
                 location: found.location(self.req.mount_prefix(), self.req.query()),

@@ -64,6 +64,8 @@ struct Block {
 pub struct HeaderRules {
     blocks: Vec<Block>,
     index: Index,
+    /// Every name a line sets or removes, once.
+    names: Vec<String>,
 }
 
 /// Which answer the headers go on.
@@ -79,6 +81,11 @@ impl HeaderRules {
     /// Whether there is no block.
     pub fn is_empty(&self) -> bool {
         self.blocks.is_empty()
+    }
+
+    /// Whether some line sets or removes the header `name` (lower-case).
+    pub fn touches(&self, name: &str) -> bool {
+        self.names.iter().any(|n| n == name)
     }
 
     /// How many blocks there are.
@@ -140,7 +147,7 @@ impl HeaderRules {
         let mut over = None;
         for (n, raw) in text.lines().enumerate() {
             let line_no = n + 1;
-            if raw.chars().count() > MAX_HEADER_LINE {
+            if raw.len() > MAX_HEADER_LINE && raw.chars().count() > MAX_HEADER_LINE {
                 problems.push(LineProblem::new(
                     line_no,
                     format!("longer than {MAX_HEADER_LINE} characters"),
@@ -192,7 +199,13 @@ impl HeaderRules {
                         continue;
                     };
                     match parse_line(line, &block.pattern.placeholders()) {
-                        Ok(parsed) => block.lines.push(parsed),
+                        Ok(parsed) => {
+                            let (Line::Set(name, _) | Line::Remove(name)) = &parsed;
+                            if !rules.names.contains(name) {
+                                rules.names.push(name.clone());
+                            }
+                            block.lines.push(parsed);
+                        }
                         Err(reason) => problems.push(LineProblem::new(line_no, reason)),
                     }
                 }

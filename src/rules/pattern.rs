@@ -87,10 +87,34 @@ impl Pattern {
         } else {
             (body, "")
         };
-        let path = SitePath::parse(dirs).map_err(|e| format!("{source:?}: {}", e.reason()))?;
-        let mut segments = Vec::new();
+        // Decoded as a request path is; a pattern with no escape is its own
+        // decoding (less the names `SitePath` drops or refuses).
+        let decoded: Vec<String>;
+        let names: Vec<&str> = if dirs.contains('%') || dirs.contains(['\\', '\0']) {
+            decoded = SitePath::parse(dirs)
+                .map_err(|e| format!("{source:?}: {}", e.reason()))?
+                .segments()
+                .to_vec();
+            decoded.iter().map(String::as_str).collect()
+        } else {
+            let mut names = Vec::new();
+            for name in dirs[1..].split('/') {
+                match name {
+                    "" | "." => {}
+                    ".." => {
+                        return Err(format!(
+                            "{source:?}: {}",
+                            crate::path::PathError::DotDot.reason()
+                        ));
+                    }
+                    name => names.push(name),
+                }
+            }
+            names
+        };
+        let mut segments = Vec::with_capacity(names.len());
         let mut seen: Vec<&str> = Vec::new();
-        for name in path.segments() {
+        for &name in &names {
             match name.strip_prefix(':') {
                 Some(placeholder) => {
                     if !is_placeholder_name(placeholder) || placeholder == "splat" {
@@ -102,15 +126,17 @@ impl Pattern {
                     seen.push(placeholder);
                     segments.push(Segment::Named(placeholder.to_owned()));
                 }
-                None => segments.push(Segment::Literal(name.clone())),
+                None => segments.push(Segment::Literal(name.to_owned())),
             }
         }
-        let splat = if splat {
-            let prefix = SitePath::parse(&format!("/{prefix}"))
-                .map_err(|e| format!("{source:?}: {}", e.reason()))?;
-            Some(prefix.segments().first().cloned().unwrap_or_default())
-        } else {
-            None
+        let splat = match (splat, prefix) {
+            (false, _) => None,
+            (true, "") => Some(String::new()),
+            (true, prefix) => {
+                let prefix = SitePath::parse(&format!("/{prefix}"))
+                    .map_err(|e| format!("{source:?}: {}", e.reason()))?;
+                Some(prefix.segments().first().cloned().unwrap_or_default())
+            }
         };
         Ok(Pattern { segments, splat })
     }
@@ -203,6 +229,31 @@ impl Pattern {
         }
         Some(captures)
     }
+}
+
+/// The key of a source that plainly names one path (no placeholder, no
+/// `*`, no escape, no `..`), made without building a [`Pattern`]: what
+/// [`Pattern::literal_key`] would give. `None` for any other source, which
+/// [`Pattern::parse`] then reads (and refuses, if it must).
+pub fn plain_key(source: &str) -> Option<String> {
+    let rest = source.strip_prefix('/')?;
+    if rest.contains(['*', '%', ':', '\\', '\0']) {
+        return None;
+    }
+    let mut key = String::with_capacity(rest.len());
+    for segment in rest.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => return None,
+            name => {
+                if !key.is_empty() {
+                    key.push('/');
+                }
+                key.push_str(name);
+            }
+        }
+    }
+    Some(key)
 }
 
 /// The key of a request's decoded segments, for static patterns.
@@ -314,6 +365,20 @@ mod tests {
             "/a%2Fb",
         ] {
             assert!(Pattern::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_plain_key_is_the_literal_key() {
+        for source in ["/a/b", "/a//b/", "/./a", "/", "/a.html", "/caf\u{e9}"] {
+            assert_eq!(
+                plain_key(source),
+                Pattern::parse(source).unwrap().literal_key(),
+                "{source}"
+            );
+        }
+        for other in ["/a/:b", "/a/*", "/a%20b", "/../a", "a", "/a\\b"] {
+            assert_eq!(plain_key(other), None, "{other}");
         }
     }
 

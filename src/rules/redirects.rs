@@ -10,11 +10,10 @@
 #![forbid(unsafe_code)]
 
 use super::index::Index;
-use super::pattern::{Captures, Pattern, key};
+use super::pattern::{Captures, Pattern, key, plain_key};
 use super::template::Template;
 use super::{LineProblem, MAX_DYNAMIC_REDIRECTS, MAX_REDIRECT_LINE, MAX_STATIC_REDIRECTS};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
-use std::collections::BTreeMap;
 
 /// What a `Location` may not hold as it is: controls, space, and (by
 /// `utf8_percent_encode`) every byte beyond ASCII; and `\`, which browsers
@@ -47,33 +46,53 @@ enum Destination {
     Elsewhere(Template),
 }
 
-/// One rule.
+/// A rule with a placeholder or a splat.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Redirect {
-    /// Its line in the file.
-    pub line: usize,
+struct Redirect {
+    line: usize,
     source: Pattern,
     destination: Destination,
-    /// What it does.
-    pub action: Action,
-    /// `!`: it applies even when a file exists at the source.
-    pub force: bool,
+    action: Action,
+    force: bool,
+}
+
+/// Where some text is: in the file, or in the keys made for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Span {
+    start: u32,
+    len: u32,
+    /// In [`Redirects::made_keys`] rather than in the file.
+    made: bool,
+}
+
+/// A rule from one path, kept as spans of the file: a file may hold
+/// thousands, and nothing of one is made but for a request it matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PathRule {
+    key: Span,
+    destination: Span,
+    line: u32,
+    action: Action,
+    force: bool,
 }
 
 /// A rule that matched a request, with what its source bound.
 #[derive(Debug, Clone)]
-pub struct Found<'a> {
-    /// The rule.
-    pub rule: &'a Redirect,
+pub struct Found {
+    /// What the rule does.
+    pub action: Action,
+    /// `!`: it applies even when a file exists at the source.
+    pub force: bool,
+    destination: Destination,
     captures: Captures,
 }
 
-impl Found<'_> {
+impl Found {
     /// For a rule whose destination is on the site: that path, filled in
     /// and percent-encoded, with runs of `/` made one (so nothing filled
     /// in can make it `//host`), without a query. `None` for another origin.
     pub fn site_path(&self) -> Option<String> {
-        match &self.rule.destination {
+        match &self.destination {
             Destination::Site(template) => {
                 let filled = template.fill(&self.captures);
                 let path = filled.split(['?', '#']).next().unwrap_or("");
@@ -87,7 +106,7 @@ impl Found<'_> {
     /// path below `mount`), and the request's `query` when the destination
     /// has none.
     pub fn location(&self, mount: &str, query: Option<&str>) -> String {
-        let mut location = match &self.rule.destination {
+        let mut location = match &self.destination {
             Destination::Site(template) => {
                 let filled = template.fill(&self.captures);
                 let (path, rest) = filled.split_at(filled.find(['?', '#']).unwrap_or(filled.len()));
@@ -118,44 +137,80 @@ fn single_slashes(path: &str) -> String {
     out
 }
 
-/// The rules of a `_redirects` file.
+/// The rules of a `_redirects` file. A file can hold thousands, and an
+/// instance parses them once for the 128 requests or so it lives, so the
+/// rules from one path (nearly all of them) are kept as spans of the file,
+/// sorted by path, the first of each path only; the others are parsed
+/// whole and filed by first segment.
 #[derive(Debug, Clone, Default)]
 pub struct Redirects {
-    rules: Vec<Redirect>,
-    /// Rules whose source is one path, by its key: the first such rule.
-    by_key: BTreeMap<String, usize>,
-    /// The others, by first segment.
-    dynamic: Index,
+    /// The file.
+    text: String,
+    /// Keys of one-path sources not written as they are kept
+    /// (`/a//b/` is `a/b`).
+    made_keys: String,
+    /// Rules from one path, sorted by it.
+    paths: Vec<PathRule>,
+    /// Rules with a placeholder or splat, in file order.
+    dynamic: Vec<Redirect>,
+    /// The dynamic rules, by first segment.
+    index: Index,
 }
 
 impl Redirects {
     /// Whether there is no rule.
     pub fn is_empty(&self) -> bool {
-        self.rules.is_empty()
+        self.paths.is_empty() && self.dynamic.is_empty()
     }
 
-    /// How many rules there are.
+    /// How many rules there are (after those from a path already given).
     pub fn len(&self) -> usize {
-        self.rules.len()
+        self.paths.len() + self.dynamic.len()
+    }
+
+    fn text_of(&self, span: Span) -> &str {
+        let from = if span.made {
+            &self.made_keys
+        } else {
+            &self.text
+        };
+        from.get(span.start as usize..(span.start + span.len) as usize)
+            .unwrap_or("")
     }
 
     /// The first rule whose source matches the decoded `path`.
-    pub fn find(&self, path: &[String]) -> Option<Found<'_>> {
-        let by_key = self.by_key.get(&key(path)).copied();
-        for at in self.dynamic.candidates(path) {
-            if by_key.is_some_and(|s| s < at) {
+    pub fn find(&self, path: &[String]) -> Option<Found> {
+        let by_path = if self.paths.is_empty() {
+            None
+        } else {
+            let key = key(path);
+            self.paths
+                .binary_search_by(|r| self.text_of(r.key).cmp(&key))
+                .ok()
+                .map(|at| self.paths[at])
+        };
+        for at in self.index.candidates(path) {
+            let rule = &self.dynamic[at];
+            if by_path.is_some_and(|p| (p.line as usize) < rule.line) {
                 break;
             }
-            if let Some(captures) = self.rules[at].source.matches(path) {
+            if let Some(captures) = rule.source.matches(path) {
                 return Some(Found {
-                    rule: &self.rules[at],
+                    action: rule.action,
+                    force: rule.force,
+                    destination: rule.destination.clone(),
                     captures,
                 });
             }
         }
-        let at = by_key?;
+        let rule = by_path?;
+        // Checked when the file was read: it parses.
+        let destination =
+            parse_destination(self.text_of(rule.destination), rule.action, &[]).ok()?;
         Some(Found {
-            rule: &self.rules[at],
+            action: rule.action,
+            force: rule.force,
+            destination,
             captures: Captures::default(),
         })
     }
@@ -163,51 +218,92 @@ impl Redirects {
     /// Parses a `_redirects` file's text: its rules, and a problem for each
     /// line it skipped.
     pub fn parse(text: &str) -> (Redirects, Vec<LineProblem>) {
-        let mut redirects = Redirects::default();
+        let mut redirects = Redirects {
+            text: text.to_owned(),
+            ..Redirects::default()
+        };
         let mut problems = Vec::new();
         let (mut statics, mut dynamics) = (0usize, 0usize);
         let (mut over_static, mut over_dynamic) = (None, None);
+        let base = text.as_ptr() as usize;
         for (n, line) in text.lines().enumerate() {
             let line_no = n + 1;
-            if line.chars().count() > MAX_REDIRECT_LINE {
+            if line.len() > MAX_REDIRECT_LINE && line.chars().count() > MAX_REDIRECT_LINE {
                 problems.push(LineProblem::new(
                     line_no,
                     format!("longer than {MAX_REDIRECT_LINE} characters"),
                 ));
                 continue;
             }
-            let line = line.trim();
+            let line = line.trim_ascii();
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let rule = match parse_line(line, line_no) {
-                Ok(rule) => rule,
+            let at = |part: &str| (part.as_ptr() as usize - base) as u32;
+            let parsed = match parse_line(line, line_no) {
+                Ok(parsed) => parsed,
                 Err(reason) => {
                     problems.push(LineProblem::new(line_no, reason));
                     continue;
                 }
             };
-            match rule.source.literal_key() {
-                Some(source) => {
+            match parsed {
+                Line::Path {
+                    source,
+                    destination,
+                    action,
+                    force,
+                } => {
                     statics += 1;
                     if statics > MAX_STATIC_REDIRECTS {
                         over_static.get_or_insert((line_no, 0)).1 += 1;
                         continue;
                     }
-                    let at = redirects.rules.len();
-                    redirects.by_key.entry(source).or_insert(at);
+                    let key = match source {
+                        Key::Written(key) => Span {
+                            start: at(key),
+                            len: key.len() as u32,
+                            made: false,
+                        },
+                        Key::Made(key) => {
+                            let start = redirects.made_keys.len() as u32;
+                            redirects.made_keys.push_str(&key);
+                            Span {
+                                start,
+                                len: key.len() as u32,
+                                made: true,
+                            }
+                        }
+                    };
+                    redirects.paths.push(PathRule {
+                        key,
+                        destination: Span {
+                            start: at(destination),
+                            len: destination.len() as u32,
+                            made: false,
+                        },
+                        line: line_no as u32,
+                        action,
+                        force,
+                    });
                 }
-                None => {
+                Line::Pattern(rule) => {
                     dynamics += 1;
                     if dynamics > MAX_DYNAMIC_REDIRECTS {
                         over_dynamic.get_or_insert((line_no, 0)).1 += 1;
                         continue;
                     }
-                    redirects.dynamic.add(redirects.rules.len(), &rule.source);
+                    redirects.index.add(redirects.dynamic.len(), &rule.source);
+                    redirects.dynamic.push(rule);
                 }
             }
-            redirects.rules.push(rule);
         }
+        // By path, and the first of a path given twice (a stable sort keeps
+        // file order among equals).
+        let mut paths = std::mem::take(&mut redirects.paths);
+        paths.sort_by(|a, b| redirects.text_of(a.key).cmp(redirects.text_of(b.key)));
+        paths.dedup_by(|later, first| redirects.text_of(later.key) == redirects.text_of(first.key));
+        redirects.paths = paths;
         for (over, limit, kind) in [
             (over_static, MAX_STATIC_REDIRECTS, "redirects from one path"),
             (
@@ -231,13 +327,47 @@ impl Redirects {
     }
 }
 
+/// A one-path source's key: as written in the file, or made (normalised).
+enum Key<'a> {
+    Written(&'a str),
+    Made(String),
+}
+
+/// One parsed line.
+enum Line<'a> {
+    /// From one path: what to keep of it, as parts of the line.
+    Path {
+        source: Key<'a>,
+        destination: &'a str,
+        action: Action,
+        force: bool,
+    },
+    /// With a placeholder or splat.
+    Pattern(Redirect),
+}
+
+/// The key of a source as it is written, when it already is a key: `/`
+/// and names without escapes, placeholders, `*`, `.`/`..` or empty names.
+fn written_key(source: &str) -> Option<&str> {
+    let rest = source.strip_prefix('/')?;
+    let plain = !rest.is_empty()
+        && !rest
+            .bytes()
+            .any(|b| matches!(b, b'*' | b'%' | b':' | b'\\' | 0))
+        && rest
+            .split('/')
+            .all(|name| !name.is_empty() && name != "." && name != "..");
+    plain.then_some(rest)
+}
+
 /// One rule's line, trimmed and not a comment.
-fn parse_line(line: &str, line_no: usize) -> Result<Redirect, String> {
-    let fields: Vec<&str> = line.split_whitespace().collect();
-    let (source, destination, status) = match fields.as_slice() {
-        [source, destination] => (*source, *destination, None),
-        [source, destination, status] => (*source, *destination, Some(*status)),
-        [_] => return Err("a rule needs a source and a destination".to_owned()),
+fn parse_line(line: &str, line_no: usize) -> Result<Line<'_>, String> {
+    let mut fields = line.split_ascii_whitespace();
+    let (source, destination, status, more) =
+        (fields.next(), fields.next(), fields.next(), fields.next());
+    let (source, destination, status) = match (source, destination, more) {
+        (Some(source), Some(destination), None) => (source, destination, status),
+        (_, None, _) => return Err("a rule needs a source and a destination".to_owned()),
         _ => {
             return Err(
                 "more than source, destination and status: conditions (country, language, \
@@ -246,80 +376,152 @@ fn parse_line(line: &str, line_no: usize) -> Result<Redirect, String> {
             );
         }
     };
-    let source = Pattern::parse(source).map_err(|e| format!("the source {e}"))?;
-    let (action, force) = match status {
-        None => (Action::Redirect(301), false),
-        Some(status) => {
-            let (digits, force) = match status.strip_suffix('!') {
-                Some(digits) => (digits, true),
-                None => (status, false),
-            };
-            let action = match digits {
-                "200" => Action::Rewrite,
-                "404" => Action::NotFound,
-                "301" | "302" | "303" | "307" | "308" => {
-                    Action::Redirect(digits.parse().unwrap_or(301))
+    let (action, force) = parse_status(status)?;
+    let key = match written_key(source) {
+        Some(key) => Some(Key::Written(key)),
+        None => plain_key(source).map(Key::Made),
+    };
+    let pattern = match key {
+        Some(_) => None,
+        None => {
+            let pattern = Pattern::parse(source).map_err(|e| format!("the source {e}"))?;
+            match pattern.literal_key() {
+                Some(key) => {
+                    return check_destination(destination, action, &[]).map(|()| Line::Path {
+                        source: Key::Made(key),
+                        destination,
+                        action,
+                        force,
+                    });
                 }
-                _ => {
-                    return Err(format!(
-                        "status {status:?} is not one of 200, 301, 302, 303, 307, 308, 404 \
-                         (each may end in !)"
-                    ));
-                }
-            };
-            (action, force)
+                None => Some(pattern),
+            }
         }
     };
-    let bound = source.placeholders();
+    match (key, pattern) {
+        (Some(source), _) => {
+            check_destination(destination, action, &[])?;
+            Ok(Line::Path {
+                source,
+                destination,
+                action,
+                force,
+            })
+        }
+        (None, Some(source)) => {
+            let destination = parse_destination(destination, action, &source.placeholders())?;
+            Ok(Line::Pattern(Redirect {
+                line: line_no,
+                source,
+                destination,
+                action,
+                force,
+            }))
+        }
+        (None, None) => Err("the source is neither a path nor a pattern".to_owned()),
+    }
+}
+
+/// The status field: what the rule does and whether it is forced.
+fn parse_status(status: Option<&str>) -> Result<(Action, bool), String> {
+    let Some(status) = status else {
+        return Ok((Action::Redirect(301), false));
+    };
+    let (digits, force) = match status.strip_suffix('!') {
+        Some(digits) => (digits, true),
+        None => (status, false),
+    };
+    let action = match digits {
+        "200" => Action::Rewrite,
+        "404" => Action::NotFound,
+        "301" => Action::Redirect(301),
+        "302" => Action::Redirect(302),
+        "303" => Action::Redirect(303),
+        "307" => Action::Redirect(307),
+        "308" => Action::Redirect(308),
+        _ => {
+            return Err(format!(
+                "status {status:?} is not one of 200, 301, 302, 303, 307, 308, 404 \
+                 (each may end in !)"
+            ));
+        }
+    };
+    Ok((action, force))
+}
+
+/// Checks a destination as [`parse_destination`] would, making nothing
+/// when it has no placeholder to fill.
+fn check_destination(destination: &str, action: Action, bound: &[&str]) -> Result<(), String> {
+    if destination.starts_with('/') && !destination.contains(':') {
+        if destination.starts_with("//") || destination.starts_with("/\\") {
+            return Err(another_host(destination));
+        }
+        if destination.bytes().any(|b| b.is_ascii_control()) {
+            return Err("the destination holds a control character".to_owned());
+        }
+        return Ok(());
+    }
+    parse_destination(destination, action, bound).map(|_| ())
+}
+
+fn another_host(destination: &str) -> String {
+    format!(
+        "the destination {destination:?} names another host without a scheme: write https://{}",
+        destination.trim_start_matches(['/', '\\'])
+    )
+}
+
+/// A destination: a site path, or (for a redirect) another origin, whose
+/// host no placeholder may fill.
+fn parse_destination(
+    destination: &str,
+    action: Action,
+    bound: &[&str],
+) -> Result<Destination, String> {
     if destination.bytes().any(|b| b.is_ascii_control()) {
         return Err("the destination holds a control character".to_owned());
     }
-    let destination = if destination.starts_with("//") || destination.starts_with("/\\") {
-        return Err(format!(
-            "the destination {destination:?} names another host without a scheme: write https://{}",
-            destination.trim_start_matches(['/', '\\'])
-        ));
-    } else if destination.starts_with('/') {
-        Destination::Site(Template::parse(destination, &bound, true)?)
-    } else if let Some(rest) = destination
+    if destination.starts_with("//") || destination.starts_with("/\\") {
+        return Err(another_host(destination));
+    }
+    if destination.starts_with('/') {
+        return Ok(Destination::Site(Template::parse(
+            destination,
+            bound,
+            true,
+        )?));
+    }
+    let Some(rest) = destination
         .strip_prefix("https://")
         .or_else(|| destination.strip_prefix("http://"))
-    {
-        if !matches!(action, Action::Redirect(_)) {
-            return Err(format!(
-                "a {} serves a file of this site, so its destination must start with \"/\"",
-                if action == Action::Rewrite {
-                    "rewrite (200)"
-                } else {
-                    "404 rule"
-                }
-            ));
-        }
-        let authority = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        if authority == 0 {
-            return Err(format!("the destination {destination:?} names no host"));
-        }
-        let template = Template::parse(destination, &bound, true)?;
-        let host_end = destination.len() - rest.len() + authority;
-        if template.has_placeholder_before(host_end) {
-            return Err(
-                "a placeholder in the destination's host would let a request choose the site it is sent to"
-                    .to_owned(),
-            );
-        }
-        Destination::Elsewhere(template)
-    } else {
+    else {
         return Err(format!(
             "the destination {destination:?} is neither a path (/…) nor an http(s) URL"
         ));
     };
-    Ok(Redirect {
-        line: line_no,
-        source,
-        destination,
-        action,
-        force,
-    })
+    if !matches!(action, Action::Redirect(_)) {
+        return Err(format!(
+            "a {} serves a file of this site, so its destination must start with \"/\"",
+            if action == Action::Rewrite {
+                "rewrite (200)"
+            } else {
+                "404 rule"
+            }
+        ));
+    }
+    let authority = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    if authority == 0 {
+        return Err(format!("the destination {destination:?} names no host"));
+    }
+    let template = Template::parse(destination, bound, true)?;
+    let host_end = destination.len() - rest.len() + authority;
+    if template.has_placeholder_before(host_end) {
+        return Err(
+            "a placeholder in the destination's host would let a request choose the site it is sent to"
+                .to_owned(),
+        );
+    }
+    Ok(Destination::Elsewhere(template))
 }
 
 #[cfg(test)]
@@ -339,7 +541,7 @@ mod tests {
 
     fn location(r: &Redirects, path: &str, query: Option<&str>) -> Option<(u16, String)> {
         let found = r.find(&segs(path))?;
-        let Action::Redirect(status) = found.rule.action else {
+        let Action::Redirect(status) = found.action else {
             panic!("not a redirect: {found:?}");
         };
         Some((status, found.location("", query)))
@@ -353,14 +555,14 @@ mod tests {
         assert_eq!(location(&r, "/a", None), Some((301, "/b".into())));
         assert_eq!(location(&r, "/c", None), Some((302, "/d".into())));
         let i = r.find(&segs("/i")).unwrap();
-        assert_eq!((i.rule.action, i.rule.force), (Action::Redirect(308), true));
+        assert_eq!((i.action, i.force), (Action::Redirect(308), true));
         let k = r.find(&segs("/k")).unwrap();
         assert_eq!(
-            (k.rule.action, k.site_path().as_deref()),
+            (k.action, k.site_path().as_deref()),
             (Action::Rewrite, Some("/l"))
         );
-        assert_eq!(r.find(&segs("/m")).unwrap().rule.action, Action::NotFound);
-        assert!(r.find(&segs("/o")).unwrap().rule.force);
+        assert_eq!(r.find(&segs("/m")).unwrap().action, Action::NotFound);
+        assert!(r.find(&segs("/o")).unwrap().force);
         assert!(r.find(&segs("/zzz")).is_none());
     }
 

@@ -8,34 +8,26 @@
 use super::pattern::{Captures, is_placeholder_name};
 use crate::path::encode_segment;
 
-/// One piece of a template.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Piece {
-    Text(String),
-    Placeholder(String),
-}
-
-/// A text with placeholders.
+/// A text with placeholders: the text without them, and where each goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template {
-    pieces: Vec<Piece>,
+    /// The text, the placeholders taken out.
+    text: String,
+    /// Each placeholder: where in `text` its value goes, and its name.
+    holes: Vec<(usize, String)>,
 }
 
 /// The placeholder names in `text`, with where each starts (at its `:`).
-fn scan(text: &str) -> Vec<(usize, &str)> {
-    let mut found = Vec::new();
-    for (at, _) in text.match_indices(':') {
+fn scan(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.match_indices(':').filter_map(move |(at, _)| {
         let rest = &text[at + 1..];
         let len = rest
             .char_indices()
             .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_'))
             .map_or(rest.len(), |(i, _)| i);
         let name = &rest[..len];
-        if is_placeholder_name(name) {
-            found.push((at, name));
-        }
-    }
-    found
+        is_placeholder_name(name).then_some((at, name))
+    })
 }
 
 impl Template {
@@ -43,7 +35,14 @@ impl Template {
     /// a placeholder-like `:name` that is not bound is an error (a
     /// destination's typo); otherwise it stays text (`a:b` in a header).
     pub fn parse(text: &str, bound: &[&str], strict: bool) -> Result<Template, String> {
-        let mut pieces = Vec::new();
+        if !text.contains(':') {
+            return Ok(Template {
+                text: text.to_owned(),
+                holes: Vec::new(),
+            });
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut holes = Vec::new();
         let mut from = 0;
         for (at, name) in scan(text) {
             if at < from {
@@ -55,49 +54,43 @@ impl Template {
                 }
                 continue;
             }
-            if at > from {
-                pieces.push(Piece::Text(text[from..at].to_owned()));
-            }
-            pieces.push(Piece::Placeholder(name.to_owned()));
+            out.push_str(&text[from..at]);
+            holes.push((out.len(), name.to_owned()));
             from = at + 1 + name.len();
         }
-        if from < text.len() {
-            pieces.push(Piece::Text(text[from..].to_owned()));
-        }
-        Ok(Template { pieces })
+        out.push_str(&text[from..]);
+        Ok(Template { text: out, holes })
     }
 
-    /// Whether a placeholder falls before byte `end` of the text.
+    /// Whether a placeholder falls before byte `end` of the text as written.
     pub fn has_placeholder_before(&self, end: usize) -> bool {
-        let mut at = 0;
-        for piece in &self.pieces {
-            match piece {
-                Piece::Text(text) => at += text.len(),
-                Piece::Placeholder(_) => return at < end,
-            }
-            if at >= end {
-                return false;
-            }
-        }
-        false
+        // The first hole sits where its placeholder began.
+        self.holes.first().is_some_and(|&(at, _)| at < end)
     }
 
     /// The text with each placeholder replaced by its value, encoded.
     pub fn fill(&self, captures: &Captures) -> String {
-        let mut out = String::new();
-        for piece in &self.pieces {
-            match piece {
-                Piece::Text(text) => out.push_str(text),
-                Piece::Placeholder(name) if name == "splat" => {
-                    let segments = captures.splat.as_deref().unwrap_or_default();
-                    let encoded: Vec<String> = segments.iter().map(|s| encode_segment(s)).collect();
-                    out.push_str(&encoded.join("/"));
+        if self.holes.is_empty() {
+            return self.text.clone();
+        }
+        let mut out = String::with_capacity(self.text.len() + 32);
+        let mut from = 0;
+        for (at, name) in &self.holes {
+            out.push_str(&self.text[from..*at]);
+            from = *at;
+            if name == "splat" {
+                let segments = captures.splat.as_deref().unwrap_or_default();
+                for (i, segment) in segments.iter().enumerate() {
+                    if i > 0 {
+                        out.push('/');
+                    }
+                    out.push_str(&encode_segment(segment));
                 }
-                Piece::Placeholder(name) => {
-                    out.push_str(&encode_segment(&captures.get(name).unwrap_or_default()));
-                }
+            } else {
+                out.push_str(&encode_segment(&captures.get(name).unwrap_or_default()));
             }
         }
+        out.push_str(&self.text[from..]);
         out
     }
 }
