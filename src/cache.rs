@@ -28,6 +28,12 @@
 //!   coded answers are dropped and made again. So a file changed on disk is served new at most one
 //!   interval after the change. A file whose filesystem keeps no
 //!   modification time is never held.
+//! - **Answers.** Beside a file's bytes, whole answers made from them
+//!   ([`KeptAnswer`]): the response head as it went to the host, the
+//!   validators, and the body, for requests like the one that got it
+//!   ([`crate::answers`] says which are alike). An answer is used until the
+//!   earliest time any entry it was made from would be checked again, and
+//!   goes with the entry it belongs to.
 //! - **Concurrency.** Requests that share an instance share its cache. No
 //!   borrow of it is held across an await. Each request takes the time
 //!   before it asks the filesystem, and an answer older than an entry's
@@ -37,11 +43,12 @@
 #![forbid(unsafe_code)]
 
 use crate::codec::{Effort, Made};
-use crate::fs::{Entry, Files, FsError, Kind, Meta};
+use crate::fs::{Entry, Files, FsError, Kind, Meta, Window};
+use crate::http::WireHead;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// The largest file whose bytes are held.
 pub const MAX_FILE: u64 = 128 * 1024;
@@ -56,6 +63,48 @@ pub const ENTRY_COST: usize = 192;
 
 /// What a coded answer held beside a file costs besides its bytes.
 pub const CODED_COST: usize = 48;
+
+/// What a kept answer, and the route to it, cost besides their heads and
+/// keys (the body is the entry's own bytes, counted once).
+pub const ANSWER_COST: usize = 160;
+
+/// A whole answer, kept in the entry of the file whose bytes (or coding)
+/// its body is: plain data, ready for the host.
+#[derive(Debug, Clone)]
+pub struct KeptAnswer {
+    /// Until when (monotonic nanoseconds) it may be used: the earliest
+    /// time an entry it was made from would be checked again.
+    pub expires: u64,
+    /// Its `ETag`, as sent.
+    pub etag: Option<String>,
+    /// Its `Last-Modified`.
+    pub last_modified: Option<SystemTime>,
+    /// The head of its 200, once a `GET` or `HEAD` got one.
+    pub ok: Option<WireHead>,
+    /// The head of its 304, once a conditional request got one.
+    pub not_modified: Option<WireHead>,
+    /// The body of its 200, once a `GET` got one.
+    pub body: Option<Rc<[u8]>>,
+    /// The bytes it was made from, held by its entry (the body, or the
+    /// file's bytes for an answer kept from a `HEAD` or a 304): while the
+    /// entry holds them, the answer is the entry's.
+    pub from: Rc<[u8]>,
+}
+
+impl KeptAnswer {
+    /// Whether `other` answers with the same representation.
+    fn same_representation(&self, other: &KeptAnswer) -> bool {
+        self.etag == other.etag && self.last_modified == other.last_modified
+    }
+
+    fn cost(&self, key: &str) -> usize {
+        let head = |h: &Option<WireHead>| {
+            h.as_ref()
+                .map_or(0, |h| h.iter().map(|(n, v)| n.len() + v.len() + 48).sum())
+        };
+        ANSWER_COST + 2 * key.len() + head(&self.ok) + head(&self.not_modified)
+    }
+}
 
 /// The recheck interval when the configuration does not set one.
 pub const DEFAULT_RECHECK: Duration = Duration::from_secs(1);
@@ -84,24 +133,44 @@ struct Held {
     bytes: Option<Rc<[u8]>>,
     /// The coded answers made from `bytes`.
     coded: Vec<(Made, Rc<[u8]>)>,
+    /// Whole answers whose bodies are `bytes` or a coding of them, by the
+    /// key of the requests they answer.
+    answers: Vec<(Rc<str>, KeptAnswer)>,
     /// Used since the clock hand last passed.
     used: Cell<bool>,
 }
 
 impl Held {
     fn cost(&self, key: &str) -> usize {
-        ENTRY_COST + key.len() + self.bytes.as_ref().map_or(0, |b| b.len()) + self.coded_cost()
+        ENTRY_COST
+            + key.len()
+            + self.bytes.as_ref().map_or(0, |b| b.len())
+            + self.coded_cost()
+            + self.answers_cost()
+    }
+
+    fn answers_cost(&self) -> usize {
+        self.answers.iter().map(|(k, a)| a.cost(k)).sum()
+    }
+
+    /// Whether `bytes` are these bytes or one of their codings.
+    fn owns(&self, bytes: &Rc<[u8]>) -> bool {
+        self.bytes.as_ref().is_some_and(|b| Rc::ptr_eq(b, bytes))
+            || self.coded.iter().any(|(_, c)| Rc::ptr_eq(c, bytes))
     }
 
     fn coded_cost(&self) -> usize {
         self.coded.iter().map(|(_, c)| CODED_COST + c.len()).sum()
     }
 
-    /// Drops the bytes and what was coded from them; what that freed.
-    fn drop_bytes(&mut self) -> usize {
-        let freed = self.bytes.take().map_or(0, |b| b.len()) + self.coded_cost();
+    /// Drops the bytes and what was made from them; what that freed, and
+    /// the request keys of the answers that went.
+    fn drop_bytes(&mut self) -> (usize, Vec<Rc<str>>) {
+        let freed =
+            self.bytes.take().map_or(0, |b| b.len()) + self.coded_cost() + self.answers_cost();
         self.coded.clear();
-        freed
+        let gone = self.answers.drain(..).map(|(k, _)| k).collect();
+        (freed, gone)
     }
 }
 
@@ -111,6 +180,9 @@ struct Entries {
     map: BTreeMap<Rc<str>, Held>,
     /// Every key of `map`, once, in the order the clock hand visits them.
     clock: VecDeque<Rc<str>>,
+    /// For each kept answer, by its request key, the entry that holds it
+    /// (counted in that answer's cost).
+    routes: BTreeMap<Rc<str>, Rc<str>>,
     total: usize,
 }
 
@@ -135,7 +207,11 @@ impl Entries {
                 continue;
             }
             self.total -= held.cost(&key);
-            self.map.remove(&key);
+            if let Some(held) = self.map.remove(&key) {
+                for (answer, _) in &held.answers {
+                    self.routes.remove(answer);
+                }
+            }
         }
         self.total + extra <= MAX_TOTAL
     }
@@ -149,9 +225,12 @@ impl Entries {
             if now >= held.checked {
                 held.checked = now;
                 if held.stat != stat {
-                    let freed = held.drop_bytes();
+                    let (freed, gone) = held.drop_bytes();
                     held.stat = stat;
                     self.total -= freed;
+                    for answer in gone {
+                        self.routes.remove(&answer);
+                    }
                     return None;
                 }
             }
@@ -162,6 +241,7 @@ impl Entries {
             checked: now,
             bytes: None,
             coded: Vec::new(),
+            answers: Vec::new(),
             // Not yet used again: a path asked for once goes first.
             used: Cell::new(false),
         };
@@ -188,6 +268,77 @@ impl Entries {
         if let Some(held) = self.map.get_mut(key) {
             self.total += bytes.len();
             held.bytes = Some(bytes);
+        }
+    }
+
+    /// The answer kept for the request key `request`, if it is still good
+    /// at `now`; marks its entry used.
+    fn answer(&self, request: &str, now: u64) -> Option<KeptAnswer> {
+        let held = self.map.get(self.routes.get(request)?)?;
+        let (_, answer) = held.answers.iter().find(|(k, _)| &**k == request)?;
+        if now >= answer.expires {
+            return None;
+        }
+        held.used.set(true);
+        Some(answer.clone())
+    }
+
+    /// Keeps `answer` for the request key `request` in the entry of `file`,
+    /// if that entry holds what it was made from; replaces what was kept for
+    /// the key (keeping what of it is still good and of the same
+    /// representation).
+    fn keep_answer(&mut self, request: &str, file: &str, answer: KeptAnswer, now: u64) {
+        if !self
+            .map
+            .get(file)
+            .is_some_and(|held| held.owns(&answer.from))
+        {
+            return;
+        }
+        let mut answer = answer;
+        // What the entry kept of the same representation stays beside
+        // what is new, the sooner end of the two lives kept.
+        if let Some(earlier) = self.map.get(file).and_then(|held| {
+            held.answers
+                .iter()
+                .find(|(k, a)| &**k == request && now < a.expires && a.same_representation(&answer))
+        }) {
+            let (_, earlier) = earlier;
+            answer.expires = answer.expires.min(earlier.expires);
+            answer.ok = answer.ok.or_else(|| earlier.ok.clone());
+            answer.not_modified = answer.not_modified.or_else(|| earlier.not_modified.clone());
+            answer.body = answer.body.or_else(|| earlier.body.clone());
+        }
+        self.forget_answer(request);
+        let cost = answer.cost(request);
+        if !self.make_room(cost, Some(file)) {
+            return;
+        }
+        let (Some((file_key, _)), request) =
+            (self.map.get_key_value(file), Rc::<str>::from(request))
+        else {
+            return;
+        };
+        let file_key = file_key.clone();
+        if let Some(held) = self.map.get_mut(file)
+            && held.owns(&answer.from)
+        {
+            held.answers.push((request.clone(), answer));
+            self.routes.insert(request, file_key);
+            self.total += cost;
+        }
+    }
+
+    /// Drops what was kept for the request key `request`.
+    fn forget_answer(&mut self, request: &str) {
+        let Some(file) = self.routes.remove(request) else {
+            return;
+        };
+        if let Some(held) = self.map.get_mut(&file)
+            && let Some(at) = held.answers.iter().position(|(k, _)| &**k == request)
+        {
+            let (k, answer) = held.answers.remove(at);
+            self.total -= answer.cost(&k);
         }
     }
 
@@ -249,6 +400,7 @@ impl<S> Cache<S> {
             cache: self,
             clock,
             now: Cell::new(None),
+            oldest: Cell::new(u64::MAX),
             seen: RefCell::new(Vec::new()),
         }
     }
@@ -290,6 +442,9 @@ pub struct View<'a, S, C> {
     cache: &'a Cache<S>,
     clock: C,
     now: Cell<Option<u64>>,
+    /// The earliest last check of the entries this request's lookups were
+    /// answered from (monotonic nanoseconds).
+    oldest: Cell<u64>,
     /// The bytes each `stat` of this request answered for, by key.
     seen: RefCell<Vec<(String, Rc<[u8]>)>>,
 }
@@ -316,11 +471,42 @@ impl<S, C: Fn() -> u64> View<'_, S, C> {
             return None;
         }
         held.used.set(true);
+        self.looked_at(held.checked);
         Some((held.stat.clone(), held.bytes.clone()))
+    }
+
+    /// Notes that an answer of this request came from a look at `checked`.
+    fn looked_at(&self, checked: u64) {
+        self.oldest.set(self.oldest.get().min(checked));
+    }
+
+    /// The answer kept for the request key `request`, if it is still good.
+    pub fn kept_answer(&self, request: &str) -> Option<KeptAnswer> {
+        self.cache.recheck?;
+        let now = self.now();
+        self.cache.entries.borrow().answer(request, now)
+    }
+
+    /// Keeps `answer` for the request key `request`, in the entry of the
+    /// file at `file` (whose bytes, or a coding of them, it was made from).
+    pub fn keep_answer(&self, request: &str, file: &[String], answer: KeptAnswer) {
+        if self.cache.recheck.is_none() {
+            return;
+        }
+        self.cache
+            .entries
+            .borrow_mut()
+            .keep_answer(request, &key(file), answer, self.now());
     }
 
     fn remember(&self, key: String, bytes: Rc<[u8]>) {
         self.seen.borrow_mut().push((key, bytes));
+    }
+
+    /// The bytes this request's look at the file at `path` saw, if the
+    /// cache holds them.
+    pub fn seen_bytes(&self, path: &[String]) -> Option<Rc<[u8]>> {
+        self.remembered(&key(path))
     }
 
     fn remembered(&self, key: &str) -> Option<Rc<[u8]>> {
@@ -378,6 +564,7 @@ impl<S: Files, C: Fn() -> u64> Files for View<'_, S, C> {
             None => {}
         }
         let stat = self.cache.inner.stat(path).await;
+        self.looked_at(now);
         if !keepable(&stat) {
             return stat;
         }
@@ -444,8 +631,13 @@ impl<S: Files, C: Fn() -> u64> Files for View<'_, S, C> {
         }
     }
 
-    fn recheck_window(&self) -> Option<(u64, u64)> {
-        Some((self.now(), self.cache.recheck?))
+    fn recheck_window(&self) -> Option<Window> {
+        let recheck = self.cache.recheck?;
+        Some(Window {
+            now: self.now(),
+            recheck,
+            oldest: self.oldest.get(),
+        })
     }
 
     /// Thorough while the cache is on: what is coded is held, and serves
@@ -851,5 +1043,117 @@ mod tests {
         }
         assert!(cache.held() <= MAX_TOTAL);
         assert_eq!(cache.entries.borrow().clock.len(), cache.len());
+    }
+
+    fn kept(from: &Rc<[u8]>, expires: u64, head: usize) -> KeptAnswer {
+        let wire: WireHead = vec![("x-head".to_owned(), vec![b'h'; head])].into();
+        KeptAnswer {
+            expires,
+            etag: Some("\"e\"".to_owned()),
+            last_modified: time(1),
+            ok: Some(wire),
+            not_modified: None,
+            body: Some(from.clone()),
+            from: from.clone(),
+        }
+    }
+
+    /// Every answer is routed to from its key, and the total is what the
+    /// entries and their answers cost.
+    fn assert_consistent(cache: &Cache<Disk>) {
+        let entries = cache.entries.borrow();
+        let counted: usize = entries.map.iter().map(|(k, h)| h.cost(k)).sum();
+        assert_eq!(counted, entries.total, "the total is what the entries cost");
+        let answers: usize = entries.map.values().map(|h| h.answers.len()).sum();
+        assert_eq!(answers, entries.routes.len(), "one route for each answer");
+        for (request, file) in &entries.routes {
+            let held = &entries.map[file];
+            assert!(held.answers.iter().any(|(k, _)| k == request));
+        }
+    }
+
+    #[test]
+    fn an_answer_is_kept_with_its_entry_until_it_expires_or_its_file_changes() {
+        let cache = Cache::new(
+            Disk::with(MemFiles::new().file("a.txt", b"A").file("b.txt", b"B")),
+            Some(DEFAULT_RECHECK),
+        );
+        let view = cache.view(at(0));
+        run(view.stat(&p("a.txt"))).unwrap();
+        let a = bytes(run(view.open(&p("a.txt"))).unwrap());
+        view.keep_answer("/a.txt\n", &p("a.txt"), kept(&a, SECOND, 10));
+        // Not b.txt's bytes: an answer goes only to the entry it was made from.
+        view.keep_answer("/b\n", &p("b.txt"), kept(&a, SECOND, 10));
+        assert!(view.kept_answer("/b\n").is_none());
+        assert!(view.kept_answer("/a.txt\n").is_some());
+        assert!(cache.view(at(SECOND - 1)).kept_answer("/a.txt\n").is_some());
+        assert!(cache.view(at(SECOND)).kept_answer("/a.txt\n").is_none());
+        assert_consistent(&cache);
+        // The file changes: at its next check the entry drops its bytes,
+        // and the answer with them.
+        cache.inner.change(|f| f.file("a.txt", b"AA"));
+        let later = cache.view(at(SECOND));
+        run(later.stat(&p("a.txt"))).unwrap();
+        assert!(cache.entries.borrow().routes.is_empty());
+        assert_consistent(&cache);
+    }
+
+    #[test]
+    fn what_is_kept_of_one_representation_is_merged_and_of_another_replaced() {
+        let cache = Cache::new(
+            Disk::with(MemFiles::new().file("a.txt", b"A")),
+            Some(DEFAULT_RECHECK),
+        );
+        let view = cache.view(at(0));
+        run(view.stat(&p("a.txt"))).unwrap();
+        let a = bytes(run(view.open(&p("a.txt"))).unwrap());
+        let not_modified: WireHead = vec![("etag".to_owned(), b"\"e\"".to_vec())].into();
+        let mut first = kept(&a, 2 * SECOND, 1);
+        first.ok = None;
+        first.body = None;
+        first.not_modified = Some(not_modified.clone());
+        view.keep_answer("k", &p("a.txt"), first);
+        view.keep_answer("k", &p("a.txt"), kept(&a, 3 * SECOND, 1));
+        let both = view.kept_answer("k").unwrap();
+        assert!(both.ok.is_some() && both.body.is_some());
+        assert_eq!(both.not_modified, Some(not_modified));
+        assert_eq!(both.expires, 2 * SECOND, "the sooner end of the two");
+        let mut other = kept(&a, 3 * SECOND, 1);
+        other.etag = Some("\"f\"".to_owned());
+        view.keep_answer("k", &p("a.txt"), other);
+        let replaced = view.kept_answer("k").unwrap();
+        assert_eq!(
+            (replaced.not_modified, replaced.expires),
+            (None, 3 * SECOND)
+        );
+        assert_consistent(&cache);
+    }
+
+    #[test]
+    fn the_bound_holds_with_answers_beside_the_files() {
+        let mut files = MemFiles::new();
+        for n in 0..64 {
+            files = files.file(&format!("f{n}"), &vec![b'x'; 64 * 1024]);
+        }
+        let cache = Cache::new(Disk::with(files), Some(DEFAULT_RECHECK));
+        // Many keys for each file (as many Accept-Encoding spellings would
+        // make), each with a big head.
+        for round in 0..4 {
+            for n in 0..64 {
+                let view = cache.view(at(0));
+                let path = p(&format!("f{n}"));
+                run(view.stat(&path)).unwrap();
+                let Ok(CachedFile::Held(body)) = run(view.open(&path)) else {
+                    continue;
+                };
+                for k in 0..64 {
+                    let key = format!("/f{n}\n{round} {k}");
+                    view.keep_answer(&key, &path, kept(&body, SECOND, 4096));
+                    assert!(cache.held() <= MAX_TOTAL, "{} after {key}", cache.held());
+                }
+            }
+        }
+        assert!(cache.held() > MAX_TOTAL / 2, "it was filled");
+        assert_consistent(&cache);
     }
 }

@@ -129,14 +129,25 @@ pub trait Files {
         Effort::Fast
     }
 
-    /// For a site that keeps what it was asked for a while: the request's
-    /// time and how long an answer is used before it is asked again (both
-    /// in monotonic nanoseconds), so that what is worked out from its
-    /// answers (the site's rules) can be kept as long. `None`: ask every
-    /// time.
-    fn recheck_window(&self) -> Option<(u64, u64)> {
+    /// For a site that keeps what it was asked for a while: how long, so
+    /// that what is worked out from its answers (the site's rules, whole
+    /// responses) can be kept as long. `None`: ask every time.
+    fn recheck_window(&self) -> Option<Window> {
         None
     }
+}
+
+/// How long a site's answers stay good ([`Files::recheck_window`]), in
+/// monotonic nanoseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// The request's time.
+    pub now: u64,
+    /// How long an answer is used before the site asks again.
+    pub recheck: u64,
+    /// The earliest time an answer this request got was asked of the
+    /// filesystem (`u64::MAX` before any).
+    pub oldest: u64,
 }
 
 #[cfg(not(target_os = "wasi"))]

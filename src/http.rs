@@ -165,6 +165,23 @@ pub fn is_authority(authority: &str) -> bool {
                 .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit())))
 }
 
+/// A response head as it goes to the host: names and values as bytes,
+/// shared, as the file cache keeps it for its answers.
+pub type WireHead = Rc<[(String, Vec<u8>)]>;
+
+/// What a response for a file may be kept by ([`crate::answers`]): whole,
+/// from bytes the file cache holds, for a request the file was found by
+/// its own path (so `Accept` did not choose it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keepable {
+    /// The file (or precompressed file) whose bytes, or coding, the body is.
+    pub file: Vec<String>,
+    /// Its `ETag`, as sent.
+    pub etag: Option<String>,
+    /// Its `Last-Modified`.
+    pub last_modified: Option<std::time::SystemTime>,
+}
+
 /// A response header's name, lower-case: docroot's own are static, a
 /// site's rules (`_headers`) bring their own.
 pub type HeaderName = std::borrow::Cow<'static, str>;
@@ -216,15 +233,39 @@ pub struct Response<F> {
     /// Lines for stderr about the site's rule files, from the request that
     /// read them ([`crate::rules`]): each bad line, once.
     pub notes: Vec<String>,
+    /// The head as it goes to the host, when it was kept whole (an answer
+    /// of the file cache's); `headers` is then empty.
+    pub wire: Option<WireHead>,
+    /// Whether, and by what, this response may be kept whole.
+    pub keepable: Option<Keepable>,
 }
 
 impl<F> Response<F> {
     /// The value of the first header called `name`.
     pub fn header(&self, name: &str) -> Option<&str> {
+        if let Some(wire) = &self.wire {
+            return wire
+                .iter()
+                .find(|(n, _)| n == name)
+                .and_then(|(_, v)| std::str::from_utf8(v).ok());
+        }
         self.headers
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The head as it goes to the host: the kept one, or the headers made
+    /// into one.
+    pub fn wire_head(&self) -> WireHead {
+        match &self.wire {
+            Some(wire) => wire.clone(),
+            None => self
+                .headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
+                .collect(),
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use crate::codec::{self, Effort, Encoding};
 use crate::config::ConfigError;
 use crate::date;
 use crate::files::{Ending, FileBody, Representation, content_type, encoding};
-use crate::http::{Body, HeaderName, Request, Response};
+use crate::http::{Body, HeaderName, Keepable, Request, Response};
 use crate::negotiate;
 use crate::page::{self, Page};
 use crate::rules::headers::Answer as SiteAnswer;
@@ -113,6 +113,8 @@ pub fn respond<F>(outcome: Outcome<F>, cx: &Context<'_>) -> Response<F> {
             body: Body::Empty,
             log: None,
             notes: Vec::new(),
+            wire: None,
+            keepable: None,
         },
         Outcome::MethodNotAllowed => {
             let mut r = error(405, "This server only answers GET, HEAD and OPTIONS.", cx);
@@ -158,6 +160,8 @@ fn file_response<F>(ending: Ending<F>, cx: &Context<'_>) -> Response<F> {
                 body: file_body(body, 0, rep.len),
                 log: None,
                 notes: Vec::new(),
+                wire: None,
+                keepable: None,
             }
         }
         Ending::Forbidden => {
@@ -174,6 +178,8 @@ fn file_response<F>(ending: Ending<F>, cx: &Context<'_>) -> Response<F> {
             body: Body::Empty,
             log: None,
             notes: Vec::new(),
+            wire: None,
+            keepable: None,
         },
         Ending::File { body, rep, range } => {
             let mut headers = representation_headers(&rep);
@@ -195,12 +201,18 @@ fn file_response<F>(ending: Ending<F>, cx: &Context<'_>) -> Response<F> {
             let ranges = if rep.ranges { "bytes" } else { "none" };
             headers.push(("accept-ranges".into(), ranges.to_owned()));
             cache_headers(&mut headers, &rep, cx);
+            let keepable = match (&body, range) {
+                (FileBody::Open(_) | FileBody::Coded(_), None) => keepable(&rep),
+                _ => None,
+            };
             Response {
                 status,
                 headers,
                 body: file_body(body, offset, len),
                 log: None,
                 notes: Vec::new(),
+                wire: None,
+                keepable,
             }
         }
         Ending::NotModified(rep) => {
@@ -212,6 +224,8 @@ fn file_response<F>(ending: Ending<F>, cx: &Context<'_>) -> Response<F> {
                 body: Body::Empty,
                 log: None,
                 notes: Vec::new(),
+                wire: None,
+                keepable: keepable(&rep),
             }
         }
         Ending::PreconditionFailed => error_varying(
@@ -244,6 +258,16 @@ fn file_response<F>(ending: Ending<F>, cx: &Context<'_>) -> Response<F> {
             r
         }
     }
+}
+
+/// What a file's whole answer may be kept by: for a file found by its
+/// own path.
+fn keepable(rep: &Representation) -> Option<Keepable> {
+    Some(Keepable {
+        file: rep.bytes_of.clone()?,
+        etag: rep.validators.etag.as_ref().map(|e| e.to_header()),
+        last_modified: rep.validators.last_modified,
+    })
 }
 
 /// `Content-Type`, `Content-Encoding` and `Content-Length` (when known) of
@@ -366,6 +390,8 @@ fn page_response<F>(status: u16, page: Page) -> Response<F> {
         body: Body::Bytes(page.body),
         log: None,
         notes: Vec::new(),
+        wire: None,
+        keepable: None,
     }
 }
 

@@ -84,7 +84,7 @@ impl EntityTag {
     }
 
     /// Parses one entity tag, the whole of `s`; `None` if malformed.
-    fn parse(s: &str) -> Option<EntityTag> {
+    pub fn parse(s: &str) -> Option<EntityTag> {
         let (weak, rest) = match s.strip_prefix("W/") {
             Some(rest) => (true, rest),
             None => (false, s),

@@ -75,6 +75,10 @@ pub struct Representation {
     /// Whether a `Range` of the file is served (`Accept-Ranges: bytes`): not
     /// for a file that exists only as `name.gz`.
     pub ranges: bool,
+    /// For a file found by its own path (not as a fallback or a 404 page):
+    /// the file whose bytes (or coding) are sent, by which the file cache
+    /// may keep the whole answer ([`crate::answers`]).
+    pub bytes_of: Option<Vec<String>>,
 }
 
 /// Where the bytes of a file's answer come from.
@@ -481,6 +485,12 @@ impl<Fs: Files> Pipeline<'_, Fs> {
                     Reached::Fallback => "Accept, Accept-Encoding",
                 },
                 ranges: matches!(found, Found::File(_)),
+                bytes_of: (reached == Reached::Path).then(|| match &source {
+                    Source::Precompressed(file, ..) | Source::Gunzip(file, _) => {
+                        file.segments().to_vec()
+                    }
+                    Source::Identity | Source::Made { .. } => path.segments().to_vec(),
+                }),
             };
             // 6. Preconditions.
             match conditional::evaluate(req, &rep.validators) {
@@ -719,6 +729,7 @@ impl<Fs: Files> Pipeline<'_, Fs> {
                     "Accept, Accept-Encoding"
                 },
                 ranges: false,
+                bytes_of: None,
             },
         }
     }

@@ -305,6 +305,12 @@ impl Loader {
         }
     }
 
+    /// When the rules last read were looked at (monotonic nanoseconds), on
+    /// a site that keeps its answers.
+    pub fn looked(&self) -> Option<u64> {
+        self.loaded.borrow().as_ref().and_then(|l| l.looked)
+    }
+
     /// The rules last read, if any.
     fn current(&self) -> Option<Rc<Rules>> {
         self.loaded.borrow().as_ref().map(|l| l.rules.clone())
@@ -316,10 +322,10 @@ impl Loader {
         // A site that keeps its answers for an interval would answer the
         // looks as it did within it: the rules from then are still true.
         let window = fs.recheck_window();
-        if let (Some((now, recheck)), Some(loaded)) = (window, &*self.loaded.borrow())
+        if let (Some(window), Some(loaded)) = (window, &*self.loaded.borrow())
             && let Some(looked) = loaded.looked
-            && now >= looked
-            && now - looked < recheck
+            && window.now >= looked
+            && window.now - looked < window.recheck
         {
             return (loaded.rules.clone(), Vec::new());
         }
@@ -349,7 +355,7 @@ impl Loader {
         for (slot, name) in seen.iter_mut().zip(names) {
             *slot = Seen::of(fs.stat(&[name.to_owned()]).await);
         }
-        let looked = window.map(|(now, _)| now);
+        let looked = window.map(|w| w.now);
         if let Some(loaded) = &mut *self.loaded.borrow_mut()
             && loaded.seen == seen
             && seen.iter().all(Seen::is_settled)
