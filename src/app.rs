@@ -3,6 +3,8 @@
 
 #![forbid(unsafe_code)]
 
+use crate::answers;
+use crate::cache::{CachedFile, View};
 use crate::config::{Config, ConfigError};
 use crate::files;
 use crate::fs::Files;
@@ -65,6 +67,25 @@ pub async fn handle_with<Fs: Files>(
     }
     response.notes = notes;
     response.notes.extend(rules.take_notes());
+    response
+}
+
+/// [`handle_with`] through the instance's file cache `view`, with its kept
+/// answers ([`answers`]): a request like one answered before from held
+/// bytes gets that answer; the pipeline's answer to any other is offered to
+/// be kept.
+pub async fn handle_cached<S: Files, C: Fn() -> u64>(
+    req: &Request,
+    config: &Config,
+    view: &View<'_, S, C>,
+    now: impl FnOnce() -> SystemTime,
+    loader: &Loader,
+) -> Response<CachedFile<S::File>> {
+    if let Some(kept) = answers::answer(view, req) {
+        return kept;
+    }
+    let response = handle_with(req, config, view, now, loader).await;
+    answers::keep(view, req, &response, loader.looked());
     response
 }
 

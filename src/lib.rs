@@ -14,11 +14,12 @@
 //! The modules form layers, each using only those listed before it:
 //! [`path`], [`codec`], [`http`], [`date`], [`negotiate`], [`stall`],
 //! [`json`], [`ready`]; [`preopen`], [`page`], [`fs`], [`rules`]; [`cache`], [`config`]; [`instance`],
-//! [`files`], [`info`]; [`outcome`]; [`app`].
+//! [`files`], [`info`]; [`outcome`]; [`answers`]; [`app`].
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod answers;
 pub mod app;
 pub mod cache;
 pub mod codec;

@@ -85,7 +85,7 @@ impl Guest for Component {
                 let response = match instance.site(open).await {
                     Ok(site) => {
                         let site = site.view(monotonic_clock::now);
-                        app::handle_with(&req, config, &site, now, instance.rules()).await
+                        app::handle_cached(&req, config, &site, now, instance.rules()).await
                     }
                     Err(err) => app::misconfigured(&req, err.into()),
                 };
@@ -110,10 +110,14 @@ fn send(
     if let Some(why) = response.log.take() {
         log_line(&format!("docroot: {why}"));
     }
-    let entries: Vec<(String, Vec<u8>)> = std::mem::take(&mut response.headers)
-        .into_iter()
-        .map(|(name, value)| (name.into_owned(), value.into_bytes()))
-        .collect();
+    // A kept answer's head goes as it is; any other is made into one.
+    let entries = match response.wire.take() {
+        Some(wire) => wire,
+        None => std::mem::take(&mut response.headers)
+            .into_iter()
+            .map(|(name, value)| (name.into_owned(), value.into_bytes()))
+            .collect(),
+    };
     let headers = Fields::from_list(&entries).map_err(|err| {
         log_line(&format!("docroot: invalid response header: {err:?}"));
         ErrorCode::InternalError(None)
