@@ -191,14 +191,15 @@ mod tests {
             plain,
             key(&req("GET", "/a.html", &[("spin-path-info", "/a.html")]))
         );
-        // Lines are kept apart from one line with a comma: a key of its own,
-        // never another request's.
+        // Two lines are one list (RFC 9110 §5.3): the key of the line they
+        // join into, never the key of the first alone.
         let two = key(&req(
             "GET",
             "/a",
             &[("accept-encoding", "br"), ("accept-encoding", "gzip")],
         ));
         assert!(two.is_some() && two != key(&req("GET", "/a", &[("accept-encoding", "br")])));
+        assert_eq!(two, key(&req("GET", "/a", &[("accept-encoding", "br,gzip")])));
         for through in ["Range", "if-range", "If-Match", "if-unmodified-since"] {
             assert_eq!(key(&req("GET", "/a", &[(through, "x")])), None, "{through}");
         }

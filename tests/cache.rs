@@ -12,6 +12,7 @@ use docroot::cache::{Cache, CachedFile};
 use docroot::config::Config;
 use docroot::fs::{Entry, Files, FsError, Meta};
 use docroot::http::{Body, Request, Response};
+use docroot::rules::Loader;
 use docroot::testing::MemFiles;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -100,6 +101,13 @@ fn run_together<T>(futures: Vec<Pin<Box<dyn Future<Output = T> + '_>>>) -> Vec<T
 type Answer = (u16, Vec<(docroot::http::HeaderName, String)>, Vec<u8>);
 
 fn answer<F>(mut response: Response<F>, bytes: impl Fn(&F) -> Vec<u8>) -> Answer {
+    // The head as it went to the host: a kept answer's, or the one made.
+    let head: Vec<(docroot::http::HeaderName, String)> = response
+        .wire_head()
+        .iter()
+        .map(|(n, v)| (n.clone().into(), String::from_utf8(v.clone()).unwrap()))
+        .collect();
+    response.headers = head;
     let body = std::mem::replace(&mut response.body, Body::Empty);
     let body = docroot::testing::body_bytes(body, |file, offset, len| {
         docroot::testing::slice_of(&bytes(file), offset, len)
@@ -153,13 +161,26 @@ fn requests() -> Vec<Request> {
     all
 }
 
+/// The requests through one cache, its kept answers and one instance's
+/// rules, polled in turn at time `t`, as one 0.3 instance runs them.
 fn cached(cache: &Cache<Disk>, config: &Config, reqs: &[Request], t: u64) -> Vec<Answer> {
+    cached_with(cache, &Loader::new(), config, reqs, t)
+}
+
+fn cached_with(
+    cache: &Cache<Disk>,
+    loader: &Loader,
+    config: &Config,
+    reqs: &[Request],
+    t: u64,
+) -> Vec<Answer> {
     let futures: Vec<Pin<Box<dyn Future<Output = Answer> + '_>>> = reqs
         .iter()
         .map(|req| {
             let future: Pin<Box<dyn Future<Output = Answer> + '_>> = Box::pin(async move {
                 let view = cache.view(move || t);
-                answer(app::handle(req, config, &view, now).await, held_or_open)
+                let response = app::handle_cached(req, config, &view, now, loader).await;
+                answer(response, held_or_open)
             });
             future
         })
@@ -327,4 +348,269 @@ fn a_same_size_rewrite_that_keeps_its_time_is_seen_too() {
     let (after, bytes) = get(SECOND);
     assert_eq!((after.len, after.modified), (before.len, before.modified));
     assert_eq!(bytes, b"secnd");
+}
+
+/// A site with every kind of held answer: a page coded on the fly, a
+/// precompressed twin, an index, an awkward name, and rules that add
+/// headers.
+fn answers_site() -> MemFiles {
+    MemFiles::new()
+        .file("page.html", &common::coded::page_text(4000, 7))
+        .file("app.js", b"console.log('plain')")
+        .file("app.js.br", b"BROTLI")
+        .file("docs/index.html", b"<h1>docs</h1>")
+        .file("docs/a b&c.txt", "ünïcode name\n".as_bytes())
+        .file(
+            "_headers",
+            b"/docs/*\n  X-Docs: yes\n/page.html\n  Cache-Control: public, max-age=60\n",
+        )
+}
+
+/// GET and HEAD of each held file, with every `Accept-Encoding` and
+/// validator a client sends, and some that go through the pipeline.
+fn answers_requests(cache: &Cache<Disk>, config: &Config, loader: &Loader) -> Vec<Request> {
+    let mut all = Vec::new();
+    for path in ["/page.html", "/app.js", "/docs/", "/docs/a%20b%26c.txt?q=1"] {
+        for ae in [
+            "",
+            "br",
+            "gzip",
+            "gzip, br",
+            "br;q=0, gzip;q=0",
+            "identity",
+            "*",
+        ] {
+            let mut headers = Vec::new();
+            if !ae.is_empty() {
+                headers.push(("accept-encoding", ae));
+            }
+            // This representation's validators, as a client got them.
+            let plain = request("GET", path, &headers);
+            let got = pipeline(cache, config, loader, &plain, 0);
+            let etag = got.1.iter().find(|(n, _)| *n == "etag").unwrap().1.clone();
+            let modified = got
+                .1
+                .iter()
+                .find(|(n, _)| *n == "last-modified")
+                .unwrap()
+                .1
+                .clone();
+            let conditions: [&[(&str, &str)]; 8] = [
+                &[],
+                &[("if-none-match", &etag)],
+                &[("if-none-match", "\"other\", W/\"x\"")],
+                &[("if-none-match", "*")],
+                &[("if-modified-since", &modified)],
+                &[("if-modified-since", "Sun, 06 Nov 1994 08:49:37 GMT")],
+                &[
+                    ("if-none-match", "\"other\""),
+                    ("if-modified-since", &modified),
+                ],
+                &[("range", "bytes=0-3")],
+            ];
+            for condition in conditions {
+                for method in ["GET", "HEAD"] {
+                    let mut h = headers.clone();
+                    h.extend_from_slice(condition);
+                    all.push(request(method, path, &h));
+                }
+            }
+        }
+    }
+    all.push(request("GET", "/missing", &[]));
+    all.push(request("GET", "/app.js", &[("if-match", "\"nope\"")]));
+    all.push(request("POST", "/app.js", &[]));
+    all
+}
+
+/// The pipeline's answer through the cache, without its kept answers.
+fn pipeline(
+    cache: &Cache<Disk>,
+    config: &Config,
+    loader: &Loader,
+    req: &Request,
+    t: u64,
+) -> Answer {
+    let future: Pin<Box<dyn Future<Output = Answer> + '_>> = Box::pin(async move {
+        let view = cache.view(move || t);
+        answer(
+            app::handle_with(req, config, &view, now, loader).await,
+            held_or_open,
+        )
+    });
+    run_together(vec![future]).remove(0)
+}
+
+#[test]
+fn a_kept_answer_is_the_pipelines_to_the_byte() {
+    let config = Config::default();
+    let cache = Cache::new(
+        Disk {
+            files: RefCell::new(answers_site()),
+            ..Disk::default()
+        },
+        config.file_cache,
+    );
+    let loader = Loader::new();
+    let reqs = answers_requests(&cache, &config, &loader);
+    // In turn, forwards and backwards (so each kind of answer is kept first
+    // by each kind of request), then all at once.
+    for round in 0..3 {
+        let order: Vec<&Request> = match round {
+            1 => reqs.iter().rev().collect(),
+            _ => reqs.iter().collect(),
+        };
+        for req in order {
+            let want = pipeline(&cache, &config, &loader, req, 0);
+            let got = cached_with(&cache, &loader, &config, std::slice::from_ref(req), 0);
+            assert_eq!(
+                got[0], want,
+                "{} {} {:?}",
+                req.method, req.path_with_query, req.headers
+            );
+        }
+    }
+    let calls = cache.inner_calls();
+    let got = cached_with(&cache, &loader, &config, &reqs, 0);
+    for (req, got) in reqs.iter().zip(got) {
+        assert_eq!(got, pipeline(&cache, &config, &loader, req, 0));
+    }
+    assert_eq!(
+        cache.inner_calls(),
+        calls,
+        "nothing was asked of the filesystem"
+    );
+    // Every GET and HEAD of a held file without a range was answered from
+    // what was kept, 200 and 304 alike.
+    let view = cache.view(|| 0);
+    for req in &reqs {
+        let through = req.method == "POST"
+            || req.path_with_query == "/missing"
+            || req
+                .headers
+                .iter()
+                .any(|(n, _)| n == "range" || n == "if-match");
+        let kept = docroot::answers::answer(&view, req);
+        assert_eq!(
+            kept.is_none(),
+            through,
+            "{} {} {:?}",
+            req.method,
+            req.path_with_query,
+            req.headers
+        );
+    }
+}
+
+#[test]
+fn a_kept_answer_sees_a_new_twin_and_a_new_rule_one_interval_on() {
+    let config = Config::default();
+    let cache = Cache::new(
+        Disk {
+            files: RefCell::new(answers_site()),
+            ..Disk::default()
+        },
+        config.file_cache,
+    );
+    let loader = Loader::new();
+    let br = [request("GET", "/page.html", &[("accept-encoding", "br")])];
+    let first = cached_with(&cache, &loader, &config, &br, 0).remove(0);
+    assert_eq!(
+        cached_with(&cache, &loader, &config, &br, SECOND / 2).remove(0),
+        first
+    );
+    cache.change(|files| {
+        files
+            .file("page.html.br", b"TWIN")
+            .file("_headers", b"/page.html\n  X-New: rule\n")
+    });
+    assert_eq!(
+        cached_with(&cache, &loader, &config, &br, SECOND - 1).remove(0),
+        first,
+        "within the interval of the first look"
+    );
+    let (_, head, body) = cached_with(&cache, &loader, &config, &br, SECOND).remove(0);
+    assert_eq!(body, b"TWIN");
+    assert!(
+        head.iter().any(|(n, v)| *n == "x-new" && v == "rule"),
+        "{head:?}"
+    );
+    assert!(!head.iter().any(|(n, _)| *n == "cache-control"), "{head:?}");
+}
+
+#[test]
+fn an_answer_made_from_an_older_look_lives_no_longer_than_that_look() {
+    let config = Config::default();
+    let cache = Cache::new(
+        Disk {
+            files: RefCell::new(answers_site()),
+            ..Disk::default()
+        },
+        config.file_cache,
+    );
+    let loader = Loader::new();
+    let ms = SECOND / 1000;
+    let plain = [request("GET", "/app.js", &[])];
+    let gzip = [request("GET", "/app.js", &[("accept-encoding", "gzip")])];
+    // The rules are looked at first, at 0; app.js at 300 ms.
+    cached_with(
+        &cache,
+        &loader,
+        &config,
+        &[request("GET", "/docs/", &[])],
+        0,
+    );
+    cached_with(&cache, &loader, &config, &plain, 300 * ms);
+    // At 1100 ms the rules are looked at again, and a new kind of request
+    // is answered from the look at app.js at 300 ms, its answer kept.
+    let old = cached_with(&cache, &loader, &config, &gzip, 1100 * ms).remove(0);
+    let later = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    cache.change(|files| {
+        files
+            .file("app.js", b"console.log('new')")
+            .modified("app.js", Some(later))
+    });
+    assert_eq!(
+        cached_with(&cache, &loader, &config, &gzip, 1299 * ms)[0],
+        old
+    );
+    let (_, _, body) = cached_with(&cache, &loader, &config, &gzip, 1300 * ms).remove(0);
+    assert_eq!(
+        body, b"console.log('new')",
+        "one interval after the look at the file, not after the answer"
+    );
+}
+
+#[test]
+fn an_answer_lives_no_longer_than_the_look_at_the_rules_it_was_made_with() {
+    let config = Config::default();
+    let cache = Cache::new(
+        Disk {
+            files: RefCell::new(answers_site()),
+            ..Disk::default()
+        },
+        config.file_cache,
+    );
+    let loader = Loader::new();
+    let ms = SECOND / 1000;
+    let page = [request("GET", "/page.html", &[])];
+    // The rules are read at 0; the page is answered at 300 ms with them.
+    cached_with(
+        &cache,
+        &loader,
+        &config,
+        &[request("GET", "/docs/", &[])],
+        0,
+    );
+    let old = cached_with(&cache, &loader, &config, &page, 300 * ms).remove(0);
+    cache.change(|files| files.file("_headers", b"/page.html\n  X-New: rule\n"));
+    assert_eq!(
+        cached_with(&cache, &loader, &config, &page, SECOND - 1)[0],
+        old
+    );
+    let (_, head, _) = cached_with(&cache, &loader, &config, &page, SECOND).remove(0);
+    assert!(
+        head.iter().any(|(n, v)| *n == "x-new" && v == "rule"),
+        "{head:?}"
+    );
 }
