@@ -2,7 +2,7 @@
 """Alternating A/B runs of wasi:http components under `wasmtime serve`.
 
     python3 benches/ab.py [--rounds 6] [--seconds 2] [--conns 1] [--serve-flags "..."] \
-        [--big-mib N] BASE=WASM:PATH OTHER=WASM:PATH[:HEADER] ...
+        [--big-mib N] [--pin] BASE=WASM:PATH OTHER=WASM:PATH[:HEADER] ...
 
 The first spec is the baseline. Every component is served (with a 1 KiB
 `1k.html` in a temporary site preopened at `/`, and with --big-mib an
@@ -37,6 +37,8 @@ def main():
     ap.add_argument("--conns", type=int, default=1)
     ap.add_argument("--serve-flags", default="", help="extra wasmtime serve flags, for every server")
     ap.add_argument("--big-mib", type=int, default=0, help="also serve big.bin of this many MiB")
+    ap.add_argument("--pin", action="store_true",
+                    help="servers on CPU 0 and wrk (one thread) on CPU 1, so neither takes the other's core")
     ap.add_argument("specs", nargs="+", help="NAME=WASM:PATH[:HEADER]")
     args = ap.parse_args()
     specs = []
@@ -56,18 +58,20 @@ def main():
     try:
         for wasm in sorted({s[1] for s in specs}):
             port = free_port()
-            argv = ["wasmtime", "serve", "-S", "cli", *args.serve_flags.split(),
+            pin = ["taskset", "-c", "0"] if args.pin else []
+            argv = [*pin, "wasmtime", "serve", "-S", "cli", *args.serve_flags.split(),
                     "--addr", f"127.0.0.1:{port}", "--dir", f"{site}::/", wasm]
             servers.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
             ports[wasm] = port
             wait_ready(f"http://127.0.0.1:{port}/1k.html", proc=servers[-1])
-        threads = "1" if args.conns == 1 else "2"
+        threads = "1" if args.conns == 1 or args.pin else "2"
         rps = {name: [] for name, *_ in specs}
         cpu = {name: [] for name, *_ in specs}
         procs = dict(zip(sorted({s[1] for s in specs}), servers))
         for round_no in range(args.rounds):
             for name, wasm, path, header in specs if round_no % 2 == 0 else specs[::-1]:
-                argv = ["wrk", "-t", threads, "-c", str(args.conns), "-d", f"{args.seconds}s"]
+                argv = ["taskset", "-c", "1"] if args.pin else []
+                argv += ["wrk", "-t", threads, "-c", str(args.conns), "-d", f"{args.seconds}s"]
                 if header:
                     argv += ["-H", header]
                 before = cpu_seconds(procs[wasm].pid)
