@@ -2,11 +2,13 @@
 """Alternating A/B runs of wasi:http components under `wasmtime serve`.
 
     python3 benches/ab.py [--rounds 6] [--seconds 2] [--conns 1] [--serve-flags "..."] \
-        [--big-mib N] [--pin] BASE=WASM:PATH OTHER=WASM:PATH[:HEADER] ...
+        [--big-mib N] [--pin] [--rules NAME] [--rules-unmatched NAME] \
+        BASE=WASM:PATH OTHER=WASM:PATH[:HEADER] ...
 
 The first spec is the baseline. Every component is served (with a 1 KiB
 `1k.html` in a temporary site preopened at `/`, and with --big-mib an
-N MiB `big.bin` beside it), then `wrk` runs each spec in
+N MiB `big.bin` beside it; a spec named by --rules is served from that
+site with scripts/bench's rule files beside it), then `wrk` runs each spec in
 turn, round after round, reversing the order every other round; each spec's
 ratio to the baseline is taken within a round, and the median over rounds is
 printed, for requests per second and for the host's CPU time per request
@@ -19,6 +21,7 @@ benchmark is scripts/bench.
 import argparse
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -27,7 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import free_port, wait_ready  # noqa: E402
+from run import free_port, make_rules_site, wait_ready  # noqa: E402
 
 
 def main():
@@ -39,6 +42,10 @@ def main():
     ap.add_argument("--big-mib", type=int, default=0, help="also serve big.bin of this many MiB")
     ap.add_argument("--pin", action="store_true",
                     help="servers on CPU 0 and wrk (one thread) on CPU 1, so neither takes the other's core")
+    ap.add_argument("--rules", action="append", default=[], metavar="NAME",
+                    help="serve NAME from the site with scripts/bench's rule files (one header rule on every answer)")
+    ap.add_argument("--rules-unmatched", action="append", default=[], metavar="NAME",
+                    help="the same, its every-answer header rule moved to a path no request asks for")
     ap.add_argument("specs", nargs="+", help="NAME=WASM:PATH[:HEADER]")
     args = ap.parse_args()
     specs = []
@@ -47,43 +54,56 @@ def main():
         wasm, path, *header = rest.split(":", 2)
         specs.append((name, wasm, path, header[0] if header else None))
 
-    site = Path(tempfile.mkdtemp(prefix="docroot-ab-"))
+    scratch = Path(tempfile.mkdtemp(prefix="docroot-ab-"))
+    site = scratch / "site"
+    site.mkdir()
     (site / "1k.html").write_bytes(b"x" * 1024)
     if args.big_mib:
         with open(site / "big.bin", "wb") as f:
             for _ in range(args.big_mib):
                 f.write(os.urandom(1024 * 1024))
+    sites = {name: site for name, *_ in specs}
+    for every_answer, names in [(True, args.rules), (False, args.rules_unmatched)]:
+        if names:
+            rules_site = scratch / f"rules-{'all' if every_answer else 'none'}"
+            make_rules_site(site, rules_site, every_answer)
+            sites.update({name: rules_site for name in names})
     env = {k: v for k, v in os.environ.items() if k != "RUST_BACKTRACE"}
+    # One server for each component and site.
+    served = sorted({(wasm, str(sites[name])) for name, wasm, *_ in specs})
     servers, ports = [], {}
     try:
-        for wasm in sorted({s[1] for s in specs}):
+        for wasm, root in served:
             port = free_port()
             pin = ["taskset", "-c", "0"] if args.pin else []
             argv = [*pin, "wasmtime", "serve", "-S", "cli", *args.serve_flags.split(),
-                    "--addr", f"127.0.0.1:{port}", "--dir", f"{site}::/", wasm]
+                    "--addr", f"127.0.0.1:{port}", "--dir", f"{root}::/", wasm]
             servers.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
-            ports[wasm] = port
+            ports[wasm, root] = port
             wait_ready(f"http://127.0.0.1:{port}/1k.html", proc=servers[-1])
         threads = "1" if args.conns == 1 or args.pin else "2"
         rps = {name: [] for name, *_ in specs}
         cpu = {name: [] for name, *_ in specs}
-        procs = dict(zip(sorted({s[1] for s in specs}), servers))
+        procs = dict(zip(served, servers))
         for round_no in range(args.rounds):
             for name, wasm, path, header in specs if round_no % 2 == 0 else specs[::-1]:
                 argv = ["taskset", "-c", "1"] if args.pin else []
                 argv += ["wrk", "-t", threads, "-c", str(args.conns), "-d", f"{args.seconds}s"]
                 if header:
                     argv += ["-H", header]
-                before = cpu_seconds(procs[wasm].pid)
-                out = subprocess.run(argv + [f"http://127.0.0.1:{ports[wasm]}{path}"],
+                key = (wasm, str(sites[name]))
+                before = cpu_seconds(procs[key].pid)
+                out = subprocess.run(argv + [f"http://127.0.0.1:{ports[key]}{path}"],
                                      capture_output=True, text=True, check=True).stdout
-                used = cpu_seconds(procs[wasm].pid) - before
+                used = cpu_seconds(procs[key].pid) - before
                 rps[name].append(float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)))
                 served = int(re.search(r"(\d+) requests in", out).group(1))
                 cpu[name].append(used / served * 1e6)
     finally:
         for server in servers:
             server.terminate()
+            server.wait()
+        shutil.rmtree(scratch)
     base = specs[0][0]
     for name, *_ in specs:
         ratio = statistics.median(a / b for a, b in zip(rps[name], rps[base]))
