@@ -199,7 +199,10 @@ mod tests {
             &[("accept-encoding", "br"), ("accept-encoding", "gzip")],
         ));
         assert!(two.is_some() && two != key(&req("GET", "/a", &[("accept-encoding", "br")])));
-        assert_eq!(two, key(&req("GET", "/a", &[("accept-encoding", "br,gzip")])));
+        assert_eq!(
+            two,
+            key(&req("GET", "/a", &[("accept-encoding", "br,gzip")]))
+        );
         for through in ["Range", "if-range", "If-Match", "if-unmodified-since"] {
             assert_eq!(key(&req("GET", "/a", &[(through, "x")])), None, "{through}");
         }
