@@ -123,6 +123,17 @@ fn held_or_open(file: &CachedFile<Vec<u8>>) -> Vec<u8> {
     }
 }
 
+/// A cache over `files` in memory, checked again after `recheck`.
+fn disk_cache(files: MemFiles, recheck: Option<Duration>) -> Cache<Disk> {
+    Cache::new(
+        Disk {
+            files: RefCell::new(files),
+            ..Disk::default()
+        },
+        recheck,
+    )
+}
+
 fn site() -> MemFiles {
     MemFiles::new()
         .file("index.html", b"<h1>home</h1>")
@@ -197,13 +208,7 @@ fn sixteen_requests_at_once_get_what_each_gets_alone() {
     let config = not_found_page();
     let reqs = requests();
     let expected: Vec<Answer> = reqs.iter().map(|r| alone(&site(), &config, r)).collect();
-    let cache = Cache::new(
-        Disk {
-            files: RefCell::new(site()),
-            ..Disk::default()
-        },
-        config.file_cache,
-    );
+    let cache = disk_cache(site(), config.file_cache);
     // Cold, then warm: the same answers both times.
     for round in 0..3 {
         let got = cached(&cache, &config, &reqs, round);
@@ -230,13 +235,7 @@ fn sixteen_requests_at_once_get_what_each_gets_alone() {
 fn a_change_is_served_one_interval_after_the_last_check_and_not_before() {
     let config = Config::default();
     let reqs = vec![request("GET", "/app.js", &[]); 16];
-    let cache = Cache::new(
-        Disk {
-            files: RefCell::new(site()),
-            ..Disk::default()
-        },
-        Some(Duration::from_secs(1)),
-    );
+    let cache = disk_cache(site(), Some(Duration::from_secs(1)));
     let bodies = |t| -> Vec<Vec<u8>> {
         cached(&cache, &config, &reqs, t)
             .into_iter()
@@ -280,13 +279,7 @@ fn a_change_is_served_one_interval_after_the_last_check_and_not_before() {
 #[test]
 fn off_serves_every_change_at_once() {
     let config = Config::from_vars([("DOCROOT_FILE_CACHE", "off")]).unwrap();
-    let cache = Cache::new(
-        Disk {
-            files: RefCell::new(site()),
-            ..Disk::default()
-        },
-        config.file_cache,
-    );
+    let cache = disk_cache(site(), config.file_cache);
     let req = [request("GET", "/index.html", &[])];
     assert_eq!(cached(&cache, &config, &req, 0)[0].2, b"<h1>home</h1>");
     cache.change(|files| files.file("index.html", b"<h1>changed</h1>"));
@@ -444,13 +437,7 @@ fn pipeline(
 #[test]
 fn a_kept_answer_is_the_pipelines_to_the_byte() {
     let config = Config::default();
-    let cache = Cache::new(
-        Disk {
-            files: RefCell::new(answers_site()),
-            ..Disk::default()
-        },
-        config.file_cache,
-    );
+    let cache = disk_cache(answers_site(), config.file_cache);
     let loader = Loader::new();
     let reqs = answers_requests(&cache, &config, &loader);
     // In turn, forwards and backwards (so each kind of answer is kept first
@@ -505,13 +492,7 @@ fn a_kept_answer_is_the_pipelines_to_the_byte() {
 #[test]
 fn a_kept_answer_sees_a_new_twin_and_a_new_rule_one_interval_on() {
     let config = Config::default();
-    let cache = Cache::new(
-        Disk {
-            files: RefCell::new(answers_site()),
-            ..Disk::default()
-        },
-        config.file_cache,
-    );
+    let cache = disk_cache(answers_site(), config.file_cache);
     let loader = Loader::new();
     let br = [request("GET", "/page.html", &[("accept-encoding", "br")])];
     let first = cached_with(&cache, &loader, &config, &br, 0).remove(0);
@@ -541,13 +522,7 @@ fn a_kept_answer_sees_a_new_twin_and_a_new_rule_one_interval_on() {
 #[test]
 fn an_answer_made_from_an_older_look_lives_no_longer_than_that_look() {
     let config = Config::default();
-    let cache = Cache::new(
-        Disk {
-            files: RefCell::new(answers_site()),
-            ..Disk::default()
-        },
-        config.file_cache,
-    );
+    let cache = disk_cache(answers_site(), config.file_cache);
     let loader = Loader::new();
     let ms = SECOND / 1000;
     let plain = [request("GET", "/app.js", &[])];
@@ -584,13 +559,7 @@ fn an_answer_made_from_an_older_look_lives_no_longer_than_that_look() {
 #[test]
 fn an_answer_lives_no_longer_than_the_look_at_the_rules_it_was_made_with() {
     let config = Config::default();
-    let cache = Cache::new(
-        Disk {
-            files: RefCell::new(answers_site()),
-            ..Disk::default()
-        },
-        config.file_cache,
-    );
+    let cache = disk_cache(answers_site(), config.file_cache);
     let loader = Loader::new();
     let ms = SECOND / 1000;
     let page = [request("GET", "/page.html", &[])];
