@@ -697,6 +697,19 @@ def evaluate(r):
 OTHER_MEASUREMENTS = "## Other measurements"
 
 
+def side_by_side_rows(case, variant, cpu_ratios):
+    """The table rows of a case that runs each build plain and as `variant`
+    (servers `docroot` and `docroot_<variant>`, `docroot_p2` and
+    `docroot_p2_<variant>`): requests per second and host CPU of each, and
+    the ratio of their host CPU."""
+    rows = []
+    for build, plain, key in [("docroot.wasm", "docroot", "p3"), ("docroot_p2.wasm", "docroot_p2", "p2")]:
+        p_, v_ = case[plain], case[f"{plain}_{variant}"]
+        rows.append(f"| {build} | {p_['rps']:,.0f} | {p_['cpu_us']:.0f} | {v_['rps']:,.0f} | {v_['cpu_us']:.0f} | "
+                    f"{cpu_ratios[key]:.2f} |")
+    return rows
+
+
 def report(r, checks):
     http = r["http"]
     lines = [
@@ -802,11 +815,7 @@ def report(r, checks):
         "| build | without: req/s | host µs/req | with: req/s | host µs/req | host CPU, with ÷ without |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for build, plain, ruled in [("docroot.wasm", "docroot", "docroot_rules"), ("docroot_p2.wasm", "docroot_p2", "docroot_p2_rules")]:
-        p_, c_ = http["rules_1k"][plain], http["rules_1k"][ruled]
-        key = "p3" if build == "docroot.wasm" else "p2"
-        lines.append(f"| {build} | {p_['rps']:,.0f} | {p_['cpu_us']:.0f} | {c_['rps']:,.0f} | {c_['cpu_us']:.0f} | "
-                     f"{r['rules_cpu_ratios'][key]:.2f} |")
+    lines += side_by_side_rows(http["rules_1k"], "rules", r["rules_cpu_ratios"])
     lines += [
         "", "## Coding on the fly", "",
         "A 64 KiB page of the Python documentation's markup, asked for as it is and",
@@ -816,11 +825,7 @@ def report(r, checks):
         "| build | as it is: req/s | host µs/req | br: req/s | host µs/req | host CPU, br ÷ as it is |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for build, plain, coded in [("docroot.wasm", "docroot", "docroot_br"), ("docroot_p2.wasm", "docroot_p2", "docroot_p2_br")]:
-        p_, c_ = http["page_64k"][plain], http["page_64k"][coded]
-        key = "p3" if build == "docroot.wasm" else "p2"
-        lines.append(f"| {build} | {p_['rps']:,.0f} | {p_['cpu_us']:.0f} | {c_['rps']:,.0f} | {c_['cpu_us']:.0f} | "
-                     f"{r['br_cpu_ratios'][key]:.2f} |")
+    lines += side_by_side_rows(http["page_64k"], "br", r["br_cpu_ratios"])
     cr = r["crawl"]
     lines += [
         "",
