@@ -66,12 +66,14 @@ pub fn request_key(req: &Request) -> Option<String> {
     (key.len() <= MAX_KEY).then_some(key)
 }
 
-/// The kept answer for `req`, if there is one still good.
+/// The kept answer for `req`, whose [`request_key`] is `key`, if there is
+/// one still good.
 pub fn answer<S: Files, C: Fn() -> u64>(
     view: &View<'_, S, C>,
+    key: &str,
     req: &Request,
 ) -> Option<Response<CachedFile<S::File>>> {
-    let kept = view.kept_answer(&request_key(req)?)?;
+    let kept = view.kept_answer(key)?;
     let validators = Validators {
         etag: kept.etag.as_deref().and_then(EntityTag::parse),
         last_modified: kept.last_modified,
@@ -93,12 +95,13 @@ pub fn answer<S: Files, C: Fn() -> u64>(
     })
 }
 
-/// Keeps `response`, the pipeline's answer to `req`, for requests like it,
-/// when it may be kept. `looked` is when the site's rule files were last
-/// looked at (their look bounds the answer's life too).
+/// Keeps `response`, the pipeline's answer to a request whose
+/// [`request_key`] is `key`, for requests like it, when it may be kept.
+/// `looked` is when the site's rule files were last looked at (their look
+/// bounds the answer's life too).
 pub fn keep<S: Files, C: Fn() -> u64>(
     view: &View<'_, S, C>,
-    req: &Request,
+    key: &str,
     response: &Response<CachedFile<S::File>>,
     looked: Option<u64>,
 ) {
@@ -109,9 +112,6 @@ pub fn keep<S: Files, C: Fn() -> u64>(
         return;
     }
     let Some(window) = view.recheck_window() else {
-        return;
-    };
-    let Some(key) = request_key(req) else {
         return;
     };
     // The body of a 200 to a GET, and the bytes the answer was made from:
@@ -152,7 +152,7 @@ pub fn keep<S: Files, C: Fn() -> u64>(
     } else {
         kept.not_modified = head;
     }
-    view.keep_answer(&key, &keepable.file, kept);
+    view.keep_answer(key, &keepable.file, kept);
 }
 
 #[cfg(test)]

@@ -81,11 +81,16 @@ pub async fn handle_cached<S: Files, C: Fn() -> u64>(
     now: impl FnOnce() -> SystemTime,
     loader: &Loader,
 ) -> Response<CachedFile<S::File>> {
-    if let Some(kept) = answers::answer(view, req) {
+    let key = answers::request_key(req);
+    if let Some(key) = &key
+        && let Some(kept) = answers::answer(view, key, req)
+    {
         return kept;
     }
     let response = handle_with(req, config, view, now, loader).await;
-    answers::keep(view, req, &response, loader.looked());
+    if let Some(key) = &key {
+        answers::keep(view, key, &response, loader.looked());
+    }
     response
 }
 
