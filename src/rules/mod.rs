@@ -375,22 +375,17 @@ impl Loader {
                     reason: why.clone(),
                 }],
                 Seen::File(meta) => match read(fs, name, *meta).await {
-                    Ok(bytes) if name == REDIRECTS => {
-                        redirects_text = Some(bytes);
-                        Vec::new()
-                    }
+                    Ok(bytes) if name == REDIRECTS => match text_of(name, &bytes) {
+                        Ok(_) => {
+                            redirects_text = Some(bytes.clone());
+                            Vec::new()
+                        }
+                        Err(problem) => vec![problem],
+                    },
                     Ok(bytes) => {
-                        let text = std::str::from_utf8(&bytes).unwrap_or("");
-                        let (parsed, lines) = HeaderRules::parse(text);
-                        headers = parsed;
-                        lines
-                            .into_iter()
-                            .map(|p| Problem {
-                                file: name,
-                                line: Some(p.line),
-                                reason: p.reason,
-                            })
-                            .collect()
+                        let (parsed, problems) = parse(name, &bytes);
+                        headers = parsed.headers;
+                        problems
                     }
                     Err(problem) => vec![problem],
                 },
@@ -417,8 +412,8 @@ impl Loader {
 }
 
 /// Reads the rule file `name`, which a look said is `meta`: its bytes,
-/// checked to be text, shared with the file cache where it holds them; or
-/// the problem that refuses it whole.
+/// shared with the file cache where it holds them (the caller checks that
+/// they are text, [`text_of`]); or the problem that refuses it whole.
 async fn read<Fs: Files>(fs: &Fs, name: &'static str, meta: Meta) -> Result<Rc<[u8]>, Problem> {
     let whole = |reason: String| Problem {
         file: name,
@@ -437,10 +432,7 @@ async fn read<Fs: Files>(fs: &Fs, name: &'static str, meta: Meta) -> Result<Rc<[
         Err(err) => Err(err),
     };
     match bytes {
-        Ok(bytes) if bytes.len() as u64 <= MAX_FILE => {
-            text_of(name, &bytes)?;
-            Ok(bytes)
-        }
+        Ok(bytes) if bytes.len() as u64 <= MAX_FILE => Ok(bytes),
         Ok(_) => Err(whole(format!("more than {MAX_FILE} bytes: refused whole"))),
         Err(_) => Err(whole("cannot be read: ignored".to_owned())),
     }

@@ -5,7 +5,7 @@
 //! status 404. A file at the source shadows the rule unless the status ends
 //! in `!`. `#` starts a comment line. The first matching rule wins: rules
 //! whose source is one path sit in a map, the others are tried in file
-//! order (only those that can match: [`Index`]).
+//! order (only those that can match, filed by their first literal segment).
 
 #![forbid(unsafe_code)]
 
