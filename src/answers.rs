@@ -96,16 +96,18 @@ pub fn answer<S: Files, C: Fn() -> u64>(
 }
 
 /// Keeps `response`, the pipeline's answer to a request whose
-/// [`request_key`] is `key`, for requests like it, when it may be kept.
+/// [`request_key`] is `key`, for requests like it, when it may be kept;
+/// its head is then made into the one the host gets ([`Response::wire_head`]).
 /// `looked` is when the site's rule files were last looked at (their look
 /// bounds the answer's life too).
 pub fn keep<S: Files, C: Fn() -> u64>(
     view: &View<'_, S, C>,
     key: &str,
-    response: &Response<CachedFile<S::File>>,
+    response: &mut Response<CachedFile<S::File>>,
     looked: Option<u64>,
 ) {
-    let Some(keepable) = &response.keepable else {
+    // Offered once: what it may be kept by is this call's.
+    let Some(keepable) = response.keepable.take() else {
         return;
     };
     if response.log.is_some() || !response.notes.is_empty() {

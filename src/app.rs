@@ -87,9 +87,9 @@ pub async fn handle_cached<S: Files, C: Fn() -> u64>(
     {
         return kept;
     }
-    let response = handle_with(req, config, view, now, loader).await;
+    let mut response = handle_with(req, config, view, now, loader).await;
     if let Some(key) = &key {
-        answers::keep(view, key, &response, loader.looked());
+        answers::keep(view, key, &mut response, loader.looked());
     }
     response
 }

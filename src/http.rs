@@ -255,17 +255,18 @@ impl<F> Response<F> {
             .map(|(_, v)| v.as_str())
     }
 
-    /// The head as it goes to the host: the kept one, or the headers made
-    /// into one.
-    pub fn wire_head(&self) -> WireHead {
-        match &self.wire {
-            Some(wire) => wire.clone(),
-            None => self
-                .headers
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
+    /// The head as it goes to the host, made once: the kept one, or the
+    /// headers moved into one (and kept as `wire` from then on).
+    pub fn wire_head(&mut self) -> WireHead {
+        let wire = match self.wire.take() {
+            Some(wire) => wire,
+            None => std::mem::take(&mut self.headers)
+                .into_iter()
+                .map(|(n, v)| (n.into_owned(), v.into_bytes()))
                 .collect(),
-        }
+        };
+        self.wire = Some(wire.clone());
+        wire
     }
 }
 

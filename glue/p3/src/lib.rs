@@ -110,15 +110,7 @@ fn send(
     if let Some(why) = response.log.take() {
         log_line(&format!("docroot: {why}"));
     }
-    // A kept answer's head goes as it is; any other is made into one.
-    let entries = match response.wire.take() {
-        Some(wire) => wire,
-        None => std::mem::take(&mut response.headers)
-            .into_iter()
-            .map(|(name, value)| (name.into_owned(), value.into_bytes()))
-            .collect(),
-    };
-    let headers = Fields::from_list(&entries).map_err(|err| {
+    let headers = Fields::from_list(&response.wire_head()).map_err(|err| {
         log_line(&format!("docroot: invalid response header: {err:?}"));
         ErrorCode::InternalError(None)
     })?;
