@@ -85,13 +85,8 @@ pub fn answer<S: Files, C: Fn() -> u64>(
         Precondition::Failed => return None,
     };
     Some(Response {
-        status,
-        headers: Vec::new(),
-        body,
-        log: None,
-        notes: Vec::new(),
         wire: Some(wire),
-        keepable: None,
+        ..Response::new(status, Vec::new(), body)
     })
 }
 

@@ -241,6 +241,19 @@ pub struct Response<F> {
 }
 
 impl<F> Response<F> {
+    /// A response with nothing for stderr, not kept and not to be kept.
+    pub fn new(status: u16, headers: Vec<(HeaderName, String)>, body: Body<F>) -> Response<F> {
+        Response {
+            status,
+            headers,
+            body,
+            log: None,
+            notes: Vec::new(),
+            wire: None,
+            keepable: None,
+        }
+    }
+
     /// The value of the first header called `name`.
     pub fn header(&self, name: &str) -> Option<&str> {
         if let Some(wire) = &self.wire {

@@ -107,15 +107,9 @@ type Headers = Vec<(HeaderName, String)>;
 /// Turns an outcome into the response sent.
 pub fn respond<F>(outcome: Outcome<F>, cx: &Context<'_>) -> Response<F> {
     let mut response = match outcome {
-        Outcome::Options => Response {
-            status: 204,
-            headers: vec![("allow".into(), ALLOW.to_owned())],
-            body: Body::Empty,
-            log: None,
-            notes: Vec::new(),
-            wire: None,
-            keepable: None,
-        },
+        Outcome::Options => {
+            Response::new(204, vec![("allow".into(), ALLOW.to_owned())], Body::Empty)
+        }
         Outcome::MethodNotAllowed => {
             let mut r = error(405, "This server only answers GET, HEAD and OPTIONS.", cx);
             r.headers.push(("allow".into(), ALLOW.to_owned()));
@@ -154,33 +148,21 @@ fn file_response<F>(ending: Ending<F>, cx: &Context<'_>) -> Response<F> {
         Ending::NotFoundPage { body, rep } => {
             let mut headers = representation_headers(&rep);
             headers.push(("vary".into(), rep.vary.to_owned()));
-            Response {
-                status: 404,
-                headers,
-                body: file_body(body, 0, rep.len),
-                log: None,
-                notes: Vec::new(),
-                wire: None,
-                keepable: None,
-            }
+            Response::new(404, headers, file_body(body, 0, rep.len))
         }
         Ending::Forbidden => {
             let mut r = error(403, "This file may not be read.", cx);
             r.log = Some(format!("403 {}: permission denied", cx.path.escape_debug()));
             r
         }
-        Ending::Redirect { status, location } => Response {
+        Ending::Redirect { status, location } => Response::new(
             status,
-            headers: vec![
+            vec![
                 ("location".into(), location),
                 ("content-length".into(), "0".to_owned()),
             ],
-            body: Body::Empty,
-            log: None,
-            notes: Vec::new(),
-            wire: None,
-            keepable: None,
-        },
+            Body::Empty,
+        ),
         Ending::File { body, rep, range } => {
             let mut headers = representation_headers(&rep);
             let (status, offset, len) = match range {
@@ -206,26 +188,16 @@ fn file_response<F>(ending: Ending<F>, cx: &Context<'_>) -> Response<F> {
                 _ => None,
             };
             Response {
-                status,
-                headers,
-                body: file_body(body, offset, len),
-                log: None,
-                notes: Vec::new(),
-                wire: None,
                 keepable,
+                ..Response::new(status, headers, file_body(body, offset, len))
             }
         }
         Ending::NotModified(rep) => {
             let mut headers = Headers::new();
             cache_headers(&mut headers, &rep, cx);
             Response {
-                status: 304,
-                headers,
-                body: Body::Empty,
-                log: None,
-                notes: Vec::new(),
-                wire: None,
                 keepable: keepable(&rep),
+                ..Response::new(304, headers, Body::Empty)
             }
         }
         Ending::PreconditionFailed => error_varying(
@@ -381,18 +353,14 @@ fn cache_headers(headers: &mut Headers, rep: &Representation, cx: &Context<'_>) 
 }
 
 fn page_response<F>(status: u16, page: Page) -> Response<F> {
-    Response {
+    Response::new(
         status,
-        headers: vec![
+        vec![
             ("content-type".into(), page.content_type.to_owned()),
             ("content-length".into(), page.body.len().to_string()),
         ],
-        body: Body::Bytes(page.body),
-        log: None,
-        notes: Vec::new(),
-        wire: None,
-        keepable: None,
-    }
+        Body::Bytes(page.body),
+    )
 }
 
 fn error<F>(status: u16, reason: &str, cx: &Context<'_>) -> Response<F> {
