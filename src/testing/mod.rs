@@ -1,7 +1,9 @@
 //! An in-memory site with fault injection: the one test double of
 //! [`Files`], for the unit tests, the request→response tests and the fuzz
-//! target. Compiled for the crate's own tests and with the `testing`
-//! feature; never in the component.
+//! target; and [`guest`], an executor that runs the core's futures by the
+//! rules of the runtime that runs them in `docroot.wasm`. Compiled for the
+//! crate's own tests and with the `testing` feature; never in the
+//! component.
 //!
 //! It also checks the core's side of the contract: every path it is asked
 //! for must be plain names (no empty name, `.`, `..`, `/`, `\` or NUL), and
@@ -9,6 +11,8 @@
 //! into such a lookup fails.
 
 #![forbid(unsafe_code)]
+
+pub mod guest;
 
 use crate::codec::{CodingError, Transcoder};
 use crate::fs::{Entry, Files, FsError, Kind, Meta};
