@@ -4,14 +4,16 @@
 #![forbid(unsafe_code)]
 
 use crate::answers;
-use crate::cache::{CachedFile, View};
+use crate::cache::{Cache, CachedFile, View};
 use crate::config::{Config, ConfigError};
 use crate::files;
 use crate::fs::Files;
 use crate::http::{Request, Response};
 use crate::info;
+use crate::instance::Instance;
 use crate::outcome::{Context, Outcome, respond};
 use crate::path::SitePath;
+use crate::preopen::NoRoot;
 use crate::rules::{Loader, Rules};
 use std::rc::Rc;
 use std::time::SystemTime;
@@ -37,17 +39,42 @@ pub async fn handle_with<Fs: Files>(
     now: impl FnOnce() -> SystemTime,
     loader: &Loader,
 ) -> Response<Fs::File> {
-    let (rules, notes) = if config.site_rules && goes_to_files(req, config) {
+    let (rules, notes) = rules_for(req, config, fs, loader).await;
+    answer_with(req, config, fs, now, &rules, notes).await
+}
+
+/// The site's rules for `req` (none for a request the file server does not
+/// answer, or with the rules off), and the lines for stderr their reading
+/// found.
+async fn rules_for<Fs: Files>(
+    req: &Request,
+    config: &Config,
+    fs: &Fs,
+    loader: &Loader,
+) -> (Rc<Rules>, Vec<String>) {
+    if config.site_rules && goes_to_files(req, config) {
         loader.rules(fs).await
     } else {
         (Rc::default(), Vec::new())
-    };
+    }
+}
+
+/// The answer to `req` with the site's `rules`; `notes` are the lines for
+/// stderr that reading them found.
+async fn answer_with<Fs: Files>(
+    req: &Request,
+    config: &Config,
+    fs: &Fs,
+    now: impl FnOnce() -> SystemTime,
+    rules: &Rules,
+    notes: Vec<String>,
+) -> Response<Fs::File> {
     // The site path, for the site's headers (only parsed when there are some).
     let path = (!rules.headers.is_empty())
         .then(|| SitePath::parse(req.site_path()).ok())
         .flatten();
     let cache_control = match &path {
-        Some(path) => files::effective_cache_control(config, &rules, path),
+        Some(path) => files::effective_cache_control(config, rules, path),
         None => config
             .cache_control
             .as_deref()
@@ -55,7 +82,7 @@ pub async fn handle_with<Fs: Files>(
     };
     let mut cx = Context::of(req, config.cache_control.as_deref(), &config.compression);
     cx.no_transform = files::no_transform(cache_control.as_deref());
-    let outcome = route(req, config, fs, now, cx.json, &rules).await;
+    let outcome = route(req, config, fs, now, cx.json, rules).await;
     let site_headers = outcome.site_headers();
     let mut response = respond(outcome, &cx);
     if let (Some(answer), Some(path)) = (site_headers, &path)
@@ -73,7 +100,8 @@ pub async fn handle_with<Fs: Files>(
 /// [`handle_with`] through the instance's file cache `view`, with its kept
 /// answers ([`answers`]): a request like one answered before from held
 /// bytes gets that answer; the pipeline's answer to any other is offered to
-/// be kept.
+/// be kept, for no longer than the looks at the files and rules it was made
+/// from are good.
 pub async fn handle_cached<S: Files, C: Fn() -> u64>(
     req: &Request,
     config: &Config,
@@ -87,11 +115,42 @@ pub async fn handle_cached<S: Files, C: Fn() -> u64>(
     {
         return kept;
     }
-    let mut response = handle_with(req, config, view, now, loader).await;
+    let (rules, notes) = rules_for(req, config, view, loader).await;
+    let mut response = answer_with(req, config, view, now, &rules, notes).await;
     if let Some(key) = &key {
-        answers::keep(view, key, &mut response, loader.looked());
+        answers::keep(view, key, &mut response, rules.looked());
     }
     response
+}
+
+/// [`handle_cached`] for one request of a component instance that keeps
+/// its site, file cache and rules in `instance` (the 0.3 glue's, for every
+/// request): `open` opens the site for the first request that gets this
+/// far (a root that cannot be opened is a 500 naming it), `clock` tells
+/// the monotonic time in nanoseconds.
+///
+/// Requests of an instance run at once, each a task of its own, and none
+/// ever waits for another: every wait here is a call to the host.
+pub async fn handle_instance<S, F, C>(
+    instance: &Instance<Cache<S>>,
+    req: &Request,
+    config: &Config,
+    open: impl FnOnce() -> F,
+    clock: C,
+    now: impl FnOnce() -> SystemTime,
+) -> Response<CachedFile<S::File>>
+where
+    S: Files,
+    F: Future<Output = Result<S, NoRoot>>,
+    C: Fn() -> u64,
+{
+    let site = instance
+        .site(|| async { Ok(Cache::new(open().await?, config.file_cache)) })
+        .await;
+    match site {
+        Ok(site) => handle_cached(req, config, &site.view(clock), now, instance.rules()).await,
+        Err(err) => misconfigured(req, err.into()),
+    }
 }
 
 /// Whether `req` is one the file server answers (not `OPTIONS`, another

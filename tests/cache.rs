@@ -6,132 +6,30 @@
 
 mod common;
 
-use common::inproc::{now, request};
+use common::inproc::{Answer, answer, held_or_open, now, request};
 use docroot::app;
 use docroot::cache::{Cache, CachedFile};
 use docroot::config::Config;
-use docroot::fs::{Entry, Files, FsError, Meta};
-use docroot::http::{Body, Request, Response};
+use docroot::fs::Files;
+use docroot::http::Request;
 use docroot::rules::Loader;
 use docroot::testing::MemFiles;
-use std::cell::{Cell, RefCell};
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use docroot::testing::guest::{Arrival, Guest, HostFiles, Task};
 use std::time::{Duration, UNIX_EPOCH};
 
 const SECOND: u64 = 1_000_000_000;
 
-/// An in-memory site that can change, whose every call waits once before
-/// it answers (so other requests run meanwhile), counting the calls.
-#[derive(Default)]
-struct Disk {
-    files: RefCell<MemFiles>,
-    calls: Cell<usize>,
-}
-
-/// A future that is pending once, then ready.
-struct YieldOnce(bool);
-
-impl Future for YieldOnce {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            Poll::Ready(())
-        } else {
-            self.0 = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    }
-}
-
-impl Disk {
-    async fn call<T>(&self, f: impl FnOnce(&MemFiles) -> T) -> T {
-        self.calls.set(self.calls.get() + 1);
-        YieldOnce(false).await;
-        f(&self.files.borrow())
-    }
-}
-
-impl Files for Disk {
-    type File = Vec<u8>;
-
-    async fn stat(&self, path: &[String]) -> Result<Meta, FsError> {
-        self.call(|files| docroot::ready::run(files.stat(path)))
-            .await
-    }
-
-    async fn open(&self, path: &[String]) -> Result<Vec<u8>, FsError> {
-        self.call(|files| docroot::ready::run(files.open(path)))
-            .await
-    }
-
-    async fn read_dir(&self, path: &[String]) -> Result<Vec<Entry>, FsError> {
-        self.call(|files| docroot::ready::run(files.read_dir(path)))
-            .await
-    }
-
-    async fn read_whole(&self, file: &Vec<u8>, len: u64) -> Result<Vec<u8>, FsError> {
-        self.call(|files| docroot::ready::run(files.read_whole(file, len)))
-            .await
-    }
-}
-
-/// Runs every future to its end, polling them in turn, as one
-/// single-threaded instance runs its requests' tasks.
-fn run_together<T>(futures: Vec<Pin<Box<dyn Future<Output = T> + '_>>>) -> Vec<T> {
-    let mut cx = Context::from_waker(Waker::noop());
-    let mut futures: Vec<_> = futures.into_iter().map(Some).collect();
-    let mut done: Vec<Option<T>> = futures.iter().map(|_| None).collect();
-    while done.iter().any(Option::is_none) {
-        for (slot, out) in futures.iter_mut().zip(done.iter_mut()) {
-            if let Some(future) = slot
-                && let Poll::Ready(value) = future.as_mut().poll(&mut cx)
-            {
-                *out = Some(value);
-                *slot = None;
-            }
-        }
-    }
-    done.into_iter().map(Option::unwrap).collect()
-}
-
-/// A response as comparable data: status, headers, and the body's bytes.
-type Answer = (u16, Vec<(docroot::http::HeaderName, String)>, Vec<u8>);
-
-fn answer<F>(mut response: Response<F>, bytes: impl Fn(&F) -> Vec<u8>) -> Answer {
-    // The head as it went to the host: a kept answer's, or the one made.
-    let head: Vec<(docroot::http::HeaderName, String)> = response
-        .wire_head()
-        .iter()
-        .map(|(n, v)| (n.clone().into(), String::from_utf8(v.clone()).unwrap()))
-        .collect();
-    response.headers = head;
-    let body = std::mem::replace(&mut response.body, Body::Empty);
-    let body = docroot::testing::body_bytes(body, |file, offset, len| {
-        docroot::testing::slice_of(&bytes(file), offset, len)
-    })
-    .unwrap();
-    (response.status, response.headers, body)
-}
-
-fn held_or_open(file: &CachedFile<Vec<u8>>) -> Vec<u8> {
-    match file {
-        CachedFile::Held(bytes) => bytes.to_vec(),
-        CachedFile::Open(bytes) => bytes.clone(),
-    }
+/// Runs every future to its end as the tasks of one instance, by the
+/// rules of the runtime that runs them in `docroot.wasm`: each waits only
+/// on its own calls to the site, which complete in an order a fixed seed
+/// picks.
+fn run_together<T>(futures: Vec<Task<'_, T>>) -> Vec<T> {
+    Guest::new(7, Arrival::AtOnce).run(futures)
 }
 
 /// A cache over `files` in memory, checked again after `recheck`.
-fn disk_cache(files: MemFiles, recheck: Option<Duration>) -> Cache<Disk> {
-    Cache::new(
-        Disk {
-            files: RefCell::new(files),
-            ..Disk::default()
-        },
-        recheck,
-    )
+fn disk_cache(files: MemFiles, recheck: Option<Duration>) -> Cache<HostFiles> {
+    Cache::new(HostFiles::new(files), recheck)
 }
 
 fn site() -> MemFiles {
@@ -174,21 +72,21 @@ fn requests() -> Vec<Request> {
 
 /// The requests through one cache, its kept answers and one instance's
 /// rules, polled in turn at time `t`, as one 0.3 instance runs them.
-fn cached(cache: &Cache<Disk>, config: &Config, reqs: &[Request], t: u64) -> Vec<Answer> {
+fn cached(cache: &Cache<HostFiles>, config: &Config, reqs: &[Request], t: u64) -> Vec<Answer> {
     cached_with(cache, &Loader::new(), config, reqs, t)
 }
 
 fn cached_with(
-    cache: &Cache<Disk>,
+    cache: &Cache<HostFiles>,
     loader: &Loader,
     config: &Config,
     reqs: &[Request],
     t: u64,
 ) -> Vec<Answer> {
-    let futures: Vec<Pin<Box<dyn Future<Output = Answer> + '_>>> = reqs
+    let futures: Vec<Task<'_, Answer>> = reqs
         .iter()
         .map(|req| {
-            let future: Pin<Box<dyn Future<Output = Answer> + '_>> = Box::pin(async move {
+            let future: Task<'_, Answer> = Box::pin(async move {
                 let view = cache.view(move || t);
                 let response = app::handle_cached(req, config, &view, now, loader).await;
                 answer(response, held_or_open)
@@ -222,10 +120,10 @@ fn sixteen_requests_at_once_get_what_each_gets_alone() {
     }
     // The warm rounds asked the filesystem nothing, the big file aside
     // (too big to hold: looked up and opened each time).
-    let calls = cache.inner_calls();
+    let calls = cache.inner().calls();
     cached(&cache, &config, &reqs, 5);
     assert_eq!(
-        cache.inner_calls() - calls,
+        cache.inner().calls() - calls,
         4,
         "a stat and an open for each of big.bin's two requests"
     );
@@ -244,7 +142,7 @@ fn a_change_is_served_one_interval_after_the_last_check_and_not_before() {
     };
     assert!(bodies(0).iter().all(|b| b == b"console.log('plain')"));
     let later = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-    cache.change(|files| {
+    cache.inner().change(|files| {
         files
             .file("app.js", b"console.log('new')")
             .modified("app.js", Some(later))
@@ -257,7 +155,7 @@ fn a_change_is_served_one_interval_after_the_last_check_and_not_before() {
     assert!(bodies(SECOND).iter().all(|b| b == b"console.log('new')"));
     // Same size, new time: seen too.
     let even_later = later + Duration::from_secs(1);
-    cache.change(|files| {
+    cache.inner().change(|files| {
         files
             .file("app.js", b"console.log('NEW')")
             .modified("app.js", Some(even_later))
@@ -268,7 +166,7 @@ fn a_change_is_served_one_interval_after_the_last_check_and_not_before() {
             .all(|b| b == b"console.log('NEW')")
     );
     // Gone: 404 for all.
-    cache.change(|_| MemFiles::new());
+    cache.inner().change(|_| MemFiles::new());
     let statuses: Vec<u16> = cached(&cache, &config, &reqs, 3 * SECOND)
         .into_iter()
         .map(|a| a.0)
@@ -282,25 +180,11 @@ fn off_serves_every_change_at_once() {
     let cache = disk_cache(site(), config.file_cache);
     let req = [request("GET", "/index.html", &[])];
     assert_eq!(cached(&cache, &config, &req, 0)[0].2, b"<h1>home</h1>");
-    cache.change(|files| files.file("index.html", b"<h1>changed</h1>"));
+    cache
+        .inner()
+        .change(|files| files.file("index.html", b"<h1>changed</h1>"));
     assert_eq!(cached(&cache, &config, &req, 0)[0].2, b"<h1>changed</h1>");
     assert!(cache.is_empty());
-}
-
-/// Test-only access to the site under the cache.
-trait Inner {
-    fn inner_calls(&self) -> usize;
-    fn change(&self, f: impl FnOnce(MemFiles) -> MemFiles);
-}
-
-impl Inner for Cache<Disk> {
-    fn inner_calls(&self) -> usize {
-        self.inner().calls.get()
-    }
-    fn change(&self, f: impl FnOnce(MemFiles) -> MemFiles) {
-        let files = self.inner().files.take();
-        self.inner().files.replace(f(files));
-    }
 }
 
 /// On a real disk: a file rewritten with the same size and given back its
@@ -361,7 +245,7 @@ fn answers_site() -> MemFiles {
 
 /// GET and HEAD of each held file, with every `Accept-Encoding` and
 /// validator a client sends, and some that go through the pipeline.
-fn answers_requests(cache: &Cache<Disk>, config: &Config, loader: &Loader) -> Vec<Request> {
+fn answers_requests(cache: &Cache<HostFiles>, config: &Config, loader: &Loader) -> Vec<Request> {
     let mut all = Vec::new();
     for path in ["/page.html", "/app.js", "/docs/", "/docs/a%20b%26c.txt?q=1"] {
         for ae in [
@@ -418,13 +302,13 @@ fn answers_requests(cache: &Cache<Disk>, config: &Config, loader: &Loader) -> Ve
 
 /// The pipeline's answer through the cache, without its kept answers.
 fn pipeline(
-    cache: &Cache<Disk>,
+    cache: &Cache<HostFiles>,
     config: &Config,
     loader: &Loader,
     req: &Request,
     t: u64,
 ) -> Answer {
-    let future: Pin<Box<dyn Future<Output = Answer> + '_>> = Box::pin(async move {
+    let future: Task<'_, Answer> = Box::pin(async move {
         let view = cache.view(move || t);
         answer(
             app::handle_with(req, config, &view, now, loader).await,
@@ -457,13 +341,13 @@ fn a_kept_answer_is_the_pipelines_to_the_byte() {
             );
         }
     }
-    let calls = cache.inner_calls();
+    let calls = cache.inner().calls();
     let got = cached_with(&cache, &loader, &config, &reqs, 0);
     for (req, got) in reqs.iter().zip(got) {
         assert_eq!(got, pipeline(&cache, &config, &loader, req, 0));
     }
     assert_eq!(
-        cache.inner_calls(),
+        cache.inner().calls(),
         calls,
         "nothing was asked of the filesystem"
     );
@@ -501,7 +385,7 @@ fn a_kept_answer_sees_a_new_twin_and_a_new_rule_one_interval_on() {
         cached_with(&cache, &loader, &config, &br, SECOND / 2).remove(0),
         first
     );
-    cache.change(|files| {
+    cache.inner().change(|files| {
         files
             .file("page.html.br", b"TWIN")
             .file("_headers", b"/page.html\n  X-New: rule\n")
@@ -541,7 +425,7 @@ fn an_answer_made_from_an_older_look_lives_no_longer_than_that_look() {
     // is answered from the look at app.js at 300 ms, its answer kept.
     let old = cached_with(&cache, &loader, &config, &gzip, 1100 * ms).remove(0);
     let later = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-    cache.change(|files| {
+    cache.inner().change(|files| {
         files
             .file("app.js", b"console.log('new')")
             .modified("app.js", Some(later))
@@ -573,7 +457,9 @@ fn an_answer_lives_no_longer_than_the_look_at_the_rules_it_was_made_with() {
         0,
     );
     let old = cached_with(&cache, &loader, &config, &page, 300 * ms).remove(0);
-    cache.change(|files| files.file("_headers", b"/page.html\n  X-New: rule\n"));
+    cache
+        .inner()
+        .change(|files| files.file("_headers", b"/page.html\n  X-New: rule\n"));
     assert_eq!(
         cached_with(&cache, &loader, &config, &page, SECOND - 1)[0],
         old

@@ -30,7 +30,6 @@ use redirects::Redirects;
 use std::cell::{Cell, OnceCell, RefCell};
 use std::fmt;
 use std::rc::Rc;
-use std::task::{Poll, Waker};
 
 /// The redirects file's name, at the site's root.
 pub const REDIRECTS: &str = "_redirects";
@@ -109,6 +108,11 @@ pub struct Rules {
     may_force: bool,
     /// Lines for stderr from a parse, for the request that made it.
     notes: RefCell<Vec<String>>,
+    /// When the looks at the files these rules were made from were last
+    /// confirmed (monotonic nanoseconds), on a site that keeps its answers
+    /// for an interval and when every look is settled: an answer made with
+    /// these rules is good no longer than an interval after it.
+    looked: Cell<Option<u64>>,
 }
 
 impl Rules {
@@ -120,7 +124,16 @@ impl Rules {
             redirects_text: RefCell::new(Some(text)),
             redirects: OnceCell::new(),
             notes: RefCell::new(Vec::new()),
+            looked: Cell::new(None),
         }
+    }
+
+    /// When the files these rules were made from were last looked at and
+    /// found unchanged, on a site that keeps its answers for an interval
+    /// (monotonic nanoseconds); `None` when they are looked at again for
+    /// every request.
+    pub fn looked(&self) -> Option<u64> {
+        self.looked.get()
     }
 
     /// Whether there is no rule at all (without parsing the redirects).
@@ -257,41 +270,55 @@ impl Seen {
     }
 }
 
-/// The rules as last read, what the looks said then, and when (in the
-/// site's monotonic nanoseconds, for a site that keeps its answers).
+/// The rules as last read (with when they were last looked at:
+/// [`Rules::looked`]), what the looks said then, and which read made them.
 #[derive(Debug)]
 struct Loaded {
     seen: [Seen; 2],
     rules: Rc<Rules>,
-    looked: Option<u64>,
+    read: u64,
 }
 
 /// One instance's rules: parsed when the files first are, and again when a
 /// look shows either has changed.
 ///
-/// A WASI 0.3 instance serves up to 16 requests at once, and all of them
-/// would find the rules unread at first: one reads them while the others
-/// wait for it (or use the rules it is replacing), so an instance reads
-/// the files once, not once a request.
+/// A WASI 0.3 instance serves up to 16 requests at once, each its own task,
+/// and a request never waits for another: a task may only wait on the host
+/// (the runtime that runs the component traps when one task waits to be
+/// woken by another, and the trap ends every request of the instance). So
+/// a request that finds the rules being read again uses the rules they
+/// replace, and one that finds none yet (the first requests of an
+/// instance, arriving together) reads them itself. Reads are numbered as
+/// they start, and a read takes the rules kept instead of its own when
+/// they were made from the same files or by a read that started later: so
+/// the requests of a burst share one parse, its problems are reported
+/// once, and an older look never replaces a newer one.
 #[derive(Debug, Default)]
 pub struct Loader {
     loaded: RefCell<Option<Loaded>>,
-    /// A request of this instance is reading the files.
-    loading: Cell<bool>,
-    /// The requests waiting for it.
-    waiting: RefCell<Vec<Waker>>,
+    /// The reads of this instance going on now.
+    reading: Cell<usize>,
+    /// The reads started so far: the last one's number.
+    started: Cell<u64>,
 }
 
-/// Marks a read in progress, and on drop (done, or the request gone)
-/// ends it and wakes those waiting.
+/// Counts a read as going on until it is dropped (done, or its request
+/// gone).
 struct Reading<'a>(&'a Loader);
+
+impl<'a> Reading<'a> {
+    /// A new read, and its number.
+    fn start(loader: &'a Loader) -> (Reading<'a>, u64) {
+        loader.reading.set(loader.reading.get() + 1);
+        let read = loader.started.get() + 1;
+        loader.started.set(read);
+        (Reading(loader), read)
+    }
+}
 
 impl Drop for Reading<'_> {
     fn drop(&mut self) {
-        self.0.loading.set(false);
-        for waker in self.0.waiting.take() {
-            waker.wake();
-        }
+        self.0.reading.set(self.0.reading.get() - 1);
     }
 }
 
@@ -300,15 +327,9 @@ impl Loader {
     pub const fn new() -> Loader {
         Loader {
             loaded: RefCell::new(None),
-            loading: Cell::new(false),
-            waiting: RefCell::new(Vec::new()),
+            reading: Cell::new(0),
+            started: Cell::new(0),
         }
-    }
-
-    /// When the rules last read were looked at (monotonic nanoseconds), on
-    /// a site that keeps its answers.
-    pub fn looked(&self) -> Option<u64> {
-        self.loaded.borrow().as_ref().and_then(|l| l.looked)
     }
 
     /// The rules last read, if any.
@@ -323,92 +344,106 @@ impl Loader {
         // looks as it did within it: the rules from then are still true.
         let window = fs.recheck_window();
         if let (Some(window), Some(loaded)) = (window, &*self.loaded.borrow())
-            && let Some(looked) = loaded.looked
+            && let Some(looked) = loaded.rules.looked()
             && window.now >= looked
             && window.now - looked < window.recheck
         {
             return (loaded.rules.clone(), Vec::new());
         }
-        if self.loading.get() {
-            // Another request is reading them: the rules it replaces will
-            // do, or the ones it reads.
-            if let Some(rules) = self.current() {
-                return (rules, Vec::new());
-            }
-            std::future::poll_fn(|cx| {
-                if self.loading.get() {
-                    self.waiting.borrow_mut().push(cx.waker().clone());
-                    Poll::Pending
-                } else {
-                    Poll::Ready(())
-                }
-            })
-            .await;
-            if let Some(rules) = self.current() {
-                return (rules, Vec::new());
-            }
+        if self.reading.get() > 0
+            && let Some(rules) = self.current()
+        {
+            // Another request is reading them again: the rules it
+            // replaces will do (an answer made with them is good no longer
+            // than they were: see `Rules::looked`).
+            return (rules, Vec::new());
         }
-        self.loading.set(true);
-        let _reading = Reading(self);
+        let (_reading, read) = Reading::start(self);
         let names = [REDIRECTS, HEADERS];
         let mut seen = [Seen::Absent, Seen::Absent];
         for (slot, name) in seen.iter_mut().zip(names) {
             *slot = Seen::of(fs.stat(&[name.to_owned()]).await);
         }
         let looked = window.map(|w| w.now);
-        if let Some(loaded) = &mut *self.loaded.borrow_mut()
-            && loaded.seen == seen
-            && seen.iter().all(Seen::is_settled)
-        {
-            loaded.looked = looked;
-            return (loaded.rules.clone(), Vec::new());
+        if let Some(rules) = self.made_already(read, &seen, looked) {
+            return (rules, Vec::new());
         }
-        let mut headers = HeaderRules::default();
-        let mut redirects_text = None;
-        let mut log = Vec::new();
-        for (look, name) in seen.iter().zip(names) {
-            let problems = match look {
-                Seen::Absent => continue,
-                Seen::Unusable(why) => vec![Problem {
-                    file: name,
-                    line: None,
-                    reason: why.clone(),
-                }],
-                Seen::File(meta) => match read(fs, name, *meta).await {
-                    Ok(bytes) if name == REDIRECTS => match text_of(name, &bytes) {
-                        Ok(_) => {
-                            redirects_text = Some(bytes.clone());
-                            Vec::new()
-                        }
-                        Err(problem) => vec![problem],
-                    },
-                    Ok(bytes) => {
-                        let (parsed, problems) = parse(name, &bytes);
-                        headers = parsed.headers;
-                        problems
-                    }
-                    Err(problem) => vec![problem],
-                },
-            };
-            log.extend(problems.iter().map(|p| format!("site rules: {p}")));
+        let (rules, log) = read_both(fs, &seen).await;
+        if let Some(rules) = self.made_already(read, &seen, looked) {
+            // What this read found is what that one reported.
+            return (rules, Vec::new());
         }
-        let rules = match redirects_text {
-            Some(text) => Rules::with_redirects(text, headers),
-            None => Rules {
-                headers,
-                ..Rules::default()
-            },
-        };
-        let rules = Rc::new(rules);
         // Not kept through an interval unless every look is settled.
         let settled = seen.iter().all(Seen::is_settled);
+        rules.looked.set(looked.filter(|_| settled));
+        let rules = Rc::new(rules);
         *self.loaded.borrow_mut() = Some(Loaded {
             seen,
             rules: rules.clone(),
-            looked: looked.filter(|_| settled),
+            read,
         });
         (rules, log)
     }
+
+    /// The rules kept, when read number `read`, whose looks said `seen`
+    /// at `looked`, should take them instead of its own: a read that
+    /// started later made them (its looks are newer), or they were made
+    /// from the same files (then they are newly confirmed at `looked`).
+    fn made_already(&self, read: u64, seen: &[Seen; 2], looked: Option<u64>) -> Option<Rc<Rules>> {
+        let mut loaded = self.loaded.borrow_mut();
+        let loaded = loaded.as_mut()?;
+        if loaded.read > read {
+            return Some(loaded.rules.clone());
+        }
+        if loaded.seen == *seen && seen.iter().all(Seen::is_settled) {
+            loaded.rules.looked.set(loaded.rules.looked().max(looked));
+            loaded.read = read;
+            return Some(loaded.rules.clone());
+        }
+        None
+    }
+}
+
+/// Reads and parses both rule files as the looks `seen` found them: the
+/// rules, and a line for stderr for each problem.
+async fn read_both<Fs: Files>(fs: &Fs, seen: &[Seen; 2]) -> (Rules, Vec<String>) {
+    let mut headers = HeaderRules::default();
+    let mut redirects_text = None;
+    let mut log = Vec::new();
+    for (look, name) in seen.iter().zip([REDIRECTS, HEADERS]) {
+        let problems = match look {
+            Seen::Absent => continue,
+            Seen::Unusable(why) => vec![Problem {
+                file: name,
+                line: None,
+                reason: why.clone(),
+            }],
+            Seen::File(meta) => match read(fs, name, *meta).await {
+                Ok(bytes) if name == REDIRECTS => match text_of(name, &bytes) {
+                    Ok(_) => {
+                        redirects_text = Some(bytes.clone());
+                        Vec::new()
+                    }
+                    Err(problem) => vec![problem],
+                },
+                Ok(bytes) => {
+                    let (parsed, problems) = parse(name, &bytes);
+                    headers = parsed.headers;
+                    problems
+                }
+                Err(problem) => vec![problem],
+            },
+        };
+        log.extend(problems.iter().map(|p| format!("site rules: {p}")));
+    }
+    let rules = match redirects_text {
+        Some(text) => Rules::with_redirects(text, headers),
+        None => Rules {
+            headers,
+            ..Rules::default()
+        },
+    };
+    (rules, log)
 }
 
 /// Reads the rule file `name`, which a look said is `meta`: its bytes,
@@ -498,71 +533,123 @@ mod tests {
         assert!(rules.is_empty(), "removed");
     }
 
-    /// Requests that start together in one instance: one reads the files,
-    /// the others wait for it and get what it read.
+    /// Requests that start together in a fresh instance, as its tasks:
+    /// none waits for another (each reads the files), all end with the
+    /// same rules, and a bad line is reported once.
     #[test]
-    fn requests_at_once_read_the_files_once() {
-        use std::pin::pin;
-        use std::task::{Context, Poll};
-        /// A site whose first stat waits once, and that counts its opens.
-        struct Slow {
-            site: MemFiles,
-            waited: Cell<bool>,
-            opens: Cell<usize>,
+    fn requests_at_once_never_wait_for_each_other_and_share_one_parse() {
+        use crate::testing::guest::{Arrival, Guest, HostFiles, Task};
+        let site = HostFiles::new(
+            MemFiles::new()
+                .file(HEADERS, b"/*\n  X-A: 1\nbad line\n")
+                .file(REDIRECTS, b"/a /b\n"),
+        );
+        for seed in 0..40 {
+            for arrival in [Arrival::AtOnce, Arrival::Spread] {
+                let loader = Loader::new();
+                let guest = Guest::new(seed, arrival);
+                let (loader, site) = (&loader, &site);
+                let requests: Vec<Task<(Rc<Rules>, Vec<String>)>> = (0..6)
+                    .map(|_| Box::pin(loader.rules(site)) as Task<_>)
+                    .collect();
+                let got = guest.run(requests);
+                let first = &got[0].0;
+                assert!(
+                    got.iter().all(|(r, _)| Rc::ptr_eq(r, first)),
+                    "one parse kept"
+                );
+                let lines: Vec<&String> = got.iter().flat_map(|(_, log)| log).collect();
+                assert_eq!(lines.len(), 1, "said once: {lines:?}");
+                assert!(lines[0].starts_with("site rules: _headers:3:"), "{lines:?}");
+                assert_eq!(first.redirects().len(), 1);
+                assert_eq!(loader.reading.get(), 0, "no read left counted");
+            }
         }
-        impl Files for Slow {
+    }
+
+    /// Reads that overlap while a rule file changes: the rules kept are
+    /// those of the read that started last, whichever ends last.
+    #[test]
+    fn an_older_read_never_replaces_a_newer_one() {
+        use std::pin::pin;
+        use std::task::{Context, Poll, Waker};
+        /// Pending once, then ready: a call that waits on the host.
+        async fn wait_once() {
+            let mut once = false;
+            std::future::poll_fn(|_| {
+                if std::mem::replace(&mut once, true) {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            })
+            .await;
+        }
+        /// A site whose every call waits once, then answers from `files`
+        /// as they are when it answers.
+        struct Changing {
+            files: RefCell<MemFiles>,
+        }
+        impl Files for Changing {
             type File = Vec<u8>;
             async fn stat(&self, path: &[String]) -> Result<Meta, FsError> {
-                if !self.waited.replace(true) {
-                    let mut once = false;
-                    std::future::poll_fn(|cx| {
-                        if std::mem::replace(&mut once, true) {
-                            Poll::Ready(())
-                        } else {
-                            cx.waker().wake_by_ref();
-                            Poll::Pending
-                        }
-                    })
-                    .await;
-                }
-                self.site.stat(path).await
+                wait_once().await;
+                let files = self.files.borrow().clone();
+                files.stat(path).await
             }
             async fn open(&self, path: &[String]) -> Result<Vec<u8>, FsError> {
-                self.opens.set(self.opens.get() + 1);
-                self.site.open(path).await
+                wait_once().await;
+                let files = self.files.borrow().clone();
+                files.open(path).await
             }
             async fn read_dir(&self, path: &[String]) -> Result<Vec<crate::fs::Entry>, FsError> {
-                self.site.read_dir(path).await
+                wait_once().await;
+                let files = self.files.borrow().clone();
+                files.read_dir(path).await
             }
             async fn read_whole(&self, file: &Vec<u8>, len: u64) -> Result<Vec<u8>, FsError> {
-                self.site.read_whole(file, len).await
+                MemFiles::new().read_whole(file, len).await
             }
         }
-        let site = Slow {
-            site: MemFiles::new().file(HEADERS, b"/*\n  X-A: 1\n"),
-            waited: Cell::new(false),
-            opens: Cell::new(0),
+        let site = Changing {
+            files: RefCell::new(MemFiles::new().file(HEADERS, b"/*\n  X-Old: 1\n")),
         };
         let loader = Loader::new();
-        let mut first = pin!(loader.rules(&site));
-        let mut second = pin!(loader.rules(&site));
         let mut cx = Context::from_waker(Waker::noop());
-        assert!(
-            first.as_mut().poll(&mut cx).is_pending(),
-            "the first waits on its stat"
-        );
-        assert!(
-            second.as_mut().poll(&mut cx).is_pending(),
-            "the second waits for the first"
-        );
-        let Poll::Ready((a, _)) = first.as_mut().poll(&mut cx) else {
-            panic!("the first is done")
+        let mut older = pin!(loader.rules(&site));
+        // Three polls: both looks taken (the old file), its open waiting.
+        for _ in 0..3 {
+            assert!(older.as_mut().poll(&mut cx).is_pending());
+        }
+        // The file changes; a second read starts and ends first.
+        let later = std::time::UNIX_EPOCH + std::time::Duration::from_secs(9);
+        *site.files.borrow_mut() = MemFiles::new()
+            .file(HEADERS, b"/*\n  X-New: 1\n")
+            .modified(HEADERS, Some(later));
+        let mut newer = pin!(loader.rules(&site));
+        let mut polls = 0;
+        let newer = loop {
+            polls += 1;
+            if let Poll::Ready((rules, _)) = newer.as_mut().poll(&mut cx) {
+                break rules;
+            }
         };
-        let Poll::Ready((b, _)) = second.as_mut().poll(&mut cx) else {
-            panic!("the second is done")
+        assert!(polls > 1);
+        let older = loop {
+            if let Poll::Ready((rules, _)) = older.as_mut().poll(&mut cx) {
+                break rules;
+            }
         };
-        assert!(Rc::ptr_eq(&a, &b));
-        assert_eq!(site.opens.get(), 1, "one read");
+        assert!(
+            Rc::ptr_eq(&older, &newer),
+            "the older read takes the newer rules"
+        );
+        assert!(Rc::ptr_eq(&loader.current().unwrap(), &newer));
+        let mut headers = Vec::new();
+        newer
+            .headers
+            .apply(&[], &mut headers, headers::Answer::Whole);
+        assert!(format!("{headers:?}").contains("x-new"), "{headers:?}");
     }
 
     #[test]

@@ -2,9 +2,10 @@
 
 use super::Fixture;
 use docroot::app;
+use docroot::cache::CachedFile;
 use docroot::config::Config;
 use docroot::fs::StdFiles;
-use docroot::http::{Body, Request};
+use docroot::http::{Body, HeaderName, Request, Response};
 use std::io::{Read, Seek, SeekFrom};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -95,4 +96,30 @@ pub fn config(vars: &[(&str, &str)]) -> Config {
 
 pub fn get(fx: &Fixture, target: &str) -> Res {
     run_with(fx, &Config::default(), &request("GET", target, &[]))
+}
+
+/// A response as comparable data: status, headers, and the body's bytes.
+pub type Answer = (u16, Vec<(HeaderName, String)>, Vec<u8>);
+
+pub fn answer<F>(mut response: Response<F>, bytes: impl Fn(&F) -> Vec<u8>) -> Answer {
+    // The head as it went to the host: a kept answer's, or the one made.
+    let head: Vec<(HeaderName, String)> = response
+        .wire_head()
+        .iter()
+        .map(|(n, v)| (n.clone().into(), String::from_utf8(v.clone()).unwrap()))
+        .collect();
+    response.headers = head;
+    let body = std::mem::replace(&mut response.body, Body::Empty);
+    let body = docroot::testing::body_bytes(body, |file, offset, len| {
+        docroot::testing::slice_of(&bytes(file), offset, len)
+    })
+    .unwrap();
+    (response.status, response.headers, body)
+}
+
+pub fn held_or_open(file: &CachedFile<Vec<u8>>) -> Vec<u8> {
+    match file {
+        CachedFile::Held(bytes) => bytes.to_vec(),
+        CachedFile::Open(bytes) => bytes.clone(),
+    }
 }

@@ -78,17 +78,10 @@ impl Guest for Component {
             Err(err) => (app::misconfigured(&req, err.clone()), None),
             Ok(config) => {
                 let started = config.access_log.then(monotonic_clock::now);
-                let open = || async {
-                    let site = WasiFiles::open(&config.root).await?;
-                    Ok(Cache::new(site, config.file_cache))
-                };
-                let response = match instance.site(open).await {
-                    Ok(site) => {
-                        let site = site.view(monotonic_clock::now);
-                        app::handle_cached(&req, config, &site, now, instance.rules()).await
-                    }
-                    Err(err) => app::misconfigured(&req, err.into()),
-                };
+                let open = || WasiFiles::open(&config.root);
+                let response =
+                    app::handle_instance(&instance, &req, config, open, monotonic_clock::now, now)
+                        .await;
                 (response, started)
             }
         };
