@@ -771,6 +771,64 @@ fn memory_fields_are_found_however_the_host_broke_lines() {
     assert_eq!(memory_fields(out), [1152, 1216, 7]);
 }
 
+/// What each host printed when a guest panicked, captured from a build of
+/// docroot that panicked on purpose (wasmtime serve 48.0.8 with both
+/// components, jco serve 1.35) and from Spin 4.1.0-pre0 serving the build
+/// before issue 27's fix: every one is seen, and docroot's own lines and
+/// Spin's line at shutdown are not.
+#[test]
+fn the_guard_knows_how_each_host_says_a_guest_panicked_or_trapped() {
+    let wasmtime = "stderr [0] :: thread '<unnamed>' (1) panicked at glue/p3/src/lib.rs:76:48:\n\
+                    worker failed: error while executing at wasm backtrace:\n\
+                    \x20   wasm trap: wasm `unreachable` instruction executed\n\
+                    error: worker trapped or panicked\n";
+    assert_eq!(common::guest_failures(wasmtime).len(), 2);
+    let jco = "thread '<unnamed>' (1) panicked at glue/p2/src/lib.rs:86:48:\n\
+               RuntimeError: wasm trap: wasm `unreachable` instruction executed\n";
+    assert_eq!(common::guest_failures(jco).len(), 2);
+    let spin = "thread '<unnamed>' (1) panicked at /root/.cargo/registry/src/\
+                index.crates.io-1949cf8c6b5b557f/wit-bindgen-0.63.0/src/rt/async_support/\
+                inter_task_wakeup_disabled.rs:8:9:\n\
+                2026-12-07T11:16:20.164183Z ERROR spin_trigger_http::server: Error \
+                processing request: worker trapped or panicked\n";
+    assert_eq!(common::guest_failures(spin).len(), 1);
+    // What the hosts also print when the guest did nothing wrong: wasmtime
+    // serve for a request it refuses itself (HTTP/1.1 without `Host`), and
+    // Spin for each live instance as it is stopped.
+    let host_only = "worker failed: invalid HTTP request missing authority in URI and host header\n\
+                     error: worker trapped or panicked\n\
+                     worker failed: worker panicked\n";
+    assert!(common::guest_failures(host_only).is_empty());
+    let docroot = "stderr [0] :: docroot: GET /cut.bin: response aborted: the connection closed\n\
+                   stderr [1] :: GET /panicked%20at 404 1234 0.210ms mem=1152KiB\n\
+                   stderr [1] :: docroot: site rules: _headers:3: a header line needs a name\n";
+    assert!(common::guest_failures(docroot).is_empty());
+}
+
+/// The guard itself: a host that prints a guest's panic fails the test
+/// that started it when the server is dropped, though nothing else did.
+#[test]
+fn a_server_whose_host_says_a_guest_panicked_fails_its_test() {
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args([
+        "-c",
+        "echo 'Serving HTTP on http://127.0.0.1:9/'; \
+         echo \"stderr [0] :: thread '<unnamed>' (1) panicked at src/x.rs:1:1:\" >&2; \
+         exec sleep 60",
+    ])
+    .stdin(std::process::Stdio::null())
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    let server = Server::spawn(cmd);
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(server)));
+    let why = dropped.expect_err("dropping the server fails the test");
+    let why = why.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        why.contains("a guest panicked or trapped") && why.contains("panicked at src/x.rs"),
+        "{why}"
+    );
+}
+
 /// The status line of a raw answer, or `None` when the host closed the
 /// connection without one.
 fn status_of(raw: &[u8]) -> Option<u16> {

@@ -241,11 +241,14 @@ pub fn wasmtime() -> String {
     }
 }
 
-/// A running host serving the component, killed on drop.
+/// A running host serving the component, killed on drop; a test whose
+/// host said a guest panicked or trapped fails then ([`guest_failures`]).
 pub struct Server {
     child: Child,
     pub addr: SocketAddr,
     output: Arc<Mutex<String>>,
+    /// The threads that copy the host's stdout and stderr into `output`.
+    readers: Vec<std::thread::JoinHandle<()>>,
     /// A temporary directory the host works in (jco transpiles into one),
     /// removed with the server.
     pub scratch: Option<tempfile::TempDir>,
@@ -303,12 +306,13 @@ impl Server {
         let (tx, rx) = mpsc::channel();
         let stderr = child.stderr.take().unwrap();
         let stdout = child.stdout.take().unwrap();
+        let mut readers = Vec::new();
         for (stream, tx) in [
             (Box::new(stderr) as Box<dyn Read + Send>, Some(tx.clone())),
             (Box::new(stdout), Some(tx)),
         ] {
             let output = output.clone();
-            std::thread::spawn(move || {
+            readers.push(std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines() {
                     let Ok(line) = line else { break };
                     if let Some(addr) = ready(&line)
@@ -320,13 +324,14 @@ impl Server {
                     out.push_str(&line);
                     out.push('\n');
                 }
-            });
+            }));
         }
         let addr = rx.recv_timeout(Duration::from_secs(120));
         let mut server = Server {
             child,
             addr: "127.0.0.1:0".parse().unwrap(),
             output,
+            readers,
             scratch: None,
         };
         match addr {
@@ -432,6 +437,11 @@ impl Drop for Server {
     /// server in a child process, which killing jco alone would leave
     /// serving. (Not a process group of its own: then Ctrl-C on the tests
     /// would not reach the hosts.)
+    ///
+    /// Then the host's whole output is read (its pipes close with it) and
+    /// any line saying that a guest panicked or trapped fails the test,
+    /// though every assertion passed: a trap ends an instance and every
+    /// request it was serving, and must never pass as a flaky 500.
     fn drop(&mut self) {
         let tree = descendants(self.child.id());
         let _ = self.child.kill();
@@ -442,7 +452,35 @@ impl Drop for Server {
                 .status();
         }
         let _ = self.child.wait();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.readers.iter().any(|r| !r.is_finished()) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if std::thread::panicking() {
+            return;
+        }
+        let output = self.output();
+        let failures = guest_failures(&output);
+        assert!(
+            failures.is_empty(),
+            "the host says a guest panicked or trapped:\n  {}\nits whole output:\n{output}",
+            failures.join("\n  ")
+        );
     }
+}
+
+/// The lines of a host's output that say a guest panicked or trapped: each
+/// holds one of the phrases in `tests/guest-failures.txt` (which the soak
+/// and the benchmark read too), the words the hosts docroot runs on print.
+pub fn guest_failures(output: &str) -> Vec<&str> {
+    let phrases: Vec<&str> = include_str!("../guest-failures.txt")
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    output
+        .lines()
+        .filter(|line| phrases.iter().any(|p| line.contains(p)))
+        .collect()
 }
 
 /// Every process below `root`, from /proc.
