@@ -25,11 +25,14 @@ impl wasi::exports::http::incoming_handler::Guest for Floor {
         let body = response.body().expect("a body");
         ResponseOutparam::set(out, Ok(response));
         let stream = body.write().expect("a stream");
-        stream
-            .blocking_write_and_flush(b"Hello, world!")
-            .expect("written");
+        // A failed write is a client that has gone (wrk closes its
+        // connections at the end of a run): the body is then dropped
+        // unfinished, never a panic, which would trap.
+        let written = stream.blocking_write_and_flush(b"Hello, world!");
         drop(stream);
-        OutgoingBody::finish(body, None).expect("finished");
+        if written.is_ok() {
+            let _ = OutgoingBody::finish(body, None);
+        }
     }
 }
 

@@ -52,8 +52,10 @@ impl wasip3::exports::http::handler::Guest for Floor {
         drop(trailers_tx);
         let (response, _delivered) = Response::new(headers, Some(contents), trailers);
         wasip3::spawn_local(async move {
-            let rest = tx.write_all(body).await;
-            assert!(rest.is_empty(), "the host took the whole body");
+            // What the host did not take is dropped: the client has gone
+            // (wrk closes its connections at the end of a run). A panic
+            // here would trap the instance and every request it serves.
+            let _rest = tx.write_all(body).await;
         });
         Ok(response)
     }
