@@ -14,8 +14,6 @@ import mimetypes
 import os
 from pathlib import Path
 
-import brotli
-
 CHROME_ACCEPT_ENCODING = "gzip, deflate, br, zstd"
 
 # What docroot's table (src/files/content_type.rs) codes, as Python names
@@ -57,6 +55,10 @@ def decode(coding, body):
     if coding in (None, "", "identity"):
         return body
     if coding == "br":
+        # From PyPI (scripts/bench installs it); imported here, so that the
+        # tools that share benches/run.py but never crawl do not need it.
+        import brotli
+
         return brotli.decompress(body)
     if coding == "gzip":
         return gzip.decompress(body)

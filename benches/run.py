@@ -83,6 +83,21 @@ def log(*args):
     print(*args, file=sys.stderr, flush=True)
 
 
+# What a host prints when a guest panics or trapped: one phrase a line, read
+# by the Rust tests' server harness too (tests/common/mod.rs).
+GUEST_FAILURE_PHRASES = [
+    line for line in (ROOT / "tests/guest-failures.txt").read_text().splitlines()
+    if line and not line.startswith("#")
+]
+
+
+def guest_failures(text):
+    """The lines of a host's output that say a guest panicked or trapped: a
+    trap ends an instance and every request it was serving, so a run that
+    shows one fails, whatever its answers were."""
+    return [line for line in text.splitlines() if any(p in line for p in GUEST_FAILURE_PHRASES)]
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -114,11 +129,14 @@ def wait_ready(url, deadline_s=120, proc=None):
 
 
 class Server:
-    def __init__(self, name, argv, port, log_path, env=None):
+    def __init__(self, name, argv, port, log_path, env=None, cwd=None, guest_logs=None):
+        """`guest_logs`: a folder where the host writes the guest's stderr
+        instead of its own output (Spin's `.spin/logs`)."""
         self.name = name
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
         self.log_path = log_path
+        self.guest_logs = guest_logs
         self.log_file = open(log_path, "w")
         if env is None:
             # RUST_BACKTRACE=1 (set on this workplace's machines) makes wasmtime
@@ -127,7 +145,7 @@ class Server:
         # Its own process group, stopped whole: jco serve runs the server in
         # a child process, which stopping jco alone would leave serving.
         self.proc = subprocess.Popen(
-            argv, stdout=self.log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+            argv, stdout=self.log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd,
             start_new_session=True,
         )
 
@@ -163,7 +181,9 @@ class Server:
                     return int(line.split()[1])
         return None
 
-    def stop(self):
+    def stop(self, check=True):
+        """Stops the server; then, unless `check` is false, raises if its
+        output says a guest panicked or trapped."""
         try:
             os.killpg(self.proc.pid, signal.SIGTERM)
         except ProcessLookupError:
@@ -177,7 +197,25 @@ class Server:
         except ProcessLookupError:
             pass
         self.proc.wait()
-        self.log_file.close()
+        if not self.log_file.closed:
+            self.log_file.close()
+        if check:
+            self.check()
+
+    def output(self):
+        """Everything the host and the guest wrote so far."""
+        text = Path(self.log_path).read_text(errors="replace")
+        if self.guest_logs is not None:
+            for path in sorted(Path(self.guest_logs).glob("*")):
+                text += path.read_text(errors="replace")
+        return text
+
+    def check(self):
+        """Raises if the server's output says a guest panicked or trapped."""
+        failed = guest_failures(self.output())
+        if failed:
+            raise RuntimeError(f"{self.name}: the host says a guest panicked or trapped:\n  "
+                               + "\n  ".join(failed[:10]))
 
     def group_rss_kib(self):
         """Resident memory of every process in the server's group (jco's
@@ -222,6 +260,29 @@ def jco_server(name, component, port, tmp, site, env=()):
     (tmp / f"{name}-tmp").mkdir(exist_ok=True)
     full_env["TMPDIR"] = str(tmp / f"{name}-tmp")
     return Server(name, argv, port, tmp / f"{name}.log", env=full_env)
+
+
+def spin_server(name, spin, component, port, tmp, site, env=()):
+    """docroot under `spin up` (a Spin binary built from source: see
+    docs/hosts.md), whose `files` are `site` (copied by Spin at start, as
+    it does by default), with `env` as the component's environment. Spin
+    takes files only from the manifest's folder, so the manifest is written
+    beside `site`, and the guest's stderr goes to `.spin/logs` there."""
+    site = Path(site).resolve()
+    manifest = site.parent / f"{name}-spin.toml"
+    environment = ", ".join(f'{k} = "{v}"' for k, v in env)
+    manifest.write_text(
+        'spin_manifest_version = 2\n\n'
+        f'[application]\nname = "{name}"\nversion = "0.1.0"\n\n'
+        '[[trigger.http]]\nroute = "/..."\ncomponent = "docroot"\n\n'
+        f'[component.docroot]\nsource = "{Path(component).resolve()}"\n'
+        f'files = [{{ source = "{site.name}", destination = "/" }}]\n'
+        f"environment = {{ {environment} }}\n"
+    )
+    argv = [str(spin), "up", "-f", str(manifest), "--listen", f"127.0.0.1:{port}"]
+    env = {k: v for k, v in os.environ.items() if k != "RUST_BACKTRACE"}
+    return Server(name, argv, port, tmp / f"{name}.log", env=env, cwd=site.parent,
+                  guest_logs=site.parent / ".spin" / "logs")
 
 
 def nginx_server(port, tmp, site):
@@ -520,7 +581,9 @@ def main():
         }
     finally:
         for server in servers.values():
-            server.stop()
+            server.stop(check=False)
+    for server in servers.values():
+        server.check()
 
     # docroot's own linear memory, from its access log (mem=…KiB), per file
     # size; then 16 downloads of the big file at once from one instance.

@@ -1,18 +1,22 @@
 #!/usr/bin/env python3
-"""Soak: concurrent keep-alive clients against docroot under `wasmtime serve` or `jco serve`.
+"""Soak: concurrent keep-alive clients against docroot under `wasmtime serve`, `jco serve` or Spin.
 
     python3 benches/soak.py [--seconds 180] [--clients 16] [--max-requests N]
-                            [--host wasmtime|wasmtime-p2|jco]
+                            [--host wasmtime|wasmtime-p2|jco|spin] [--spin PATH]
 
 The hosts: `wasmtime` runs docroot.wasm (WASI 0.3) on wasmtime serve's
 defaults, where an instance serves up to 128 requests, 16 at a time;
 `wasmtime-p2` runs docroot_p2.wasm, a fresh instance per request; `jco`
-runs docroot_p2.wasm under jco serve, one instance for every request.
+runs docroot_p2.wasm under jco serve, one instance for every request;
+`spin` runs docroot.wasm under `spin up` (the Spin binary given by --spin,
+built from source: see docs/hosts.md; never in CI), which reuses an
+instance as wasmtime serve does but hands it its requests differently.
 
 Serves a generated site on loopback and runs clients that each keep one
 connection alive and cycle through a mix of requests (a small file, a 1 MiB
 file, a range of it, a 304 revalidation, a precompressed file, a directory
-redirect, a 404, the info page, and, four times in each cycle, the next of 64
+redirect, a redirect and a rewrite of the site's own `_redirects` (with
+`_headers` on every answer), a 404, the info page, and, four times in each cycle, the next of 64
 files of 120 KiB: 7.5 MiB of files small enough for docroot.wasm's file
 cache, more than one instance's cache may hold, so that it fills and evicts
 within an instance's 128 requests), checking every status and body length.
@@ -44,7 +48,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import DOCROOT, DOCROOT_P2, MIB, free_port, jco_server, wasmtime_server  # noqa: E402
+from run import (  # noqa: E402
+    DOCROOT, DOCROOT_P2, MIB, free_port, guest_failures, jco_server, spin_server, wasmtime_server,
+)
 
 # Resident memory may move by allocator noise; more than this is growth.
 GROWTH_LIMIT_KIB = 8 * 1024
@@ -68,6 +74,10 @@ def make_site(site):
     (site / "many").mkdir()
     for n in range(MANY_FILES):
         (site / "many" / f"{n}.bin").write_bytes(bytes([n]) * MANY_SIZE)
+    # The site's rules, read by every request that goes to the files (the
+    # first requests of each instance read them at once).
+    (site / "_headers").write_text("/*\n  X-Soak: 1\n/dir/*\n  Cache-Control: no-cache\n")
+    (site / "_redirects").write_text("/old /small.html 301\n/app/* /dir/index.html 200\n")
 
 
 def mix(etag):
@@ -82,21 +92,22 @@ def mix(etag):
         ("GET", "/app.js", {"Accept-Encoding": "gzip"}, 200, len(b"pretend gzip bytes")),
         ("GET", "/dir", {}, 301, 0),
         ("GET", "/dir/", {}, 200, 13),
+        ("GET", "/old", {}, 301, 0),
+        ("GET", "/app/deep/link", {}, 200, 13),
         ("GET", "/missing", {}, 404, None),
         ("GET", "/__info?format=json", {}, 200, None),
     ] + [("GET", "/many/{n}.bin", {}, 200, MANY_SIZE)] * 4
 
 
-def linear_memory_kib(log_path):
-    """The highest mem= in the access log so far (linear memory never
-    shrinks, so this is the instance's size), or None without a log."""
+def linear_memory_kib(log):
+    """The highest mem= in the access log `log` (linear memory never
+    shrinks, so this is the instance's size), or None without one."""
     most = None
-    with open(log_path) as f:
-        for line in f:
-            _, sep, rest = line.rpartition(" mem=")
-            if sep and rest.strip().endswith("KiB"):
-                value = int(rest.strip()[:-3])
-                most = value if most is None else max(most, value)
+    for line in log.splitlines():
+        _, sep, rest = line.rpartition(" mem=")
+        if sep and rest.strip().endswith("KiB"):
+            value = int(rest.strip()[:-3])
+            most = value if most is None else max(most, value)
     return most
 
 
@@ -135,7 +146,9 @@ def main():
     ap.add_argument("--seconds", type=float, default=180)
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--max-requests", type=int, default=2_000_000)
-    ap.add_argument("--host", choices=["wasmtime", "wasmtime-p2", "jco"], default="wasmtime")
+    ap.add_argument("--host", choices=["wasmtime", "wasmtime-p2", "jco", "spin"], default="wasmtime")
+    ap.add_argument("--spin", help="the Spin binary, for --host spin")
+    ap.add_argument("--component", help="serve this component instead of the host's default build")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="docroot-soak-"))
@@ -143,11 +156,18 @@ def main():
     make_site(site)
     port = free_port()
     if args.host == "jco":
-        server = jco_server("docroot", DOCROOT_P2, port, tmp, site, env={"DOCROOT_ACCESS_LOG": "on"})
+        server = jco_server("docroot", args.component or DOCROOT_P2, port, tmp, site,
+                            env={"DOCROOT_ACCESS_LOG": "on"})
+    elif args.host == "spin":
+        if not args.spin:
+            ap.error("--host spin needs --spin PATH (a Spin binary)")
+        server = spin_server("docroot", args.spin, args.component or DOCROOT, port, tmp, site,
+                             env=[("DOCROOT_ACCESS_LOG", "on")])
     elif args.host == "wasmtime-p2":
-        server = wasmtime_server("docroot", DOCROOT_P2, port, tmp, site)
+        server = wasmtime_server("docroot", args.component or DOCROOT_P2, port, tmp, site)
     else:
-        server = wasmtime_server("docroot", DOCROOT, port, tmp, site, env=[("DOCROOT_ACCESS_LOG", "on")])
+        server = wasmtime_server("docroot", args.component or DOCROOT, port, tmp, site,
+                                 env=[("DOCROOT_ACCESS_LOG", "on")])
     try:
         server.ready("/small.html")
         conn = http.client.HTTPConnection("127.0.0.1", port)
@@ -175,7 +195,7 @@ def main():
         run(min(10.0, args.seconds / 2), [args.max_requests], warm)
         time.sleep(1)
         rss_start = server.group_rss_kib()
-        mem_start = linear_memory_kib(server.log_path)
+        mem_start = linear_memory_kib(server.output())
 
         stats = {"requests": 0, "unexpected": 0, "examples": []}
         # The host's resident memory, sampled through the run: one reading
@@ -200,10 +220,11 @@ def main():
         elapsed = time.monotonic() - started
         time.sleep(1)
         rss_end = server.group_rss_kib()
-        mem_end = linear_memory_kib(server.log_path)
+        mem_end = linear_memory_kib(server.output())
         alive = server.proc.poll() is None
     finally:
-        server.stop()
+        # Its output is judged below, with the rest of the report.
+        server.stop(check=False)
 
     third = elapsed / 3
     first = [kib for t, kib in samples if t - started <= third] or [rss_start]
@@ -212,8 +233,10 @@ def main():
     # MiB with the bodies in flight (16 clients, 120 KiB and 1 MiB bodies),
     # while a leak moves the whole last third up.
     early, late = statistics.median(first), statistics.median(last)
-    log = Path(server.log_path).read_text()
+    log = server.output()
     failures = [l for l in log.splitlines() if "docroot: 5" in l or "response aborted" in l]
+    # A guest panic or trap fails the soak even when every answer was right.
+    failures += guest_failures(log)
     report = {
         "seconds": round(elapsed, 1),
         "clients": args.clients,
@@ -233,7 +256,8 @@ def main():
         report["instance_linear_memory_kib"] = {"after_warm_up": mem_start, "end": mem_end}
     # Instances of docroot.wasm hold up to their linear memory each, and one
     # or two more or fewer may be alive when a sample is taken.
-    limit = GROWTH_LIMIT_KIB + 2 * (mem_end or 0 if args.host == "wasmtime" else 0)
+    reused = args.host in ("wasmtime", "spin")
+    limit = GROWTH_LIMIT_KIB + 2 * (mem_end or 0 if reused else 0)
     report["host_rss_kib"]["growth_limit"] = limit
     print(json.dumps(report, indent=2))
     ok = (
@@ -242,7 +266,7 @@ def main():
         and alive
         and (args.host == "jco" or late - early <= limit)
         and (args.host != "jco" or (mem_start is not None and mem_end <= mem_start))
-        and (args.host != "wasmtime" or (mem_end is not None and mem_end <= LINEAR_MEMORY_BOUND_KIB))
+        and (not reused or (mem_end is not None and mem_end <= LINEAR_MEMORY_BOUND_KIB))
     )
     sys.exit(0 if ok else 1)
 
