@@ -470,3 +470,27 @@ fn an_answer_lives_no_longer_than_the_look_at_the_rules_it_was_made_with() {
         "{head:?}"
     );
 }
+
+/// Rules read from the file cache's looks are as old as those looks: a
+/// rule file looked at 300 ms before the request that reads the rules
+/// makes rules that are good one interval after the look, not after the
+/// request (else a changed rule file could wait two intervals).
+#[test]
+fn rules_read_through_the_cache_are_as_old_as_its_looks() {
+    let cache = disk_cache(answers_site(), Some(Duration::from_secs(1)));
+    let ms = SECOND / 1000;
+    let names = |name: &str| vec![name.to_owned()];
+    // The rule files looked at, at 100 ms, by something else than the
+    // rules (as another request's read of them would).
+    let early = cache.view(|| 100 * ms);
+    for name in ["_redirects", "_headers"] {
+        let _ = docroot::ready::run(early.stat(&names(name)));
+    }
+    let loader = Loader::new();
+    let (rules, _) = docroot::ready::run(loader.rules(&cache.view(|| 400 * ms)));
+    assert_eq!(rules.looked(), Some(100 * ms));
+    // Asked of the filesystem itself, a look is the request's own time.
+    let fresh = disk_cache(answers_site(), Some(Duration::from_secs(1)));
+    let (rules, _) = docroot::ready::run(Loader::new().rules(&fresh.view(|| 400 * ms)));
+    assert_eq!(rules.looked(), Some(400 * ms));
+}

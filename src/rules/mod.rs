@@ -291,8 +291,9 @@ struct Loaded {
 /// instance, arriving together) reads them itself. Reads are numbered as
 /// they start, and a read takes the rules kept instead of its own when
 /// they were made from the same files or by a read that started later: so
-/// the requests of a burst share one parse, its problems are reported
-/// once, and an older look never replaces a newer one.
+/// the requests of a burst share the parse of the first to finish, its
+/// problems are reported once, and a read never replaces the rules of one
+/// that started after it.
 #[derive(Debug, Default)]
 pub struct Loader {
     loaded: RefCell<Option<Loaded>>,
@@ -364,7 +365,9 @@ impl Loader {
         for (slot, name) in seen.iter_mut().zip(names) {
             *slot = Seen::of(fs.stat(&[name.to_owned()]).await);
         }
-        let looked = window.map(|w| w.now);
+        // When the looks were made: a site that keeps its answers may have
+        // answered them from a look made before this request began.
+        let looked = fs.recheck_window().map(|w| w.oldest.min(w.now));
         if let Some(rules) = self.made_already(read, &seen, looked) {
             return (rules, Vec::new());
         }
