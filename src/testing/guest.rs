@@ -220,6 +220,21 @@ impl Guest {
     /// When a task breaks a rule of wit-bindgen's runtime (see the module
     /// documentation): it would trap in a component.
     pub fn run<'a, T>(&self, futures: Vec<Task<'a, T>>) -> Vec<T> {
+        self.run_cancelling(futures, 0)
+            .into_iter()
+            .map(|output| output.expect("no task is cancelled"))
+            .collect()
+    }
+
+    /// [`Guest::run`], with the host cancelling `cancels` of the tasks
+    /// that have arrived and not ended, each at a moment the seed picks (a
+    /// client that left): the runtime then drops the task's future where
+    /// it waits. A cancelled task's output is `None`.
+    pub fn run_cancelling<'a, T>(
+        &self,
+        futures: Vec<Task<'a, T>>,
+        cancels: usize,
+    ) -> Vec<Option<T>> {
         let previous = RUNTIME.with(|r| r.replace(Some(self.runtime.clone())));
         let _restore = Restore(previous);
         let mut tasks: Vec<Running<'a, T>> = futures
@@ -235,6 +250,7 @@ impl Guest {
             })
             .collect();
         let mut arrived = 0;
+        let mut cancels = cancels;
         // Tasks that woke themselves while polled: polled again in turn.
         let mut yielded: Vec<usize> = Vec::new();
         loop {
@@ -243,6 +259,18 @@ impl Guest {
             let choices = usize::from(can_arrive) + usize::from(!yielded.is_empty()) + in_flight;
             if choices == 0 {
                 break;
+            }
+            // A cancel, now and then, of a task that waits.
+            let waiting: Vec<usize> = (0..arrived)
+                .filter(|&n| tasks[n].future.is_some())
+                .collect();
+            if cancels > 0 && !waiting.is_empty() && self.pick(4) == 0 {
+                cancels -= 1;
+                let task = waiting[self.pick(waiting.len())];
+                yielded.retain(|&n| n != task);
+                // Dropped as the runtime drops it: its host calls with it.
+                tasks[task].future = None;
+                continue;
             }
             let arrive = can_arrive && (self.arrival == Arrival::AtOnce || self.pick(choices) == 0);
             let task = if arrive {
@@ -283,7 +311,7 @@ impl Guest {
                 "task {n} never ended, and nothing is left to wake it"
             );
         }
-        tasks.into_iter().map(|t| t.output.unwrap()).collect()
+        tasks.into_iter().map(|t| t.output).collect()
     }
 
     /// Polls `task` once, unless it has ended.
@@ -507,6 +535,31 @@ mod tests {
             }
         });
         guest.run(vec![first, second]);
+    }
+
+    #[test]
+    fn a_cancelled_task_is_dropped_where_it_waits_with_its_calls() {
+        for seed in 0..50 {
+            let guest = Guest::new(seed, Arrival::Spread);
+            let ended = Cell::new(0);
+            let tasks = (0..6)
+                .map(|n| {
+                    let ended = &ended;
+                    boxed(async move {
+                        for _ in 0..4 {
+                            host_call().await;
+                        }
+                        ended.set(ended.get() + 1);
+                        n
+                    })
+                })
+                .collect();
+            let got = guest.run_cancelling(tasks, 3);
+            let done: Vec<usize> = got.iter().flatten().copied().collect();
+            assert_eq!(done.len(), ended.get(), "seed {seed}");
+            assert!(done.len() >= 3, "at most three cancelled: {got:?}");
+            assert!(guest.runtime.in_flight.borrow().is_empty());
+        }
     }
 
     #[test]
