@@ -83,19 +83,24 @@ def log(*args):
     print(*args, file=sys.stderr, flush=True)
 
 
-# What a host prints when a guest panics or trapped: one phrase a line, read
-# by the Rust tests' server harness too (tests/common/mod.rs).
-GUEST_FAILURE_PHRASES = [
+# How a host's output starts a line that says a guest panicked or trapped:
+# one phrase a line, read by the Rust tests' server harness too
+# (tests/common/mod.rs, which says how a line is read).
+GUEST_FAILURE_PHRASES = tuple(
     line for line in (ROOT / "tests/guest-failures.txt").read_text().splitlines()
     if line and not line.startswith("#")
-]
+)
+HOST_PREFIX = re.compile(r"^\s*(?:stderr \[\d+\] :: \s*)*")
 
 
 def guest_failures(text):
-    """The lines of a host's output that say a guest panicked or trapped: a
+    """The lines of a host's output that say a guest panicked or trapped
+    (each starts with a phrase of tests/guest-failures.txt, once wasmtime
+    serve's `stderr [N] :: ` prefixes and white space are taken off): a
     trap ends an instance and every request it was serving, so a run that
     shows one fails, whatever its answers were."""
-    return [line for line in text.splitlines() if any(p in line for p in GUEST_FAILURE_PHRASES)]
+    return [line for line in text.splitlines()
+            if HOST_PREFIX.sub("", line, count=1).startswith(GUEST_FAILURE_PHRASES)]
 
 
 def free_port():

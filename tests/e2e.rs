@@ -778,20 +778,34 @@ fn memory_fields_are_found_however_the_host_broke_lines() {
 /// Spin's line at shutdown are not.
 #[test]
 fn the_guard_knows_how_each_host_says_a_guest_panicked_or_trapped() {
-    let wasmtime = "stderr [0] :: thread '<unnamed>' (1) panicked at glue/p3/src/lib.rs:76:48:\n\
+    let wasmtime = "stderr [0] :: \n\
+                    stderr [0] :: thread '<unnamed>' (1) panicked at glue/p3/src/lib.rs:76:48:\n\
+                    stderr [0] :: deliberate\n\
                     worker failed: error while executing at wasm backtrace:\n\
+                    Caused by:\n\
                     \x20   wasm trap: wasm `unreachable` instruction executed\n\
                     error: worker trapped or panicked\n";
-    assert_eq!(common::guest_failures(wasmtime).len(), 2);
+    assert_eq!(
+        common::guest_failures(wasmtime),
+        [
+            "stderr [0] :: thread '<unnamed>' (1) panicked at glue/p3/src/lib.rs:76:48:",
+            "    wasm trap: wasm `unreachable` instruction executed"
+        ]
+    );
+    // Lines of instances that ran together.
+    let interleaved = "stderr [3] :: stderr [4] :: thread '<unnamed>' (1) panicked at x.rs:1:1:\n";
+    assert_eq!(common::guest_failures(interleaved).len(), 1);
     let jco = "thread '<unnamed>' (1) panicked at glue/p2/src/lib.rs:86:48:\n\
+               deliberate\n\
                RuntimeError: wasm trap: wasm `unreachable` instruction executed\n";
     assert_eq!(common::guest_failures(jco).len(), 2);
     let spin = "thread '<unnamed>' (1) panicked at /root/.cargo/registry/src/\
                 index.crates.io-1949cf8c6b5b557f/wit-bindgen-0.63.0/src/rt/async_support/\
                 inter_task_wakeup_disabled.rs:8:9:\n\
+                \x20     wasm trap: wasm `unreachable` instruction executed\n\
                 2026-12-07T11:16:20.164183Z ERROR spin_trigger_http::server: Error \
                 processing request: worker trapped or panicked\n";
-    assert_eq!(common::guest_failures(spin).len(), 1);
+    assert_eq!(common::guest_failures(spin).len(), 2);
     // What the hosts also print when the guest did nothing wrong: wasmtime
     // serve for a request it refuses itself (HTTP/1.1 without `Host`), and
     // Spin for each live instance as it is stopped.
@@ -799,8 +813,10 @@ fn the_guard_knows_how_each_host_says_a_guest_panicked_or_trapped() {
                      error: worker trapped or panicked\n\
                      worker failed: worker panicked\n";
     assert!(common::guest_failures(host_only).is_empty());
+    // docroot's own lines, whatever a client puts in them.
     let docroot = "stderr [0] :: docroot: GET /cut.bin: response aborted: the connection closed\n\
-                   stderr [1] :: GET /panicked%20at 404 1234 0.210ms mem=1152KiB\n\
+                   stderr [1] :: GET /RuntimeError:/wasm%20trap: 404 1234 0.210ms mem=1152KiB\n\
+                   GET /thread%20'x 404 1234 0.210ms mem=1152KiB\n\
                    stderr [1] :: docroot: site rules: _headers:3: a header line needs a name\n";
     assert!(common::guest_failures(docroot).is_empty());
 }

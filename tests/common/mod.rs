@@ -249,6 +249,9 @@ pub struct Server {
     output: Arc<Mutex<String>>,
     /// The threads that copy the host's stdout and stderr into `output`.
     readers: Vec<std::thread::JoinHandle<()>>,
+    /// Whether dropping it fails the test on a guest panic or trap in the
+    /// host's output.
+    guarded: bool,
     /// A temporary directory the host works in (jco transpiles into one),
     /// removed with the server.
     pub scratch: Option<tempfile::TempDir>,
@@ -313,15 +316,20 @@ impl Server {
         ] {
             let output = output.clone();
             readers.push(std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines() {
+                // Every line to the end, whatever its bytes: a line that is
+                // not UTF-8 must not end the reading (the host would then
+                // block on a full pipe, and the guard see half the output).
+                for line in BufReader::new(stream).split(b'\n') {
                     let Ok(line) = line else { break };
-                    if let Some(addr) = ready(&line)
+                    let line = String::from_utf8_lossy(&line);
+                    let line = line.trim_end_matches('\r');
+                    if let Some(addr) = ready(line)
                         && let Some(tx) = &tx
                     {
                         let _ = tx.send(addr);
                     }
                     let mut out = output.lock().unwrap();
-                    out.push_str(&line);
+                    out.push_str(line);
                     out.push('\n');
                 }
             }));
@@ -332,6 +340,7 @@ impl Server {
             addr: "127.0.0.1:0".parse().unwrap(),
             output,
             readers,
+            guarded: true,
             scratch: None,
         };
         match addr {
@@ -339,10 +348,15 @@ impl Server {
                 server.addr = addr.parse().expect("an address in the host's output");
                 Ok(server)
             }
-            Err(_) => Err(format!(
-                "the host exited or printed no address within 120 s; its output:\n{}",
-                server.output()
-            )),
+            Err(_) => {
+                // The caller gets the output, and decides (jco is tried
+                // again): the guard on it is not this drop's to run.
+                server.guarded = false;
+                Err(format!(
+                    "the host exited or printed no address within 120 s; its output:\n{}",
+                    server.output()
+                ))
+            }
         }
     }
 
@@ -456,7 +470,7 @@ impl Drop for Server {
         while self.readers.iter().any(|r| !r.is_finished()) && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(10));
         }
-        if std::thread::panicking() {
+        if std::thread::panicking() || !self.guarded {
             return;
         }
         let output = self.output();
@@ -470,8 +484,10 @@ impl Drop for Server {
 }
 
 /// The lines of a host's output that say a guest panicked or trapped: each
-/// holds one of the phrases in `tests/guest-failures.txt` (which the soak
-/// and the benchmark read too), the words the hosts docroot runs on print.
+/// starts with one of the phrases in `tests/guest-failures.txt` (which the
+/// soak and the benchmark read too), the words the hosts docroot runs on
+/// print, once wasmtime serve's `stderr [N] :: ` prefixes and white space
+/// are taken off.
 pub fn guest_failures(output: &str) -> Vec<&str> {
     let phrases: Vec<&str> = include_str!("../guest-failures.txt")
         .lines()
@@ -479,8 +495,26 @@ pub fn guest_failures(output: &str) -> Vec<&str> {
         .collect();
     output
         .lines()
-        .filter(|line| phrases.iter().any(|p| line.contains(p)))
+        .filter(|line| {
+            let text = without_host_prefixes(line);
+            phrases.iter().any(|p| text.starts_with(p))
+        })
         .collect()
+}
+
+/// `line` without the `stderr [N] :: ` prefixes wasmtime serve puts before
+/// a guest's output (several when instances' lines run together) and the
+/// white space before the text.
+fn without_host_prefixes(line: &str) -> &str {
+    let mut text = line.trim_start();
+    while let Some(rest) = text.strip_prefix("stderr [")
+        && let Some((n, rest)) = rest.split_once("] :: ")
+        && !n.is_empty()
+        && n.bytes().all(|b| b.is_ascii_digit())
+    {
+        text = rest.trim_start();
+    }
+    text
 }
 
 /// Every process below `root`, from /proc.
