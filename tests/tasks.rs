@@ -163,16 +163,26 @@ impl OneInstance {
     }
 }
 
-/// Each answer is the one its request gets alone from `files`.
-fn assert_alone(got: &[Answer], reqs: &[Request], files: &MemFiles, config: &Config, what: &str) {
-    for (req, got) in reqs.iter().zip(got) {
+/// What each of `reqs` gets alone from a fresh instance over `files`.
+fn answers_alone(files: &MemFiles, config: &Config, reqs: &[Request]) -> Vec<Answer> {
+    reqs.iter().map(|req| alone(files, config, req)).collect()
+}
+
+/// The site with its `_headers` changed, as a deploy changes it.
+fn headers_changed(files: MemFiles) -> MemFiles {
+    files.file("_headers", b"/*\n  X-Site: changed\n").modified(
+        "_headers",
+        Some(UNIX_EPOCH + Duration::from_secs(1_800_000_000)),
+    )
+}
+
+/// Each answer is `want`'s for its request: what it gets alone.
+fn assert_alone(got: &[Answer], reqs: &[Request], want: &[Answer], what: &str) {
+    for ((req, got), want) in reqs.iter().zip(got).zip(want) {
         assert_eq!(
-            *got,
-            alone(files, config, req),
+            got, want,
             "{what}: {} {} {:?}",
-            req.method,
-            req.path_with_query,
-            req.headers
+            req.method, req.path_with_query, req.headers
         );
     }
 }
@@ -181,6 +191,19 @@ fn assert_alone(got: &[Answer], reqs: &[Request], files: &MemFiles, config: &Con
 fn a_burst_into_a_fresh_instance_waits_only_on_the_host() {
     let config = config();
     let reqs = requests(&config);
+    // A page changed on disk.
+    let changed = |files: MemFiles| {
+        files
+            .file("page.html", &common::coded::page_text(5000, 9))
+            .modified(
+                "page.html",
+                Some(UNIX_EPOCH + Duration::from_secs(1_800_000_000)),
+            )
+    };
+    let want = answers_alone(&site(), &config, &reqs);
+    // (The client's validators are of the old page: they no longer match,
+    // which the new site's answer alone says too.)
+    let want_changed = answers_alone(&changed(site()), &config, &reqs);
     for arrival in [Arrival::AtOnce, Arrival::Spread] {
         for seed in 0..SEEDS {
             let one = OneInstance::new(site(), config.clone());
@@ -188,30 +211,19 @@ fn a_burst_into_a_fresh_instance_waits_only_on_the_host() {
             let what = |wave| format!("{arrival:?}, seed {seed}, {wave}");
             // Cold: the site opened, the rules read, nothing held.
             let got = one.serve(&guest, &reqs, 0);
-            assert_alone(&got, &reqs, &site(), &config, &what("cold"));
+            assert_alone(&got, &reqs, &want, &what("cold"));
             // Warm: held files, held codings and kept answers.
             let got = one.serve(&guest, &reqs, SECOND / 2);
-            assert_alone(&got, &reqs, &site(), &config, &what("warm"));
+            assert_alone(&got, &reqs, &want, &what("warm"));
             // Past the recheck interval: the rules and every file looked
             // at again by requests that run at once.
             let got = one.serve(&guest, &reqs, 2 * SECOND);
-            assert_alone(&got, &reqs, &site(), &config, &what("rechecked"));
-            // A page changed on disk is served new once the interval has
+            assert_alone(&got, &reqs, &want, &what("rechecked"));
+            // The changed page is served new once the interval has
             // passed, by every request at once.
-            let changed = |files: MemFiles| {
-                files
-                    .file("page.html", &common::coded::page_text(5000, 9))
-                    .modified(
-                        "page.html",
-                        Some(UNIX_EPOCH + Duration::from_secs(1_800_000_000)),
-                    )
-            };
             one.site.change(changed);
-            let new_site = changed(site());
-            // (The client's validators are of the old page: they no
-            // longer match, which the new site's answer alone says too.)
             let got = one.serve(&guest, &reqs, 4 * SECOND);
-            assert_alone(&got, &reqs, &new_site, &config, &what("changed"));
+            assert_alone(&got, &reqs, &want_changed, &what("changed"));
         }
     }
 }
@@ -225,6 +237,7 @@ fn without_the_file_cache_every_request_reads_for_itself_and_none_waits() {
     ])
     .unwrap();
     let reqs = requests(&config);
+    let want = answers_alone(&site(), &config, &reqs);
     for arrival in [Arrival::AtOnce, Arrival::Spread] {
         for seed in 0..SEEDS {
             let one = OneInstance::new(site(), config.clone());
@@ -232,7 +245,7 @@ fn without_the_file_cache_every_request_reads_for_itself_and_none_waits() {
             for wave in 0..2 {
                 let got = one.serve(&guest, &reqs, wave * SECOND);
                 let what = format!("{arrival:?}, seed {seed}, wave {wave}");
-                assert_alone(&got, &reqs, &site(), &config, &what);
+                assert_alone(&got, &reqs, &want, &what);
             }
         }
     }
@@ -242,29 +255,18 @@ fn without_the_file_cache_every_request_reads_for_itself_and_none_waits() {
 fn a_rule_file_changed_during_a_burst_is_served_once_the_readers_are_done() {
     let config = config();
     let reqs = requests(&config);
+    let want = answers_alone(&headers_changed(site()), &config, &reqs);
     for seed in 0..SEEDS {
         let one = OneInstance::new(site(), config.clone());
         let guest = Guest::new(seed, Arrival::Spread);
         one.serve(&guest, &reqs, 0);
-        let rules = |files: MemFiles| {
-            files.file("_headers", b"/*\n  X-Site: changed\n").modified(
-                "_headers",
-                Some(UNIX_EPOCH + Duration::from_secs(1_800_000_000)),
-            )
-        };
-        one.site.change(rules);
+        one.site.change(headers_changed);
         // Requests at once past the interval: while one reads the rules
         // again, the others may use the rules it replaces (as within the
         // interval). Once it is done, every request has the new ones.
         one.serve(&guest, &reqs, 2 * SECOND);
         let got = one.serve(&guest, &reqs, 2 * SECOND + 1);
-        assert_alone(
-            &got,
-            &reqs,
-            &rules(site()),
-            &config,
-            &format!("seed {seed}"),
-        );
+        assert_alone(&got, &reqs, &want, &format!("seed {seed}"));
     }
 }
 
@@ -276,12 +278,8 @@ fn a_rule_file_changed_during_a_burst_is_served_once_the_readers_are_done() {
 fn cancelled_requests_leave_nothing_behind() {
     let config = config();
     let reqs = requests(&config);
-    let changed = |files: MemFiles| {
-        files.file("_headers", b"/*\n  X-Site: changed\n").modified(
-            "_headers",
-            Some(UNIX_EPOCH + Duration::from_secs(1_800_000_000)),
-        )
-    };
+    let want = answers_alone(&site(), &config, &reqs);
+    let want_changed = answers_alone(&headers_changed(site()), &config, &reqs);
     for arrival in [Arrival::AtOnce, Arrival::Spread] {
         for seed in 0..SEEDS {
             let one = OneInstance::new(site(), config.clone());
@@ -289,20 +287,20 @@ fn cancelled_requests_leave_nothing_behind() {
             let what = |wave| format!("{arrival:?}, seed {seed}, {wave}");
             for (wave, t) in [("cold", 0), ("rechecked", 2 * SECOND)] {
                 let got = one.serve_cancelling(&guest, &reqs, t, 8);
-                for (req, got) in reqs.iter().zip(got) {
+                for (got, want) in got.iter().zip(&want) {
                     if let Some(got) = got {
-                        assert_eq!(got, alone(&site(), &config, req), "{}", what(wave));
+                        assert_eq!(got, want, "{}", what(wave));
                     }
                 }
             }
-            one.site.change(changed);
+            one.site.change(headers_changed);
             one.serve_cancelling(&guest, &reqs, 4 * SECOND, 8);
             // One request alone reads the rules again (a read left counted
             // as going on would make it use the old ones), then all have
             // the new ones.
             one.serve(&guest, &reqs[..1], 4 * SECOND + 1);
             let got = one.serve(&guest, &reqs, 4 * SECOND + 2);
-            assert_alone(&got, &reqs, &changed(site()), &config, &what("changed"));
+            assert_alone(&got, &reqs, &want_changed, &what("changed"));
         }
     }
 }

@@ -73,7 +73,7 @@ impl Wake for TaskWaker {
 
 /// A host call in flight: whose task awaits it, and whether it is done.
 struct Call {
-    task: Cell<Option<usize>>,
+    task: usize,
     done: Cell<bool>,
     waker: RefCell<Option<Waker>>,
 }
@@ -122,7 +122,7 @@ impl Future for HostCall {
             .expect("a host call is polled by a task of the run that made it");
         let call = self.call.get_or_insert_with(|| {
             let call = Rc::new(Call {
-                task: Cell::new(Some(task)),
+                task,
                 done: Cell::new(false),
                 waker: RefCell::new(None),
             });
@@ -134,8 +134,7 @@ impl Future for HostCall {
             return Poll::Ready(());
         }
         assert_eq!(
-            call.task.get(),
-            Some(task),
+            call.task, task,
             "a host call is awaited by the task that made it, not another"
         );
         *call.waker.borrow_mut() = Some(cx.waker().clone());
@@ -287,14 +286,14 @@ impl Guest {
                     .borrow_mut()
                     .remove(self.pick(in_flight));
                 call.done.set(true);
-                let task = call.task.get().expect("a call in flight has its task");
+                let task = call.task;
                 tasks[task].waker.state.store(WOKEN, Ordering::Relaxed);
                 if let Some(waker) = call.waker.take() {
                     waker.wake();
                 }
                 task
             } else {
-                continue;
+                unreachable!("with nothing in flight or yielded, the next task arrives");
             };
             if self.poll(&mut tasks[task]) == Poll::Pending {
                 if tasks[task].waker.state.load(Ordering::Relaxed) == WOKEN {
@@ -341,7 +340,7 @@ impl Guest {
             .in_flight
             .borrow()
             .iter()
-            .any(|call| call.task.get() == Some(task));
+            .any(|call| call.task == task);
         assert!(
             waits_on_host,
             "task {task} went to sleep with no host call in flight, waiting on another \
