@@ -11,17 +11,17 @@ use crate::fs::Files;
 use crate::http::{Request, Response};
 use crate::info;
 use crate::instance::Instance;
-use crate::outcome::{Context, Outcome, respond};
-use crate::path::SitePath;
+use crate::outcome::{Outcome, respond};
 use crate::preopen::NoRoot;
+use crate::prepare::{Asked, Prepared, Route};
 use crate::rules::{Loader, Rules};
+use crate::store::{Nothing, Store};
 use std::rc::Rc;
 use std::time::SystemTime;
 
 /// Answers `req` from the site `fs` with `config`; `now` tells the time,
 /// asked only when a response needs it (the info page). The site's rule
-/// files are read for this request alone; a host glue keeps them for its
-/// instance with [`handle_with`].
+/// files are read for this request alone, and nothing is kept for another.
 pub async fn handle<Fs: Files>(
     req: &Request,
     config: &Config,
@@ -31,7 +31,8 @@ pub async fn handle<Fs: Files>(
     handle_with(req, config, fs, now, &Loader::new()).await
 }
 
-/// [`handle`], with the site's rules as the instance's `loader` keeps them.
+/// [`handle`], with the site's rules as the instance's `loader` keeps them
+/// (the 0.2 glue's, whose instance keeps nothing else).
 pub async fn handle_with<Fs: Files>(
     req: &Request,
     config: &Config,
@@ -39,69 +40,17 @@ pub async fn handle_with<Fs: Files>(
     now: impl FnOnce() -> SystemTime,
     loader: &Loader,
 ) -> Response<Fs::File> {
-    let (rules, notes) = rules_for(req, config, fs, loader).await;
-    answer_with(req, config, fs, now, &rules, notes).await
+    let asked = Asked::of(req, Some(config));
+    pipeline(req, asked, config, fs, &Nothing, now, loader)
+        .await
+        .0
 }
 
-/// The site's rules for `req` (none for a request the file server does not
-/// answer, or with the rules off), and the lines for stderr their reading
-/// found.
-async fn rules_for<Fs: Files>(
-    req: &Request,
-    config: &Config,
-    fs: &Fs,
-    loader: &Loader,
-) -> (Rc<Rules>, Vec<String>) {
-    if config.site_rules && goes_to_files(req, config) {
-        loader.rules(fs).await
-    } else {
-        (Rc::default(), Vec::new())
-    }
-}
-
-/// The answer to `req` with the site's `rules`; `notes` are the lines for
-/// stderr that reading them found.
-async fn answer_with<Fs: Files>(
-    req: &Request,
-    config: &Config,
-    fs: &Fs,
-    now: impl FnOnce() -> SystemTime,
-    rules: &Rules,
-    notes: Vec<String>,
-) -> Response<Fs::File> {
-    // The site path, for the site's headers (only parsed when there are some).
-    let path = (!rules.headers.is_empty())
-        .then(|| SitePath::parse(req.site_path()).ok())
-        .flatten();
-    let cache_control = match &path {
-        Some(path) => files::effective_cache_control(config, rules, path),
-        None => config
-            .cache_control
-            .as_deref()
-            .map(std::borrow::Cow::Borrowed),
-    };
-    let mut cx = Context::of(req, config.cache_control.as_deref(), &config.compression);
-    cx.no_transform = files::no_transform(cache_control.as_deref());
-    let outcome = route(req, config, fs, now, cx.json, rules).await;
-    let site_headers = outcome.site_headers();
-    let mut response = respond(outcome, &cx);
-    if let (Some(answer), Some(path)) = (site_headers, &path)
-        && !rules.headers.is_empty()
-    {
-        rules
-            .headers
-            .apply(path.segments(), &mut response.headers, answer);
-    }
-    response.notes = notes;
-    response.notes.extend(rules.take_notes());
-    response
-}
-
-/// [`handle_with`] through the instance's file cache `view`, with its kept
-/// answers ([`answers`]): a request like one answered before from held
-/// bytes gets that answer; the pipeline's answer to any other is offered to
-/// be kept, for no longer than the looks at the files and rules it was made
-/// from are good.
+/// [`handle_with`] through the instance's file cache `view`, which is also
+/// the store of what the instance keeps: a request like one answered
+/// before from held bytes gets that answer ([`answers`]); the pipeline's
+/// answer to any other is offered to be kept, for no longer than the looks
+/// at the files and rules it was made from are good.
 pub async fn handle_cached<S: Files, C: Fn() -> u64>(
     req: &Request,
     config: &Config,
@@ -109,18 +58,49 @@ pub async fn handle_cached<S: Files, C: Fn() -> u64>(
     now: impl FnOnce() -> SystemTime,
     loader: &Loader,
 ) -> Response<CachedFile<S::File>> {
-    let key = answers::request_key(req);
+    let asked = Asked::of(req, Some(config));
+    let key = asked.key();
     if let Some(key) = &key
-        && let Some(kept) = answers::answer(view, key, req)
+        && let Some(kept) = answers::answer(view, key, &asked)
     {
         return kept;
     }
-    let (rules, notes) = rules_for(req, config, view, loader).await;
-    let mut response = answer_with(req, config, view, now, &rules, notes).await;
+    let (mut response, looked) = pipeline(req, asked, config, view, view, now, loader).await;
     if let Some(key) = &key {
-        answers::keep(view, key, &mut response, rules.looked());
+        answers::keep(view, key, &mut response, looked);
     }
     response
+}
+
+/// The answer to `req`, which asks `asked`, from the site `fs` and what
+/// `store` keeps of it: the request prepared once (the site's rules read
+/// when the files are asked for), routed, and turned into a response in
+/// one place ([`respond`]). Also when the site's rule files were last
+/// looked at, which bounds how long the answer may be kept.
+async fn pipeline<Fs: Files, St: Store>(
+    req: &Request,
+    asked: Asked<'_>,
+    config: &Config,
+    fs: &Fs,
+    store: &St,
+    now: impl FnOnce() -> SystemTime,
+    loader: &Loader,
+) -> (Response<Fs::File>, Option<u64>) {
+    let (rules, notes) = match asked.route {
+        Route::Files if config.site_rules => loader.rules(fs, store).await,
+        _ => (Rc::default(), Vec::new()),
+    };
+    let p = Prepared::new(req, asked, config, &rules);
+    let outcome = match p.asked.route {
+        Route::Files => Outcome::Files(files::serve(&p, config, fs, store).await),
+        Route::Info => Outcome::Info(info::render(req, now(), p.asked.json)),
+        Route::Options => Outcome::Options,
+        Route::NotAllowed => Outcome::MethodNotAllowed,
+    };
+    let mut response = respond(outcome, &p);
+    response.notes = notes;
+    response.notes.extend(rules.take_notes());
+    (response, rules.looked())
 }
 
 /// [`handle_cached`] for one request of a component instance that keeps
@@ -153,37 +133,13 @@ where
     }
 }
 
-/// Whether `req` is one the file server answers (not `OPTIONS`, another
-/// method, or the info page).
-fn goes_to_files(req: &Request, config: &Config) -> bool {
-    matches!(req.method.as_str(), "GET" | "HEAD") && !is_info_request(req, config)
-}
-
 /// Answers `req` when the configuration could not be used: a 500 page that
 /// names the variable and what is wrong with it.
 pub fn misconfigured<F>(req: &Request, err: ConfigError) -> Response<F> {
-    respond(Outcome::Misconfigured(err), &Context::of(req, None, &[]))
-}
-
-/// `json`: the client wants docroot's own pages in JSON (`Accept` or
-/// `?format=json`).
-async fn route<Fs: Files>(
-    req: &Request,
-    config: &Config,
-    fs: &Fs,
-    now: impl FnOnce() -> SystemTime,
-    json: bool,
-    rules: &Rules,
-) -> Outcome<Fs::File> {
-    match req.method.as_str() {
-        "GET" | "HEAD" => {}
-        "OPTIONS" => return Outcome::Options,
-        _ => return Outcome::MethodNotAllowed,
-    }
-    if is_info_request(req, config) {
-        return Outcome::Info(info::render(req, now(), json));
-    }
-    Outcome::Files(files::serve(req, config, fs, json, rules).await)
+    respond(
+        Outcome::Misconfigured(err),
+        &Prepared::bare(req, &Rules::default()),
+    )
 }
 
 /// The request as a host hands it over: its method, its target as received

@@ -42,16 +42,18 @@
 
 #![forbid(unsafe_code)]
 
-use crate::codec::{Effort, Made};
-use crate::fs::{Entry, Files, FsError, Kind, Meta, Window};
-use crate::http::WireHead;
+use crate::codec::{self, Made};
+use crate::fs::{Entry, Files, FsError, Kind, Meta};
+use crate::http::Head;
+use crate::store::{Store, Window};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 use std::time::{Duration, SystemTime};
 
-/// The largest file whose bytes are held.
-pub const MAX_FILE: u64 = 128 * 1024;
+/// The largest file whose bytes are held: the largest answer coded whole,
+/// so every file whose coding can be held is coded whole.
+pub const MAX_FILE: u64 = codec::WHOLE_MAX;
 
 /// The most one instance's cache holds, bookkeeping included.
 pub const MAX_TOTAL: usize = 4 * 1024 * 1024;
@@ -80,9 +82,9 @@ pub struct KeptAnswer {
     /// Its `Last-Modified`.
     pub last_modified: Option<SystemTime>,
     /// The head of its 200, once a `GET` or `HEAD` got one.
-    pub ok: Option<WireHead>,
+    pub ok: Option<Head>,
     /// The head of its 304, once a conditional request got one.
-    pub not_modified: Option<WireHead>,
+    pub not_modified: Option<Head>,
     /// The body of its 200, once a `GET` got one.
     pub body: Option<Rc<[u8]>>,
     /// The bytes it was made from, held by its entry (the body, or the
@@ -98,9 +100,10 @@ impl KeptAnswer {
     }
 
     fn cost(&self, key: &str) -> usize {
-        let head = |h: &Option<WireHead>| {
-            h.as_ref()
-                .map_or(0, |h| h.iter().map(|(n, v)| n.len() + v.len() + 48).sum())
+        let head = |h: &Option<Head>| {
+            h.as_ref().map_or(0, |h| {
+                h.fields().iter().map(|(n, v)| n.len() + v.len() + 48).sum()
+            })
         };
         ANSWER_COST + 2 * key.len() + head(&self.ok) + head(&self.not_modified)
     }
@@ -614,14 +617,18 @@ impl<S: Files, C: Fn() -> u64> Files for View<'_, S, C> {
             CachedFile::Open(file) => self.cache.inner.read_whole(file, len).await.map(Rc::from),
         }
     }
+}
 
-    fn held_coding(&self, path: &[String], made: Made) -> Option<Rc<[u8]>> {
+/// What the instance keeps, as this request sees it: the codings of the
+/// bytes its lookups saw, and how long its answers stay good.
+impl<S: Files, C: Fn() -> u64> Store for View<'_, S, C> {
+    fn coding(&self, path: &[String], made: Made) -> Option<Rc<[u8]>> {
         let key = key(path);
         let bytes = self.remembered(&key)?;
         self.cache.entries.borrow().coding(&key, &bytes, made)
     }
 
-    fn hold_coding(&self, path: &[String], made: Made, coded: &Rc<[u8]>) {
+    fn keep_coding(&self, path: &[String], made: Made, coded: &Rc<[u8]>) {
         let key = key(path);
         if let Some(bytes) = self.remembered(&key) {
             self.cache
@@ -631,7 +638,7 @@ impl<S: Files, C: Fn() -> u64> Files for View<'_, S, C> {
         }
     }
 
-    fn recheck_window(&self) -> Option<Window> {
+    fn window(&self) -> Option<Window> {
         let recheck = self.cache.recheck?;
         Some(Window {
             now: self.now(),
@@ -639,22 +646,13 @@ impl<S: Files, C: Fn() -> u64> Files for View<'_, S, C> {
             oldest: self.oldest.get(),
         })
     }
-
-    /// Thorough while the cache is on: what is coded is held, and serves
-    /// the instance's later requests.
-    fn effort(&self) -> Effort {
-        if self.cache.recheck.is_some() {
-            Effort::Thorough
-        } else {
-            Effort::Fast
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ready::run;
+    use crate::store::Store;
     use crate::testing::{MemFiles, Op};
     use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -943,34 +941,30 @@ mod tests {
         let cache = Cache::new(disk, Some(DEFAULT_RECHECK));
         let view = cache.view(at(0));
         run(view.stat(&p("a.txt"))).unwrap();
-        assert_eq!(view.held_coding(&p("a.txt"), coding(5)), None);
+        assert_eq!(view.coding(&p("a.txt"), coding(5)), None);
         let coded: Rc<[u8]> = Rc::from(&b"CODED"[..]);
-        view.hold_coding(&p("a.txt"), coding(5), &coded);
+        view.keep_coding(&p("a.txt"), coding(5), &coded);
         let base = ENTRY_COST + "a.txt".len() + "old bytes".len();
         assert_eq!(cache.held(), base + CODED_COST + 5);
         // Held once per coding: a second offer changes nothing.
-        view.hold_coding(&p("a.txt"), coding(5), &Rc::from(&b"OTHER"[..]));
+        view.keep_coding(&p("a.txt"), coding(5), &Rc::from(&b"OTHER"[..]));
         assert_eq!(cache.held(), base + CODED_COST + 5);
         let later = cache.view(at(1));
         run(later.stat(&p("a.txt"))).unwrap();
         assert_eq!(
-            later.held_coding(&p("a.txt"), coding(5)).as_deref(),
+            later.coding(&p("a.txt"), coding(5)).as_deref(),
             Some(&b"CODED"[..])
         );
-        assert_eq!(
-            later.held_coding(&p("a.txt"), coding(1)),
-            None,
-            "another level"
-        );
+        assert_eq!(later.coding(&p("a.txt"), coding(1)), None, "another level");
         // A path this request did not look at has no coding for it.
-        assert_eq!(cache.view(at(1)).held_coding(&p("a.txt"), coding(5)), None);
+        assert_eq!(cache.view(at(1)).coding(&p("a.txt"), coding(5)), None);
         // Changed on disk: the bytes and their codings go together.
         cache
             .inner
             .change(|f| f.file("a.txt", b"new!").modified("a.txt", time(2)));
         let view = cache.view(at(SECOND));
         run(view.stat(&p("a.txt"))).unwrap();
-        assert_eq!(view.held_coding(&p("a.txt"), coding(5)), None);
+        assert_eq!(view.coding(&p("a.txt"), coding(5)), None);
         assert_eq!(cache.held(), ENTRY_COST + "a.txt".len() + 4);
     }
 
@@ -987,9 +981,9 @@ mod tests {
             .change(|f| f.file("a.txt", b"grown!").modified("a.txt", time(9)));
         let second = cache.view(at(SECOND));
         run(second.stat(&p("a.txt"))).unwrap();
-        first.hold_coding(&p("a.txt"), coding(5), &Rc::from(&b"OLD"[..]));
-        assert_eq!(second.held_coding(&p("a.txt"), coding(5)), None);
-        assert_eq!(first.held_coding(&p("a.txt"), coding(5)), None);
+        first.keep_coding(&p("a.txt"), coding(5), &Rc::from(&b"OLD"[..]));
+        assert_eq!(second.coding(&p("a.txt"), coding(5)), None);
+        assert_eq!(first.coding(&p("a.txt"), coding(5)), None);
     }
 
     #[test]
@@ -1005,7 +999,7 @@ mod tests {
             let path = p(&format!("f{n}"));
             run(view.stat(&path)).unwrap();
             for level in [1, 5] {
-                view.hold_coding(&path, coding(level), &Rc::from(vec![b'c'; size / 4]));
+                view.keep_coding(&path, coding(level), &Rc::from(vec![b'c'; size / 4]));
             }
             assert!(cache.held() <= MAX_TOTAL, "{} after f{n}", cache.held());
         }
@@ -1046,7 +1040,7 @@ mod tests {
     }
 
     fn kept(from: &Rc<[u8]>, expires: u64, head: usize) -> KeptAnswer {
-        let wire: WireHead = vec![("x-head".to_owned(), vec![b'h'; head])].into();
+        let wire = Head::new(vec![("x-head".into(), "h".repeat(head))]);
         KeptAnswer {
             expires,
             etag: Some("\"e\"".to_owned()),
@@ -1107,7 +1101,7 @@ mod tests {
         let view = cache.view(at(0));
         run(view.stat(&p("a.txt"))).unwrap();
         let a = bytes(run(view.open(&p("a.txt"))).unwrap());
-        let not_modified: WireHead = vec![("etag".to_owned(), b"\"e\"".to_vec())].into();
+        let not_modified = Head::new(vec![("etag".into(), "\"e\"".to_owned())]);
         let mut first = kept(&a, 2 * SECOND, 1);
         first.ok = None;
         first.body = None;

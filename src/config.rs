@@ -8,7 +8,7 @@
 
 #![forbid(unsafe_code)]
 
-use crate::codec::Encoding;
+use crate::codec::{Effort, Encoding};
 use crate::path::SitePath;
 use crate::preopen::NoRoot;
 use std::ffi::OsStr;
@@ -68,6 +68,13 @@ pub struct Config {
     /// `_headers` ([`crate::rules`]); `off` ignores them (they are never
     /// served either way).
     pub site_rules: bool,
+    /// How hard docroot works at coding files on the fly. Not a variable:
+    /// the glue decides, by whether what it codes is kept for later
+    /// requests ([`Effort::Thorough`] in `docroot.wasm` with the file cache
+    /// on, which keeps coded files; [`Effort::Fast`], the default,
+    /// elsewhere). docroot's own pages are coded at [`Effort::Fast`]
+    /// always, each being made for one answer.
+    pub coding_effort: Effort,
 }
 
 impl Default for Config {
@@ -82,9 +89,10 @@ impl Default for Config {
             cache_control: None,
             allow_hidden: false,
             access_log: false,
-            file_cache: Some(Duration::from_secs(1)),
+            file_cache: Some(crate::cache::DEFAULT_RECHECK),
             compression: Encoding::MADE.to_vec(),
             site_rules: true,
+            coding_effort: Effort::Fast,
         }
     }
 }

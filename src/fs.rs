@@ -7,7 +7,6 @@
 
 #![forbid(unsafe_code)]
 
-use crate::codec::{Effort, Made};
 use std::rc::Rc;
 use std::time::SystemTime;
 
@@ -73,10 +72,9 @@ pub struct Entry {
 /// waits. Every other implementation (WASI 0.2's, `std::fs`, the tests')
 /// answers at once, and is driven by [`crate::ready::run`].
 ///
-/// A site that keeps what it was asked (the per-instance file cache,
-/// [`crate::cache`]) also keeps the coded answers made from its files:
-/// [`Files::held_coding`] and [`Files::hold_coding`], which do nothing
-/// elsewhere, and [`Files::effort`] says how hard coding is worth working.
+/// It is I/O and nothing else: what a site keeps between requests (coded
+/// files, how long answers stay good) is a [`crate::store::Store`], passed
+/// beside it.
 pub trait Files {
     /// An open file, streamed into the response body by the host glue.
     type File;
@@ -109,45 +107,6 @@ pub trait Files {
     ) -> impl Future<Output = Result<Rc<[u8]>, FsError>> {
         async move { self.read_whole(file, len).await.map(Rc::from) }
     }
-
-    /// The file at `path` coded as `made`, if this site holds it for the
-    /// same look at the file that this request's `stat` took.
-    fn held_coding(&self, path: &[String], made: Made) -> Option<Rc<[u8]>> {
-        let _ = (path, made);
-        None
-    }
-
-    /// Offers `coded`, the file at `path` as this request saw it coded as
-    /// `made`, to be held for later requests.
-    fn hold_coding(&self, path: &[String], made: Made, coded: &Rc<[u8]>) {
-        let _ = (path, made, coded);
-    }
-
-    /// How hard to work at coding answers: [`Effort::Fast`], unless the
-    /// site holds what is coded (then a coding serves many answers).
-    fn effort(&self) -> Effort {
-        Effort::Fast
-    }
-
-    /// For a site that keeps what it was asked for a while: how long, so
-    /// that what is worked out from its answers (the site's rules, whole
-    /// responses) can be kept as long. `None`: ask every time.
-    fn recheck_window(&self) -> Option<Window> {
-        None
-    }
-}
-
-/// How long a site's answers stay good ([`Files::recheck_window`]), in
-/// monotonic nanoseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
-    /// The request's time.
-    pub now: u64,
-    /// How long an answer is used before the site asks again.
-    pub recheck: u64,
-    /// The earliest time an answer this request got was asked of the
-    /// filesystem (`u64::MAX` before any).
-    pub oldest: u64,
 }
 
 #[cfg(not(target_os = "wasi"))]

@@ -50,20 +50,7 @@ impl Request {
     /// [`Request::mount_prefix`] and [`Request::site_path`] together, from
     /// one look at the headers.
     pub fn mount(&self) -> (&str, &str) {
-        let path = self.path();
-        let info = self
-            .header("spin-path-info")
-            .and_then(|v| std::str::from_utf8(v).ok());
-        match info.and_then(|info| Some((path.strip_suffix(info)?, info))) {
-            Some((prefix, info))
-                if (info.is_empty() || info.starts_with('/'))
-                    && (prefix.is_empty()
-                        || (prefix.starts_with('/') && !prefix.ends_with('/'))) =>
-            {
-                (prefix, info)
-            }
-            _ => ("", path),
-        }
+        mount(self.path(), self.header("spin-path-info"))
     }
 
     /// The query part of the target (after `?`), if there is one.
@@ -112,6 +99,22 @@ impl Request {
     /// Whether this is a `HEAD` request, whose response carries no body.
     pub fn is_head(&self) -> bool {
         self.method == "HEAD"
+    }
+}
+
+/// The mount point's public path and the path below it, for a request
+/// `path` whose first `spin-path-info` header is `info` (see
+/// [`Request::site_path`]).
+pub fn mount<'a>(path: &'a str, info: Option<&'a [u8]>) -> (&'a str, &'a str) {
+    let info = info.and_then(|v| std::str::from_utf8(v).ok());
+    match info.and_then(|info| Some((path.strip_suffix(info)?, info))) {
+        Some((prefix, info))
+            if (info.is_empty() || info.starts_with('/'))
+                && (prefix.is_empty() || (prefix.starts_with('/') && !prefix.ends_with('/'))) =>
+        {
+            (prefix, info)
+        }
+        _ => ("", path),
     }
 }
 
@@ -165,9 +168,44 @@ pub fn is_authority(authority: &str) -> bool {
                 .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit())))
 }
 
-/// A response head as it goes to the host: names and values as bytes,
-/// shared, as the file cache keeps it for its answers.
-pub type WireHead = Rc<[(String, Vec<u8>)]>;
+/// A response's head, as it goes to the host (both glues hand
+/// [`Head::fields`] to `wasi:http`'s `fields.from-list`): lower-case names
+/// and their values as bytes, shared, so that a kept answer's head is the
+/// same allocation every time it is sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Head(Rc<[(String, Vec<u8>)]>);
+
+impl Head {
+    /// The head of `headers`, in their order.
+    pub fn new(headers: Vec<(HeaderName, String)>) -> Head {
+        Head(
+            headers
+                .into_iter()
+                .map(|(n, v)| (n.into_owned(), v.into_bytes()))
+                .collect(),
+        )
+    }
+
+    /// The value of the first header called `name` (lower-case).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| std::str::from_utf8(v).ok())
+    }
+
+    /// Every header, names and values, in order.
+    pub fn fields(&self) -> &[(String, Vec<u8>)] {
+        &self.0
+    }
+
+    /// Every header as text (each value is a valid field value, so ASCII).
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0
+            .iter()
+            .map(|(n, v)| (n.as_str(), std::str::from_utf8(v).unwrap_or("")))
+    }
+}
 
 /// What a response for a file may be kept by ([`crate::answers`]): whole,
 /// from bytes the file cache holds, for a request the file was found by
@@ -222,8 +260,8 @@ pub enum Body<F> {
 pub struct Response<F> {
     /// The status code.
     pub status: u16,
-    /// Header names (lower-case) and values; every value is a valid field value.
-    pub headers: Vec<(HeaderName, String)>,
+    /// The head, final: nothing rewrites it after [`crate::outcome::respond`].
+    pub head: Head,
     /// The body.
     pub body: Body<F>,
     /// One line for stderr, never shown to the client: why a 5xx happened,
@@ -233,53 +271,26 @@ pub struct Response<F> {
     /// Lines for stderr about the site's rule files, from the request that
     /// read them ([`crate::rules`]): each bad line, once.
     pub notes: Vec<String>,
-    /// The head as it goes to the host, when it was kept whole (an answer
-    /// of the file cache's); `headers` is then empty.
-    pub wire: Option<WireHead>,
     /// Whether, and by what, this response may be kept whole.
     pub keepable: Option<Keepable>,
 }
 
 impl<F> Response<F> {
-    /// A response with nothing for stderr, not kept and not to be kept.
-    pub fn new(status: u16, headers: Vec<(HeaderName, String)>, body: Body<F>) -> Response<F> {
+    /// A response with nothing for stderr, not to be kept.
+    pub fn new(status: u16, head: Head, body: Body<F>) -> Response<F> {
         Response {
             status,
-            headers,
+            head,
             body,
             log: None,
             notes: Vec::new(),
-            wire: None,
             keepable: None,
         }
     }
 
     /// The value of the first header called `name`.
     pub fn header(&self, name: &str) -> Option<&str> {
-        if let Some(wire) = &self.wire {
-            return wire
-                .iter()
-                .find(|(n, _)| n == name)
-                .and_then(|(_, v)| std::str::from_utf8(v).ok());
-        }
-        self.headers
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The head as it goes to the host, made once: the kept one, or the
-    /// headers moved into one (and kept as `wire` from then on).
-    pub fn wire_head(&mut self) -> WireHead {
-        let wire = match self.wire.take() {
-            Some(wire) => wire,
-            None => std::mem::take(&mut self.headers)
-                .into_iter()
-                .map(|(n, v)| (n.into_owned(), v.into_bytes()))
-                .collect(),
-        };
-        self.wire = Some(wire.clone());
-        wire
+        self.head.get(name)
     }
 }
 

@@ -43,19 +43,13 @@ impl<S> Instance<S> {
         &self.rules
     }
 
-    /// The configuration, read from `vars` (the environment) by the
-    /// instance's first request.
-    pub fn config<K, V>(
+    /// The configuration, made by `make` (from the environment, as the
+    /// glue decides) for the instance's first request.
+    pub fn config(
         &self,
-        vars: impl FnOnce() -> Vec<(K, V)>,
-    ) -> Rc<Result<Config, ConfigError>>
-    where
-        K: AsRef<std::ffi::OsStr>,
-        V: AsRef<std::ffi::OsStr>,
-    {
-        self.config
-            .get_or_init(|| Rc::new(Config::from_vars(vars())))
-            .clone()
+        make: impl FnOnce() -> Result<Config, ConfigError>,
+    ) -> Rc<Result<Config, ConfigError>> {
+        self.config.get_or_init(|| Rc::new(make())).clone()
     }
 
     /// The site, opened by `open` for the first request that gets this far
@@ -93,7 +87,7 @@ mod tests {
         let vars = || {
             reads.set(reads.get() + 1);
             // A site file that is not a URL path: a bad configuration.
-            vec![(SiteFile::NotFound.variable(), "no-slash.html")]
+            Config::from_vars([(SiteFile::NotFound.variable(), "no-slash.html")])
         };
         for _ in 0..3 {
             let config = instance.config(vars);

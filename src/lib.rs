@@ -24,6 +24,7 @@ pub mod app;
 pub mod cache;
 pub mod codec;
 pub mod config;
+pub mod content_type;
 pub mod date;
 pub mod files;
 pub mod fs;
@@ -36,8 +37,10 @@ pub mod outcome;
 pub mod page;
 pub mod path;
 pub mod preopen;
+pub mod prepare;
 pub mod ready;
 pub mod rules;
 pub mod stall;
+pub mod store;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -4,13 +4,13 @@
 
 #![forbid(unsafe_code)]
 
-use crate::codec::{self, Effort, Encoding};
+use crate::codec::{self, Effort};
 use crate::config::ConfigError;
 use crate::date;
-use crate::files::{Ending, FileBody, Representation, content_type, encoding};
-use crate::http::{Body, HeaderName, Keepable, Request, Response};
-use crate::negotiate;
+use crate::files::{Ending, FileBody, Representation};
+use crate::http::{Body, Head, HeaderName, Keepable, Response};
 use crate::page::{self, Page};
+use crate::prepare::Prepared;
 use crate::rules::headers::Answer as SiteAnswer;
 
 /// The methods docroot answers, for `Allow`.
@@ -51,67 +51,45 @@ impl<F> Outcome<F> {
     }
 }
 
-/// What the response depends on besides the outcome.
-#[derive(Debug, Clone, Copy)]
-pub struct Context<'a> {
-    /// The request path as received (without the query), shown on error pages.
-    pub path: &'a str,
-    /// The part of it below the mount point, from which error pages link
-    /// to the site's root.
-    pub site_path: &'a str,
-    /// `HEAD`: the same headers, no body.
-    pub head: bool,
-    /// docroot's own pages (info, listings, errors) in JSON rather than
-    /// HTML: the client prefers it (`Accept`) or asked (`?format=json`).
-    pub json: bool,
-    /// The configured `Cache-Control` value, for files.
-    pub cache_control: Option<&'a str>,
-    /// Whether docroot codes answers on the fly at all, which makes its own
-    /// pages vary by `Accept-Encoding`.
-    pub compression: bool,
-    /// The coding docroot's own pages are coded with: the configured coding
-    /// the client prefers, if any.
-    pub page_coding: Option<Encoding>,
-    /// The answer's `Cache-Control` (the site's rules applied) says
-    /// `no-transform`: nothing is coded.
-    pub no_transform: bool,
+type Headers = Vec<(HeaderName, String)>;
+
+/// A response as it is made, before its head is final.
+struct Draft<F> {
+    status: u16,
+    headers: Headers,
+    body: Body<F>,
+    log: Option<String>,
+    keepable: Option<Keepable>,
 }
 
-impl<'a> Context<'a> {
-    /// The context of `req`, with the configured `Cache-Control` and the
-    /// codings made on the fly (`compression`, best first).
-    pub fn of(
-        req: &'a Request,
-        cache_control: Option<&'a str>,
-        compression: &[Encoding],
-    ) -> Context<'a> {
-        let accept_encoding = req.header_list("accept-encoding");
-        Context {
-            path: req.path(),
-            site_path: req.site_path(),
-            head: req.is_head(),
-            json: negotiate::prefers_json(req.header_list("accept").as_deref())
-                || negotiate::query_asks_json(req.query()),
-            cache_control,
-            compression: !compression.is_empty(),
-            page_coding: encoding::preferred(accept_encoding.as_deref(), compression)
-                .first()
-                .copied(),
-            no_transform: false,
+impl<F> Draft<F> {
+    fn new(status: u16, headers: Headers, body: Body<F>) -> Draft<F> {
+        Draft {
+            status,
+            headers,
+            body,
+            log: None,
+            keepable: None,
         }
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
-type Headers = Vec<(HeaderName, String)>;
-
-/// Turns an outcome into the response sent.
-pub fn respond<F>(outcome: Outcome<F>, cx: &Context<'_>) -> Response<F> {
-    let mut response = match outcome {
-        Outcome::Options => {
-            Response::new(204, vec![("allow".into(), ALLOW.to_owned())], Body::Empty)
-        }
+/// Turns an outcome into the response sent, its head final: docroot's
+/// headers, then what the site's `_headers` do to them (on the answers
+/// they apply to, [`Outcome::site_headers`]).
+pub fn respond<F>(outcome: Outcome<F>, p: &Prepared<'_>) -> Response<F> {
+    let site_headers = outcome.site_headers();
+    let mut draft = match outcome {
+        Outcome::Options => Draft::new(204, vec![("allow".into(), ALLOW.to_owned())], Body::Empty),
         Outcome::MethodNotAllowed => {
-            let mut r = error(405, "This server only answers GET, HEAD and OPTIONS.", cx);
+            let mut r = error(405, "This server only answers GET, HEAD and OPTIONS.", p);
             r.headers.push(("allow".into(), ALLOW.to_owned()));
             r
         }
@@ -122,40 +100,50 @@ pub fn respond<F>(outcome: Outcome<F>, cx: &Context<'_>) -> Response<F> {
             r.headers.push(("vary".into(), "Accept".to_owned()));
             r
         }
-        Outcome::Misconfigured(err) => misconfigured(&err, cx),
-        Outcome::Files(ending) => file_response(ending, cx),
+        Outcome::Misconfigured(err) => misconfigured(&err, p),
+        Outcome::Files(ending) => file_response(ending, p),
     };
-    code_page(&mut response, cx);
-    response
+    code_page(&mut draft, p);
+    draft
         .headers
         .push(("x-content-type-options".into(), "nosniff".to_owned()));
-    if cx.head {
-        response.body = Body::Empty;
+    if let Some(answer) = site_headers {
+        p.site_headers.of(answer).apply(&mut draft.headers);
     }
-    response
+    if p.asked.head {
+        draft.body = Body::Empty;
+    }
+    Response {
+        log: draft.log,
+        keepable: draft.keepable,
+        ..Response::new(draft.status, Head::new(draft.headers), draft.body)
+    }
 }
 
 /// The response for how the file server ended.
-fn file_response<F>(ending: Ending<F>, cx: &Context<'_>) -> Response<F> {
+fn file_response<F>(ending: Ending<F>, p: &Prepared<'_>) -> Draft<F> {
     match ending {
-        Ending::BadPath(err) => error(400, err.reason(), cx),
-        Ending::NotFound => error(404, "There is nothing at this path.", cx),
+        Ending::BadPath(err) => error(400, err.reason(), p),
+        Ending::NotFound => error(404, "There is nothing at this path.", p),
         Ending::NotServed(why) => {
-            let mut r = error(404, "There is nothing at this path.", cx);
-            r.log = Some(format!("404 {}: {why}", cx.path.escape_debug()));
+            let mut r = error(404, "There is nothing at this path.", p);
+            r.log = Some(format!("404 {}: {why}", p.asked.path.escape_debug()));
             r
         }
         Ending::NotFoundPage { body, rep } => {
             let mut headers = representation_headers(&rep);
             headers.push(("vary".into(), rep.vary.to_owned()));
-            Response::new(404, headers, file_body(body, 0, rep.len))
+            Draft::new(404, headers, file_body(body, 0, rep.len))
         }
         Ending::Forbidden => {
-            let mut r = error(403, "This file may not be read.", cx);
-            r.log = Some(format!("403 {}: permission denied", cx.path.escape_debug()));
+            let mut r = error(403, "This file may not be read.", p);
+            r.log = Some(format!(
+                "403 {}: permission denied",
+                p.asked.path.escape_debug()
+            ));
             r
         }
-        Ending::Redirect { status, location } => Response::new(
+        Ending::Redirect { status, location } => Draft::new(
             status,
             vec![
                 ("location".into(), location),
@@ -182,35 +170,35 @@ fn file_response<F>(ending: Ending<F>, cx: &Context<'_>) -> Response<F> {
             }
             let ranges = if rep.ranges { "bytes" } else { "none" };
             headers.push(("accept-ranges".into(), ranges.to_owned()));
-            cache_headers(&mut headers, &rep, cx);
+            cache_headers(&mut headers, &rep, p);
             let keepable = match (&body, range) {
                 (FileBody::Open(_) | FileBody::Coded(_), None) => keepable(&rep),
                 _ => None,
             };
-            Response {
+            Draft {
                 keepable,
-                ..Response::new(status, headers, file_body(body, offset, len))
+                ..Draft::new(status, headers, file_body(body, offset, len))
             }
         }
         Ending::NotModified(rep) => {
             let mut headers = Headers::new();
-            cache_headers(&mut headers, &rep, cx);
-            Response {
+            cache_headers(&mut headers, &rep, p);
+            Draft {
                 keepable: keepable(&rep),
-                ..Response::new(304, headers, Body::Empty)
+                ..Draft::new(304, headers, Body::Empty)
             }
         }
         Ending::PreconditionFailed => error_varying(
             412,
             "A precondition (If-Match or If-Unmodified-Since) does not hold for this file.",
-            cx,
+            p,
             "Accept, Accept-Encoding",
         ),
         Ending::RangeNotSatisfiable(len) => {
             let mut r = error_varying(
                 416,
                 "The requested range is not within this file.",
-                cx,
+                p,
                 "Accept, Accept-Encoding",
             );
             r.headers
@@ -223,10 +211,10 @@ fn file_response<F>(ending: Ending<F>, cx: &Context<'_>) -> Response<F> {
             r.headers.push(("vary".into(), "Accept".to_owned()));
             r
         }
-        Ending::Misconfigured(err) => misconfigured(&err, cx),
+        Ending::Misconfigured(err) => misconfigured(&err, p),
         Ending::Failed(detail) => {
-            let mut r = error(500, "The server could not read this file.", cx);
-            r.log = Some(format!("500 {}: {detail}", cx.path.escape_debug()));
+            let mut r = error(500, "The server could not read this file.", p);
+            r.log = Some(format!("500 {}: {detail}", p.asked.path.escape_debug()));
             r
         }
     }
@@ -288,49 +276,43 @@ fn set(headers: &mut Headers, name: &'static str, value: String) {
 
 /// docroot's own pages (the info page, listings, error pages: every body
 /// held in memory) coded on the fly at [`Effort::Fast`], since each is made
-/// for one answer, when the client takes a configured coding, the type is
-/// compressible and the page long enough. With compression on they vary by
-/// `Accept-Encoding`, coded or not.
-fn code_page<F>(response: &mut Response<F>, cx: &Context<'_>) {
-    let Body::Bytes(bytes) = &response.body else {
+/// for one answer, as [`Prepared::coding`] decides for them as for files.
+/// With compression on they vary by `Accept-Encoding`, coded or not.
+fn code_page<F>(draft: &mut Draft<F>, p: &Prepared<'_>) {
+    let Body::Bytes(bytes) = &draft.body else {
         return;
     };
-    if !cx.compression {
+    if p.compression.is_empty() {
         return;
     }
-    match response.headers.iter_mut().find(|(n, _)| *n == "vary") {
+    match draft.headers.iter_mut().find(|(n, _)| *n == "vary") {
         Some((_, vary)) if vary.to_ascii_lowercase().contains("accept-encoding") => {}
         Some((_, vary)) => vary.push_str(", Accept-Encoding"),
-        None => response
+        None => draft
             .headers
             .push(("vary".into(), "Accept-Encoding".to_owned())),
     }
-    let Some(coding) = cx.page_coding.filter(|_| !cx.no_transform) else {
+    let content_type = draft.header("content-type").unwrap_or("");
+    let Some((coding, _)) = p.coding(content_type, bytes.len() as u64, true) else {
         return;
     };
-    let compressible = response
-        .header("content-type")
-        .is_some_and(content_type::is_compressible);
-    if !compressible || (bytes.len() as u64) < codec::MIN_LEN {
-        return;
-    }
     let Some(coded) = codec::encode(bytes, Effort::Fast.made(coding)) else {
         return;
     };
     set(
-        &mut response.headers,
+        &mut draft.headers,
         "content-length",
         coded.len().to_string(),
     );
-    response
+    draft
         .headers
         .push(("content-encoding".into(), coding.token().to_owned()));
-    response.body = Body::Bytes(coded);
+    draft.body = Body::Bytes(coded);
 }
 
 /// A 500 that names the variable and what is wrong with it, never cached.
-fn misconfigured<F>(err: &ConfigError, cx: &Context<'_>) -> Response<F> {
-    let mut r = error(500, &format!("docroot is misconfigured: {err}"), cx);
+fn misconfigured<F>(err: &ConfigError, p: &Prepared<'_>) -> Draft<F> {
+    let mut r = error(500, &format!("docroot is misconfigured: {err}"), p);
     r.headers
         .push(("cache-control".into(), "no-store".to_owned()));
     r.log = Some(format!("configuration error: {err}"));
@@ -339,7 +321,7 @@ fn misconfigured<F>(err: &ConfigError, cx: &Context<'_>) -> Response<F> {
 
 /// What a cache needs, on 200, 206 and 304 alike (RFC 9110 §15.4.5):
 /// validators, `Vary` and `Cache-Control`.
-fn cache_headers(headers: &mut Headers, rep: &Representation, cx: &Context<'_>) {
+fn cache_headers(headers: &mut Headers, rep: &Representation, p: &Prepared<'_>) {
     if let Some(etag) = &rep.validators.etag {
         headers.push(("etag".into(), etag.to_header()));
     }
@@ -347,13 +329,13 @@ fn cache_headers(headers: &mut Headers, rep: &Representation, cx: &Context<'_>) 
         headers.push(("last-modified".into(), date));
     }
     headers.push(("vary".into(), rep.vary.to_owned()));
-    if let Some(value) = cx.cache_control {
-        headers.push(("cache-control".into(), value.to_owned()));
+    if let Some(value) = &p.cache_control {
+        headers.push(("cache-control".into(), value.clone()));
     }
 }
 
-fn page_response<F>(status: u16, page: Page) -> Response<F> {
-    Response::new(
+fn page_response<F>(status: u16, page: Page) -> Draft<F> {
+    Draft::new(
         status,
         vec![
             ("content-type".into(), page.content_type.to_owned()),
@@ -363,14 +345,17 @@ fn page_response<F>(status: u16, page: Page) -> Response<F> {
     )
 }
 
-fn error<F>(status: u16, reason: &str, cx: &Context<'_>) -> Response<F> {
-    error_varying(status, reason, cx, "Accept")
+fn error<F>(status: u16, reason: &str, p: &Prepared<'_>) -> Draft<F> {
+    error_varying(status, reason, p, "Accept")
 }
 
 /// An error page whose status also depended on the request headers `vary`.
-fn error_varying<F>(status: u16, reason: &str, cx: &Context<'_>, vary: &str) -> Response<F> {
-    let home = crate::path::to_root(cx.site_path);
-    let mut r = page_response(status, page::error(status, cx.path, reason, cx.json, &home));
+fn error_varying<F>(status: u16, reason: &str, p: &Prepared<'_>, vary: &str) -> Draft<F> {
+    let home = crate::path::to_root(p.asked.site_path);
+    let mut r = page_response(
+        status,
+        page::error(status, p.asked.path, reason, p.asked.json, &home),
+    );
     r.headers.push(("vary".into(), vary.to_owned()));
     r
 }

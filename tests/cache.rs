@@ -361,8 +361,10 @@ fn a_kept_answer_is_the_pipelines_to_the_byte() {
                 .headers
                 .iter()
                 .any(|(n, _)| n == "range" || n == "if-match");
-        let kept = docroot::answers::request_key(req)
-            .and_then(|key| docroot::answers::answer(&view, &key, req));
+        let asked = docroot::prepare::Asked::of(req, Some(&config));
+        let kept = asked
+            .key()
+            .and_then(|key| docroot::answers::answer(&view, &key, &asked));
         assert_eq!(
             kept.is_none(),
             through,
@@ -487,10 +489,12 @@ fn rules_read_through_the_cache_are_as_old_as_its_looks() {
         let _ = docroot::ready::run(early.stat(&names(name)));
     }
     let loader = Loader::new();
-    let (rules, _) = docroot::ready::run(loader.rules(&cache.view(|| 400 * ms)));
+    let view = cache.view(|| 400 * ms);
+    let (rules, _) = docroot::ready::run(loader.rules(&view, &view));
     assert_eq!(rules.looked(), Some(100 * ms));
     // Asked of the filesystem itself, a look is the request's own time.
     let fresh = disk_cache(answers_site(), Some(Duration::from_secs(1)));
-    let (rules, _) = docroot::ready::run(Loader::new().rules(&fresh.view(|| 400 * ms)));
+    let view = fresh.view(|| 400 * ms);
+    let (rules, _) = docroot::ready::run(Loader::new().rules(&view, &view));
     assert_eq!(rules.looked(), Some(400 * ms));
 }

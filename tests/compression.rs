@@ -428,14 +428,20 @@ fn listings_and_the_sites_404_page_are_coded_too() {
     );
 }
 
-/// The core over the per-instance cache, as `docroot.wasm` serves.
+/// The core over the per-instance cache, as `docroot.wasm` serves: with
+/// the file cache on, its glue codes thoroughly.
 fn cached(cache: &Cache<StdFiles>, target: &str, headers: &[(&str, &str)]) -> Res {
     let view = cache.view(|| 0);
-    let mut response = docroot::ready::run(docroot::app::handle(
+    let config = Config {
+        coding_effort: docroot::codec::Effort::Thorough,
+        ..Config::default()
+    };
+    let mut response = docroot::ready::run(docroot::app::handle_cached(
         &request("GET", target, headers),
-        &Config::default(),
+        &config,
         &view,
         now,
+        &docroot::rules::Loader::new(),
     ));
     let body = std::mem::replace(&mut response.body, docroot::http::Body::Empty);
     let body = docroot::testing::body_bytes(body, |file, offset, len| match file {
@@ -451,7 +457,7 @@ fn cached(cache: &Cache<StdFiles>, target: &str, headers: &[(&str, &str)]) -> Re
     .unwrap();
     Res {
         status: response.status,
-        headers: response.headers,
+        headers: common::inproc::pairs(&response.head),
         body,
     }
 }

@@ -118,7 +118,7 @@ proptest! {
         let (headers, _) = rules::parse(HEADERS, text.as_bytes());
         let Ok(path) = SitePath::parse(&path) else { return Ok(()) };
         let mut response_headers = Vec::new();
-        headers.headers.apply(path.segments(), &mut response_headers, rules::headers::Answer::Whole);
+        headers.headers.for_path(path.segments()).whole.apply(&mut response_headers);
         for (name, value) in &response_headers {
             prop_assert!(!rules::headers::RESERVED.contains(&name.as_ref()), "{name}");
             prop_assert!(value.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b)), "{value:?}");

@@ -9,9 +9,8 @@
 
 #![forbid(unsafe_code)]
 
-use super::encoding::Encoding;
-use crate::codec::Made;
-use crate::http::Request;
+use crate::codec::{Encoding, Made};
+use crate::prepare::Conditions;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// An entity tag (RFC 9110 §8.8.3): an opaque quoted string, weak or strong.
@@ -114,11 +113,10 @@ pub enum TagCondition {
 }
 
 impl TagCondition {
-    /// Parses every line of header `name`, combined as one list; `None` when
+    /// Parses every line of the header, combined as one list; `None` when
     /// absent or malformed (a malformed condition is ignored).
-    fn from_request(req: &Request, name: &str) -> Option<TagCondition> {
-        let combined = req.header_list(name)?;
-        let combined = combined.trim();
+    fn parse(combined: Option<&str>) -> Option<TagCondition> {
+        let combined = combined?.trim();
         if combined == "*" {
             return Some(TagCondition::Any);
         }
@@ -180,9 +178,9 @@ pub enum Precondition {
 /// Evaluates `If-Match`, `If-Unmodified-Since`, `If-None-Match` and
 /// `If-Modified-Since` in the order of RFC 9110 §13.2.2, for a `GET` or
 /// `HEAD` of an existing representation.
-pub fn evaluate(req: &Request, v: &Validators) -> Precondition {
+pub fn evaluate(c: &Conditions, v: &Validators) -> Precondition {
     // 1. If-Match: strong comparison; `*` matches any current representation.
-    if let Some(cond) = TagCondition::from_request(req, "if-match") {
+    if let Some(cond) = TagCondition::parse(c.if_match.as_deref()) {
         let matches = match cond {
             TagCondition::Any => true,
             TagCondition::Tags(tags) => v
@@ -193,16 +191,14 @@ pub fn evaluate(req: &Request, v: &Validators) -> Precondition {
         if !matches {
             return Precondition::Failed;
         }
-    } else if let (Some(since), Some(modified)) =
-        (date_header(req, "if-unmodified-since"), v.last_modified)
-    {
+    } else if let (Some(since), Some(modified)) = (c.if_unmodified_since, v.last_modified) {
         // 2. If-Unmodified-Since, only without If-Match.
         if seconds(modified) > seconds(since) {
             return Precondition::Failed;
         }
     }
     // 3. If-None-Match: weak comparison; for GET/HEAD a match is a 304.
-    if let Some(cond) = TagCondition::from_request(req, "if-none-match") {
+    if let Some(cond) = TagCondition::parse(c.if_none_match.as_deref()) {
         let matches = match cond {
             TagCondition::Any => true,
             TagCondition::Tags(tags) => v
@@ -217,7 +213,7 @@ pub fn evaluate(req: &Request, v: &Validators) -> Precondition {
         };
     }
     // 4. If-Modified-Since, only without If-None-Match.
-    if let (Some(since), Some(modified)) = (date_header(req, "if-modified-since"), v.last_modified)
+    if let (Some(since), Some(modified)) = (c.if_modified_since, v.last_modified)
         && seconds(modified) <= seconds(since)
     {
         return Precondition::NotModified;
@@ -228,8 +224,8 @@ pub fn evaluate(req: &Request, v: &Validators) -> Precondition {
 /// Whether `If-Range` (§13.1.5) lets the `Range` header apply: absent, or an
 /// entity tag that strongly matches, or exactly the `Last-Modified` date.
 /// Anything else (a weak tag, another date, garbage) means the full 200.
-pub fn if_range_allows(req: &Request, v: &Validators) -> bool {
-    let Some(value) = req.header_list("if-range") else {
+pub fn if_range_allows(c: &Conditions, v: &Validators) -> bool {
+    let Some(value) = &c.if_range else {
         return true;
     };
     let value = value.trim();
@@ -243,12 +239,6 @@ pub fn if_range_allows(req: &Request, v: &Validators) -> bool {
         (Ok(date), Some(modified)) => seconds(date) == seconds(modified),
         _ => false,
     }
-}
-
-/// A date header given exactly once and valid; otherwise ignored.
-fn date_header(req: &Request, name: &str) -> Option<SystemTime> {
-    let value = req.single_header(name)?;
-    httpdate::parse_http_date(std::str::from_utf8(value).ok()?.trim()).ok()
 }
 
 /// HTTP-dates have one-second resolution; file times have more.
@@ -279,16 +269,17 @@ mod tests {
         validators().etag.unwrap().to_header()
     }
 
-    fn req(headers: &[(&str, &str)]) -> Request {
-        Request {
+    fn req(headers: &[(&str, &str)]) -> Conditions {
+        let req = crate::http::Request {
             method: "GET".into(),
             path_with_query: "/x".into(),
             headers: headers
                 .iter()
                 .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
                 .collect(),
-            ..Request::default()
-        }
+            ..crate::http::Request::default()
+        };
+        crate::prepare::Asked::of(&req, None).conditions
     }
 
     fn eval(headers: &[(&str, &str)]) -> Precondition {

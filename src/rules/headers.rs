@@ -77,6 +77,85 @@ pub enum Answer {
     NotModified,
 }
 
+/// What the site's `_headers` do to the answers at one path, for each kind
+/// of answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SiteHeaders {
+    /// For a file, a listing, a rewrite, a 404 page.
+    pub whole: Edits,
+    /// For a 304: only what it may carry.
+    pub not_modified: Edits,
+}
+
+impl SiteHeaders {
+    /// The edits for `answer`.
+    pub fn of(&self, answer: Answer) -> &Edits {
+        match answer {
+            Answer::Whole => &self.whole,
+            Answer::NotModified => &self.not_modified,
+        }
+    }
+}
+
+/// What the matching blocks do to an answer's headers: every header they
+/// name goes from what docroot set, and the headers they set follow. (A
+/// block's line only ever replaces or removes docroot's value, never reads
+/// it, so the edits are the same whatever docroot set.)
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Edits {
+    /// Every name a matching line sets or removes.
+    named: Vec<String>,
+    /// The headers they set, in order; a header two blocks set holds both
+    /// values, joined with `, `.
+    set: Vec<(HeaderName, String)>,
+}
+
+impl Edits {
+    /// Applies them to `headers`, docroot's.
+    pub fn apply(&self, headers: &mut Vec<(HeaderName, String)>) {
+        if self.named.is_empty() {
+            return;
+        }
+        headers.retain(|(n, _)| !self.named.iter().any(|named| named == n));
+        headers.extend(self.set.iter().cloned());
+    }
+
+    /// What they make of header `name`: `Some(None)` when they remove it,
+    /// `Some(value)` when they set it, `None` when they leave docroot's.
+    pub fn value(&self, name: &str) -> Option<Option<&str>> {
+        self.named.iter().any(|n| n == name).then(|| {
+            self.set
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+        })
+    }
+
+    fn name(&mut self, name: &str) {
+        if !self.named.iter().any(|n| n == name) {
+            self.named.push(name.to_owned());
+        }
+    }
+
+    /// A block sets `name`: after what an earlier block set, or replacing
+    /// docroot's (or what an earlier block set and a later removed).
+    fn set(&mut self, name: &str, value: String) {
+        self.name(name);
+        match self.set.iter_mut().find(|(n, _)| n == name) {
+            Some((_, old)) => {
+                old.push_str(", ");
+                old.push_str(&value);
+            }
+            None => self.set.push((HeaderName::Owned(name.to_owned()), value)),
+        }
+    }
+
+    fn remove(&mut self, name: &str) {
+        self.name(name);
+        self.set.retain(|(n, _)| n != name);
+    }
+}
+
 impl HeaderRules {
     /// Whether there is no block.
     pub fn is_empty(&self) -> bool {
@@ -93,11 +172,10 @@ impl HeaderRules {
         self.blocks.len()
     }
 
-    /// Applies every block matching the decoded `path` to `headers`.
-    pub fn apply(&self, path: &[String], headers: &mut Vec<(HeaderName, String)>, answer: Answer) {
-        // The names a block of the site set in this answer, so a later block
-        // adds to them rather than replacing them.
-        let mut set_here: Vec<String> = Vec::new();
+    /// What every block matching the decoded `path` does to the answers
+    /// there, worked out once per request.
+    pub fn for_path(&self, path: &[String]) -> SiteHeaders {
+        let mut edits = SiteHeaders::default();
         for at in self.index.candidates(path) {
             let block = &self.blocks[at];
             let Some(captures) = block.pattern.matches(path) else {
@@ -106,28 +184,20 @@ impl HeaderRules {
             for line in &block.lines {
                 match line {
                     Line::Set(name, value) => {
-                        if answer == Answer::NotModified && !ON_304.contains(&name.as_str()) {
-                            continue;
-                        }
                         let value = value.fill(&captures);
-                        if set_here.contains(name) {
-                            if let Some((_, old)) = headers.iter_mut().find(|(n, _)| n == name) {
-                                old.push_str(", ");
-                                old.push_str(&value);
-                            }
-                        } else {
-                            headers.retain(|(n, _)| n != name);
-                            headers.push((HeaderName::Owned(name.clone()), value));
-                            set_here.push(name.clone());
+                        if ON_304.contains(&name.as_str()) {
+                            edits.not_modified.set(name, value.clone());
                         }
+                        edits.whole.set(name, value);
                     }
                     Line::Remove(name) => {
-                        headers.retain(|(n, _)| n != name);
-                        set_here.retain(|n| n != name);
+                        edits.whole.remove(name);
+                        edits.not_modified.remove(name);
                     }
                 }
             }
         }
+        edits
     }
 
     /// Parses a `_headers` file's text: its blocks, and a problem for each
@@ -280,7 +350,7 @@ mod tests {
             ("x-content-type-options".into(), "nosniff".into()),
         ];
         let path = SitePath::parse(path).unwrap();
-        r.apply(path.segments(), &mut headers, answer);
+        r.for_path(path.segments()).of(answer).apply(&mut headers);
         headers
             .into_iter()
             .map(|(n, v)| (n.into_owned(), v))

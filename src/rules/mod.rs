@@ -25,6 +25,7 @@ mod template;
 
 use crate::fs::{Files, FsError, Kind, Meta};
 use crate::path::SitePath;
+use crate::store::Store;
 use headers::HeaderRules;
 use redirects::Redirects;
 use std::cell::{Cell, OnceCell, RefCell};
@@ -340,10 +341,14 @@ impl Loader {
 
     /// The site's rules, and a line for stderr for each problem found if
     /// this request was the one that read them.
-    pub async fn rules<Fs: Files>(&self, fs: &Fs) -> (Rc<Rules>, Vec<String>) {
+    pub async fn rules<Fs: Files, St: Store>(
+        &self,
+        fs: &Fs,
+        store: &St,
+    ) -> (Rc<Rules>, Vec<String>) {
         // A site that keeps its answers for an interval would answer the
         // looks as it did within it: the rules from then are still true.
-        let window = fs.recheck_window();
+        let window = store.window();
         if let (Some(window), Some(loaded)) = (window, &*self.loaded.borrow())
             && let Some(looked) = loaded.rules.looked()
             && window.now >= looked
@@ -367,7 +372,7 @@ impl Loader {
         }
         // When the looks were made: a site that keeps its answers may have
         // answered them from a look made before this request began.
-        let looked = fs.recheck_window().map(|w| w.oldest.min(w.now));
+        let looked = store.window().map(|w| w.looked());
         if let Some(rules) = self.made_already(read, &seen, looked) {
             return (rules, Vec::new());
         }
@@ -515,14 +520,14 @@ mod tests {
     fn the_loader_reads_once_and_again_on_a_change() {
         let loader = Loader::new();
         let site = MemFiles::new().file(REDIRECTS, b"/a /b\n/bad\n");
-        let (rules, log) = run(loader.rules(&site));
+        let (rules, log) = run(loader.rules(&site, &crate::store::Nothing));
         assert!(log.is_empty(), "not parsed until needed");
         assert_eq!(rules.redirects().len(), 1);
         assert_eq!(
             rules.take_notes(),
             ["site rules: _redirects:2: a rule needs a source and a destination"]
         );
-        let (again, log) = run(loader.rules(&site));
+        let (again, log) = run(loader.rules(&site, &crate::store::Nothing));
         assert!(Rc::ptr_eq(&rules, &again) && log.is_empty(), "kept");
         assert_eq!(again.redirects().len(), 1);
         assert!(again.take_notes().is_empty(), "said once");
@@ -530,9 +535,9 @@ mod tests {
             REDIRECTS,
             Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(9)),
         );
-        let (rules, log) = run(loader.rules(&changed));
+        let (rules, log) = run(loader.rules(&changed, &crate::store::Nothing));
         assert_eq!((rules.redirects().len(), log.len()), (2, 0));
-        let (rules, _) = run(loader.rules(&MemFiles::new()));
+        let (rules, _) = run(loader.rules(&MemFiles::new(), &crate::store::Nothing));
         assert!(rules.is_empty(), "removed");
     }
 
@@ -553,7 +558,7 @@ mod tests {
                 let guest = Guest::new(seed, arrival);
                 let (loader, site) = (&loader, &site);
                 let requests: Vec<Task<(Rc<Rules>, Vec<String>)>> = (0..6)
-                    .map(|_| Box::pin(loader.rules(site)) as Task<_>)
+                    .map(|_| Box::pin(loader.rules(site, &crate::store::Nothing)) as Task<_>)
                     .collect();
                 let got = guest.run(requests);
                 let first = &got[0].0;
@@ -619,7 +624,7 @@ mod tests {
         };
         let loader = Loader::new();
         let mut cx = Context::from_waker(Waker::noop());
-        let mut older = pin!(loader.rules(&site));
+        let mut older = pin!(loader.rules(&site, &crate::store::Nothing));
         // Three polls: both looks taken (the old file), its open waiting.
         for _ in 0..3 {
             assert!(older.as_mut().poll(&mut cx).is_pending());
@@ -629,7 +634,7 @@ mod tests {
         *site.files.borrow_mut() = MemFiles::new()
             .file(HEADERS, b"/*\n  X-New: 1\n")
             .modified(HEADERS, Some(later));
-        let mut newer = pin!(loader.rules(&site));
+        let mut newer = pin!(loader.rules(&site, &crate::store::Nothing));
         let mut polls = 0;
         let newer = loop {
             polls += 1;
@@ -649,21 +654,20 @@ mod tests {
         );
         assert!(Rc::ptr_eq(&loader.current().unwrap(), &newer));
         let mut headers = Vec::new();
-        newer
-            .headers
-            .apply(&[], &mut headers, headers::Answer::Whole);
+        newer.headers.for_path(&[]).whole.apply(&mut headers);
         assert!(format!("{headers:?}").contains("x-new"), "{headers:?}");
     }
 
     #[test]
     fn a_rule_file_too_big_or_unusable_is_refused_whole() {
         let big = vec![b'#'; MAX_FILE as usize + 1];
-        let (rules, log) = run(Loader::new().rules(&MemFiles::new().file(HEADERS, &big)));
+        let (rules, log) =
+            run(Loader::new().rules(&MemFiles::new().file(HEADERS, &big), &crate::store::Nothing));
         assert!(rules.is_empty());
         assert_eq!(log.len(), 1);
         assert!(log[0].contains("_headers: 1048577 bytes"), "{log:?}");
         let site = MemFiles::new().dir(REDIRECTS).outside(HEADERS);
-        let (_, log) = run(Loader::new().rules(&site));
+        let (_, log) = run(Loader::new().rules(&site, &crate::store::Nothing));
         assert_eq!(log.len(), 2, "{log:?}");
     }
 }

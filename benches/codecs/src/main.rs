@@ -1,5 +1,5 @@
 //! Content codings measured on a site's compressible files (those docroot's
-//! table says are, `docroot::files::content_type::is_compressible`): for
+//! table says are, `docroot::content_type::is_compressible`): for
 //! each coder and setting, the bytes out per byte in, the speed, and the
 //! most memory one encode held at once; then, for short answers, what
 //! coding saves by length, to choose the minimum size worth coding.
@@ -169,8 +169,8 @@ fn compressible(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
                 stack.push(path);
             } else if kind.is_file() {
                 let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                let ty = docroot::files::content_type::for_name(name);
-                if docroot::files::content_type::is_compressible(&ty)
+                let ty = docroot::content_type::for_name(name);
+                if docroot::content_type::is_compressible(&ty)
                     && let Ok(bytes) = std::fs::read(&path)
                 {
                     found.push((path, bytes));

@@ -80,7 +80,7 @@ impl bindings::exports::wasi::http0_2_12::incoming_handler::Guest for Component 
         // Every host call costs more than the work between them, so each
         // one here is made only when the response needs it.
         let instance = INSTANCE.with(Rc::clone);
-        let instance_config = instance.config(|| std::env::vars_os().collect());
+        let instance_config = instance.config(|| Config::from_vars(std::env::vars_os()));
         let config = (*instance_config).as_ref();
         let req = request(&incoming, config.ok());
         drop(incoming);
@@ -165,12 +165,7 @@ fn send(
     out: ResponseOutparam,
     sent: &mut u64,
 ) -> anyhow::Result<()> {
-    let entries: Vec<(String, Vec<u8>)> = response
-        .headers
-        .iter()
-        .map(|(name, value)| (name.to_string(), value.as_bytes().to_vec()))
-        .collect();
-    let fields = match Fields::from_list(&entries) {
+    let fields = match Fields::from_list(response.head.fields()) {
         Ok(fields) => fields,
         Err(err) => {
             ResponseOutparam::set(out, Err(ErrorCode::InternalError(None)));

@@ -22,7 +22,8 @@ use crate::bindings::exports::wasi::http0_3_2::handler::Guest;
 use crate::site::WasiFiles;
 use docroot::app;
 use docroot::cache::{Cache, CachedFile};
-use docroot::config::Config;
+use docroot::codec::Effort;
+use docroot::config::{Config, ConfigError};
 use docroot::http::{Body, Request, Response};
 use docroot::instance::Instance;
 use std::io::Write as _;
@@ -70,7 +71,7 @@ thread_local! {
 impl Guest for Component {
     async fn handle(incoming: HostRequest) -> Result<HostResponse, ErrorCode> {
         let instance = INSTANCE.with(Rc::clone);
-        let instance_config = instance.config(get_environment);
+        let instance_config = instance.config(configure);
         let config = (*instance_config).as_ref();
         let req = request(&incoming, config.ok());
         drop(incoming);
@@ -103,7 +104,7 @@ fn send(
     if let Some(why) = response.log.take() {
         log_line(&format!("docroot: {why}"));
     }
-    let headers = Fields::from_list(&response.wire_head()).map_err(|err| {
+    let headers = Fields::from_list(response.head.fields()).map_err(|err| {
         log_line(&format!("docroot: invalid response header: {err:?}"));
         ErrorCode::InternalError(None)
     })?;
@@ -164,6 +165,17 @@ fn send(
         }
     });
     Ok(outgoing)
+}
+
+/// The configuration, from the environment. An instance serves many
+/// requests, and with the file cache on it keeps the files it codes, so
+/// each coding serves many answers: worth coding thoroughly.
+fn configure() -> Result<Config, ConfigError> {
+    let mut config = Config::from_vars(get_environment())?;
+    if config.file_cache.is_some() {
+        config.coding_effort = Effort::Thorough;
+    }
+    Ok(config)
 }
 
 /// The wall-clock time, for the info page.
