@@ -4,8 +4,16 @@
 //! `open_file_cache`, with the bytes as well.
 //!
 //! [`Cache`] wraps the site's [`Files`] and lives as long as the instance;
-//! each request looks through a [`View`] of it, which is itself a [`Files`],
-//! so the file server does not know the cache is there.
+//! each request looks through a [`View`] of it. A view is two things, kept
+//! apart: a [`Files`] that answers lookups from what it holds (so the file
+//! pipeline's I/O does not know the cache is there), and the instance's
+//! [`Store`], passed beside it, which keeps what is made from the files
+//! (codings, whole answers) and says how long answers stay good.
+//!
+//! Its stores, each in a file of its own: the entries with their stats and
+//! bytes and the clock that evicts them (`entries`), the codings made from
+//! those bytes (`coded`), and whole answers with the index from request
+//! keys to entries (`kept`).
 //!
 //! - **What it holds.** The result of each `stat` (a file's kind, size and
 //!   times, or that nothing is there), and the bytes of every regular file
@@ -42,14 +50,19 @@
 
 #![forbid(unsafe_code)]
 
+mod coded;
+mod entries;
+mod kept;
+
+use entries::{Entries, Stat};
+pub use kept::KeptAnswer;
+
 use crate::codec::{self, Made};
 use crate::fs::{Entry, Files, FsError, Kind, Meta};
-use crate::http::Head;
 use crate::store::{Store, Window};
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 /// The largest file whose bytes are held: the largest answer coded whole,
 /// so every file whose coding can be held is coded whole.
@@ -70,45 +83,6 @@ pub const CODED_COST: usize = 48;
 /// keys (the body is the entry's own bytes, counted once).
 pub const ANSWER_COST: usize = 160;
 
-/// A whole answer, kept in the entry of the file whose bytes (or coding)
-/// its body is: plain data, ready for the host.
-#[derive(Debug, Clone)]
-pub struct KeptAnswer {
-    /// Until when (monotonic nanoseconds) it may be used: the earliest
-    /// time an entry it was made from would be checked again.
-    pub expires: u64,
-    /// Its `ETag`, as sent.
-    pub etag: Option<String>,
-    /// Its `Last-Modified`.
-    pub last_modified: Option<SystemTime>,
-    /// The head of its 200, once a `GET` or `HEAD` got one.
-    pub ok: Option<Head>,
-    /// The head of its 304, once a conditional request got one.
-    pub not_modified: Option<Head>,
-    /// The body of its 200, once a `GET` got one.
-    pub body: Option<Rc<[u8]>>,
-    /// The bytes it was made from, held by its entry (the body, or the
-    /// file's bytes for an answer kept from a `HEAD` or a 304): while the
-    /// entry holds them, the answer is the entry's.
-    pub from: Rc<[u8]>,
-}
-
-impl KeptAnswer {
-    /// Whether `other` answers with the same representation.
-    fn same_representation(&self, other: &KeptAnswer) -> bool {
-        self.etag == other.etag && self.last_modified == other.last_modified
-    }
-
-    fn cost(&self, key: &str) -> usize {
-        let head = |h: &Option<Head>| {
-            h.as_ref().map_or(0, |h| {
-                h.fields().iter().map(|(n, v)| n.len() + v.len() + 48).sum()
-            })
-        };
-        ANSWER_COST + 2 * key.len() + head(&self.ok) + head(&self.not_modified)
-    }
-}
-
 /// The recheck interval when the configuration does not set one.
 pub const DEFAULT_RECHECK: Duration = Duration::from_secs(1);
 
@@ -120,259 +94,6 @@ pub enum CachedFile<F> {
     Held(Rc<[u8]>),
     /// The file, opened by the inner site.
     Open(F),
-}
-
-/// What a `stat` said.
-type Stat = Result<Meta, FsError>;
-
-/// One path's entry.
-#[derive(Debug)]
-struct Held {
-    /// What the last `stat` said.
-    stat: Result<Meta, FsError>,
-    /// When it said it (monotonic nanoseconds).
-    checked: u64,
-    /// The file's bytes, read under `stat`.
-    bytes: Option<Rc<[u8]>>,
-    /// The coded answers made from `bytes`.
-    coded: Vec<(Made, Rc<[u8]>)>,
-    /// Whole answers whose bodies are `bytes` or a coding of them, by the
-    /// key of the requests they answer.
-    answers: Vec<(Rc<str>, KeptAnswer)>,
-    /// Used since the clock hand last passed.
-    used: Cell<bool>,
-}
-
-impl Held {
-    fn cost(&self, key: &str) -> usize {
-        ENTRY_COST
-            + key.len()
-            + self.bytes.as_ref().map_or(0, |b| b.len())
-            + self.coded_cost()
-            + self.answers_cost()
-    }
-
-    fn answers_cost(&self) -> usize {
-        self.answers.iter().map(|(k, a)| a.cost(k)).sum()
-    }
-
-    /// Whether `bytes` are these bytes or one of their codings.
-    fn owns(&self, bytes: &Rc<[u8]>) -> bool {
-        self.bytes.as_ref().is_some_and(|b| Rc::ptr_eq(b, bytes))
-            || self.coded.iter().any(|(_, c)| Rc::ptr_eq(c, bytes))
-    }
-
-    fn coded_cost(&self) -> usize {
-        self.coded.iter().map(|(_, c)| CODED_COST + c.len()).sum()
-    }
-
-    /// Drops the bytes and what was made from them; what that freed, and
-    /// the request keys of the answers that went.
-    fn drop_bytes(&mut self) -> (usize, Vec<Rc<str>>) {
-        let freed =
-            self.bytes.take().map_or(0, |b| b.len()) + self.coded_cost() + self.answers_cost();
-        self.coded.clear();
-        let gone = self.answers.drain(..).map(|(k, _)| k).collect();
-        (freed, gone)
-    }
-}
-
-/// The entries, their total cost and the clock's order.
-#[derive(Debug, Default)]
-struct Entries {
-    map: BTreeMap<Rc<str>, Held>,
-    /// Every key of `map`, once, in the order the clock hand visits them.
-    clock: VecDeque<Rc<str>>,
-    /// For each kept answer, by its request key, the entry that holds it
-    /// (counted in that answer's cost).
-    routes: BTreeMap<Rc<str>, Rc<str>>,
-    total: usize,
-}
-
-impl Entries {
-    /// Makes room for `extra` more bytes, never evicting `keep`; false when
-    /// it cannot.
-    fn make_room(&mut self, extra: usize, keep: Option<&str>) -> bool {
-        if extra > MAX_TOTAL {
-            return false;
-        }
-        // Each key is passed at most twice: once to clear its mark, once to
-        // evict it.
-        let mut turns = 2 * self.clock.len() + 1;
-        while self.total + extra > MAX_TOTAL && turns > 0 {
-            turns -= 1;
-            let Some(key) = self.clock.pop_front() else {
-                break;
-            };
-            let held = &self.map[&key];
-            if Some(&*key) == keep || held.used.replace(false) {
-                self.clock.push_back(key);
-                continue;
-            }
-            self.total -= held.cost(&key);
-            if let Some(held) = self.map.remove(&key) {
-                for (answer, _) in &held.answers {
-                    self.routes.remove(answer);
-                }
-            }
-        }
-        self.total + extra <= MAX_TOTAL
-    }
-
-    /// Records `stat` for `key`, asked of the filesystem at `now`, and
-    /// returns the bytes still held under that same stat. An answer older
-    /// than the entry's last check (asked before it, answered after) does
-    /// not overwrite it.
-    fn record(&mut self, key: &str, stat: Result<Meta, FsError>, now: u64) -> Option<Rc<[u8]>> {
-        if let Some(held) = self.map.get_mut(key) {
-            if now >= held.checked {
-                held.checked = now;
-                if held.stat != stat {
-                    let (freed, gone) = held.drop_bytes();
-                    held.stat = stat;
-                    self.total -= freed;
-                    for answer in gone {
-                        self.routes.remove(&answer);
-                    }
-                    return None;
-                }
-            }
-            return held.bytes.clone().filter(|_| held.stat == stat);
-        }
-        let held = Held {
-            stat,
-            checked: now,
-            bytes: None,
-            coded: Vec::new(),
-            answers: Vec::new(),
-            // Not yet used again: a path asked for once goes first.
-            used: Cell::new(false),
-        };
-        let cost = held.cost(key);
-        if self.make_room(cost, None) {
-            let key: Rc<str> = key.into();
-            self.clock.push_back(key.clone());
-            self.map.insert(key, held);
-            self.total += cost;
-        }
-        None
-    }
-
-    /// Keeps `bytes` for `key` if its entry still says `meta` (making
-    /// room never evicts the entry itself).
-    fn hold(&mut self, key: &str, meta: Meta, bytes: Rc<[u8]>) {
-        let still = self
-            .map
-            .get(key)
-            .is_some_and(|held| held.stat == Ok(meta) && held.bytes.is_none());
-        if !still || !self.make_room(bytes.len(), Some(key)) {
-            return;
-        }
-        if let Some(held) = self.map.get_mut(key) {
-            self.total += bytes.len();
-            held.bytes = Some(bytes);
-        }
-    }
-
-    /// The answer kept for the request key `request`, if it is still good
-    /// at `now`; marks its entry used.
-    fn answer(&self, request: &str, now: u64) -> Option<KeptAnswer> {
-        let held = self.map.get(self.routes.get(request)?)?;
-        let (_, answer) = held.answers.iter().find(|(k, _)| &**k == request)?;
-        if now >= answer.expires {
-            return None;
-        }
-        held.used.set(true);
-        Some(answer.clone())
-    }
-
-    /// Keeps `answer` for the request key `request` in the entry of `file`,
-    /// if that entry holds what it was made from; replaces what was kept for
-    /// the key (keeping what of it is still good and of the same
-    /// representation).
-    fn keep_answer(&mut self, request: &str, file: &str, answer: KeptAnswer, now: u64) {
-        if !self
-            .map
-            .get(file)
-            .is_some_and(|held| held.owns(&answer.from))
-        {
-            return;
-        }
-        let mut answer = answer;
-        // What the entry kept of the same representation stays beside
-        // what is new, the sooner end of the two lives kept.
-        if let Some(earlier) = self.map.get(file).and_then(|held| {
-            held.answers
-                .iter()
-                .find(|(k, a)| &**k == request && now < a.expires && a.same_representation(&answer))
-        }) {
-            let (_, earlier) = earlier;
-            answer.expires = answer.expires.min(earlier.expires);
-            answer.ok = answer.ok.or_else(|| earlier.ok.clone());
-            answer.not_modified = answer.not_modified.or_else(|| earlier.not_modified.clone());
-            answer.body = answer.body.or_else(|| earlier.body.clone());
-        }
-        self.forget_answer(request);
-        let cost = answer.cost(request);
-        if !self.make_room(cost, Some(file)) {
-            return;
-        }
-        let (Some((file_key, _)), request) =
-            (self.map.get_key_value(file), Rc::<str>::from(request))
-        else {
-            return;
-        };
-        let file_key = file_key.clone();
-        if let Some(held) = self.map.get_mut(file)
-            && held.owns(&answer.from)
-        {
-            held.answers.push((request.clone(), answer));
-            self.routes.insert(request, file_key);
-            self.total += cost;
-        }
-    }
-
-    /// Drops what was kept for the request key `request`.
-    fn forget_answer(&mut self, request: &str) {
-        let Some(file) = self.routes.remove(request) else {
-            return;
-        };
-        if let Some(held) = self.map.get_mut(&file)
-            && let Some(at) = held.answers.iter().position(|(k, _)| &**k == request)
-        {
-            let (k, answer) = held.answers.remove(at);
-            self.total -= answer.cost(&k);
-        }
-    }
-
-    /// The coded answer `made` held for `key`, if it was made from `bytes`
-    /// (the very bytes a request saw, not merely equal ones).
-    fn coding(&self, key: &str, bytes: &Rc<[u8]>, made: Made) -> Option<Rc<[u8]>> {
-        let held = self.map.get(key)?;
-        if !held.bytes.as_ref().is_some_and(|b| Rc::ptr_eq(b, bytes)) {
-            return None;
-        }
-        held.used.set(true);
-        let (_, coded) = held.coded.iter().find(|(m, _)| *m == made)?;
-        Some(coded.clone())
-    }
-
-    /// Keeps `coded`, made as `made` from `bytes`, if the entry for `key`
-    /// still holds those bytes and has no such answer yet.
-    fn hold_coding(&mut self, key: &str, bytes: &Rc<[u8]>, made: Made, coded: &Rc<[u8]>) {
-        let fits = self.map.get(key).is_some_and(|held| {
-            held.bytes.as_ref().is_some_and(|b| Rc::ptr_eq(b, bytes))
-                && held.coded.iter().all(|(m, _)| *m != made)
-        });
-        let cost = CODED_COST + coded.len();
-        if !fits || !self.make_room(cost, Some(key)) {
-            return;
-        }
-        if let Some(held) = self.map.get_mut(key) {
-            self.total += cost;
-            held.coded.push((made, coded.clone()));
-        }
-    }
 }
 
 /// One instance's cache over the site `S`.
@@ -1040,7 +761,7 @@ mod tests {
     }
 
     fn kept(from: &Rc<[u8]>, expires: u64, head: usize) -> KeptAnswer {
-        let wire = Head::new(vec![("x-head".into(), "h".repeat(head))]);
+        let wire = crate::http::Head::new(vec![("x-head".into(), "h".repeat(head))]);
         KeptAnswer {
             expires,
             etag: Some("\"e\"".to_owned()),
@@ -1101,7 +822,7 @@ mod tests {
         let view = cache.view(at(0));
         run(view.stat(&p("a.txt"))).unwrap();
         let a = bytes(run(view.open(&p("a.txt"))).unwrap());
-        let not_modified = Head::new(vec![("etag".into(), "\"e\"".to_owned())]);
+        let not_modified = crate::http::Head::new(vec![("etag".into(), "\"e\"".to_owned())]);
         let mut first = kept(&a, 2 * SECOND, 1);
         first.ok = None;
         first.body = None;
