@@ -76,6 +76,20 @@ pub fn choose<'a>(root: &'a SitePath, guest_paths: &[&str]) -> Result<Choice<'a>
     }
 }
 
+/// The preopen that holds `root`, taken from the host's `preopens`
+/// (descriptors and their guest paths, in its order) as [`choose`] picks
+/// it, and the names of the root below it (none when it is the root).
+pub fn take<D>(
+    root: &SitePath,
+    mut preopens: Vec<(D, String)>,
+) -> Result<(D, Vec<String>), NoRoot> {
+    let names: Vec<&str> = preopens.iter().map(|(_, name)| name.as_str()).collect();
+    let choice = choose(root, &names)?;
+    let (index, below) = (choice.index, choice.below.to_vec());
+    let (preopen, _) = preopens.swap_remove(index);
+    Ok((preopen, below))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,15 @@
 
 mod site;
 
+/// The WASI types [`shared`] is compiled against.
+mod host {
+    pub use wasi::filesystem::types::{DescriptorStat, DescriptorType, ErrorCode};
+    pub use wasi::http::types::{Method, Scheme};
+}
+
+#[path = "../../shared/wasi.rs"]
+mod shared;
+
 use anyhow::{anyhow, bail};
 use docroot::codec::Transcoder;
 use docroot::config::Config;
@@ -26,8 +35,7 @@ use std::time::{Instant, SystemTime};
 use wasi::clocks::monotonic_clock;
 use wasi::filesystem::types::Descriptor;
 use wasi::http::types::{
-    ErrorCode, Fields, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam,
-    Scheme,
+    ErrorCode, Fields, IncomingRequest, OutgoingBody, OutgoingResponse, ResponseOutparam,
 };
 use wasi::io::poll::Pollable;
 use wasi::io::streams::{OutputStream, StreamError};
@@ -132,30 +140,11 @@ fn log_line(line: &str) {
     let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
 }
 
-/// The incoming request as plain data ([`app::request`]).
+/// The incoming request as plain data ([`shared::request`]).
 fn request(incoming: &IncomingRequest, config: Option<&Config>) -> Request {
-    let method = match incoming.method() {
-        Method::Get => "GET".to_owned(),
-        Method::Head => "HEAD".to_owned(),
-        Method::Post => "POST".to_owned(),
-        Method::Put => "PUT".to_owned(),
-        Method::Delete => "DELETE".to_owned(),
-        Method::Connect => "CONNECT".to_owned(),
-        Method::Options => "OPTIONS".to_owned(),
-        Method::Trace => "TRACE".to_owned(),
-        Method::Patch => "PATCH".to_owned(),
-        Method::Other(other) => other,
-    };
-    let target = incoming.path_with_query().unwrap_or_default();
-    let origin = || {
-        let scheme = incoming.scheme().map(|s| match s {
-            Scheme::Http => "http".to_owned(),
-            Scheme::Https => "https".to_owned(),
-            Scheme::Other(other) => other,
-        });
-        (scheme, incoming.authority())
-    };
-    app::request(method, target, incoming.headers().entries(), config, origin)
+    let origin = || (incoming.scheme(), incoming.authority());
+    let (method, target) = (incoming.method(), incoming.path_with_query());
+    shared::request(method, target, incoming.headers().entries(), config, origin)
 }
 
 /// Writes `response`, counting the body bytes handed to the host in `sent`
@@ -242,28 +231,7 @@ fn write_body(
             file,
             len,
             transform,
-        } => {
-            // Each chunk read is coded (or decoded) on its way out; the
-            // coder's output is written as it comes, in pieces of at most
-            // its `OUTPUT_CHUNK`.
-            let mut coder = Transcoder::new(transform);
-            let mut read = 0;
-            while read < len {
-                let bytes = read_chunk(&file, read, (len - read).min(CHUNK))?;
-                if bytes.is_empty() {
-                    bail!("the file ended after {read} of {len} bytes");
-                }
-                read += bytes.len() as u64;
-                let mut rest = &bytes[..];
-                while !rest.is_empty() {
-                    let used = coder.feed(rest).map_err(|e| anyhow!("{e}"))?;
-                    rest = &rest[used..];
-                    out.write(&coder.take())?;
-                }
-            }
-            out.write(&coder.finish().map_err(|e| anyhow!("{e}"))?)?;
-            out.flush()
-        }
+        } => out.file(&file, 0, len, Some(Transcoder::new(transform))),
         Body::File { file, offset, len } if len <= SMALL as u64 => {
             let bytes = read_chunk(&file, offset, len)?;
             if (bytes.len() as u64) < len {
@@ -271,19 +239,7 @@ fn write_body(
             }
             out.small(&bytes)
         }
-        Body::File { file, offset, len } => {
-            let mut read = 0;
-            while read < len {
-                let bytes = read_chunk(&file, offset + read, (len - read).min(CHUNK))?;
-                if bytes.is_empty() {
-                    // Truncated after its size was taken.
-                    bail!("the file ended after {read} of {len} bytes");
-                }
-                read += bytes.len() as u64;
-                out.write(&bytes)?;
-            }
-            out.flush()
-        }
+        Body::File { file, offset, len } => out.file(&file, offset, len, None),
     }
 }
 
@@ -317,6 +273,43 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
+    /// `len` bytes of `file` from `offset`, read a chunk at a time and each
+    /// written on (through `coder` when the body is coded or decoded on its
+    /// way out, its output written as it comes, in pieces of at most its
+    /// `OUTPUT_CHUNK`), then flushed.
+    fn file(
+        &mut self,
+        file: &Descriptor,
+        offset: u64,
+        len: u64,
+        mut coder: Option<Transcoder>,
+    ) -> anyhow::Result<()> {
+        let mut read = 0;
+        while read < len {
+            let bytes = read_chunk(file, offset + read, (len - read).min(CHUNK))?;
+            if bytes.is_empty() {
+                // Truncated after its size was taken.
+                bail!("the file ended after {read} of {len} bytes");
+            }
+            read += bytes.len() as u64;
+            match &mut coder {
+                None => self.write(&bytes)?,
+                Some(coder) => {
+                    let mut rest = &bytes[..];
+                    while !rest.is_empty() {
+                        let used = coder.feed(rest).map_err(|e| anyhow!("{e}"))?;
+                        rest = &rest[used..];
+                        self.write(&coder.take())?;
+                    }
+                }
+            }
+        }
+        if let Some(coder) = coder {
+            self.write(&coder.finish().map_err(|e| anyhow!("{e}"))?)?;
+        }
+        self.flush()
+    }
+
     /// A whole body of at most [`SMALL`] bytes, written and flushed in one
     /// call. Only ever the first write: the call does not wait for room
     /// (jco's shim fails when there is none), and a fresh body stream has

@@ -7,14 +7,12 @@
 
 #![forbid(unsafe_code)]
 
-use docroot::date;
-use docroot::fs::{Entry, Files, FsError, Kind, Meta};
+use crate::shared::{map_error, meta, relative};
+use docroot::fs::{Entry, Files, FsError, Meta};
 use docroot::path::SitePath;
 use docroot::preopen::{self, NoRoot};
 use wasi::filesystem::preopens::get_directories;
-use wasi::filesystem::types::{
-    Descriptor, DescriptorFlags, DescriptorType, ErrorCode, OpenFlags, PathFlags,
-};
+use wasi::filesystem::types::{Descriptor, DescriptorFlags, ErrorCode, OpenFlags, PathFlags};
 
 /// The site: a directory descriptor at the configured root.
 pub struct WasiFiles {
@@ -22,36 +20,26 @@ pub struct WasiFiles {
 }
 
 impl WasiFiles {
-    /// Opens `root` below the preopen that [`preopen::choose`] picks.
+    /// Opens `root` below the preopen that holds it ([`preopen::take`]).
     pub fn open(root: &SitePath) -> Result<WasiFiles, NoRoot> {
-        let mut preopens = get_directories();
-        let names: Vec<&str> = preopens.iter().map(|(_, name)| name.as_str()).collect();
-        let choice = preopen::choose(root, &names)?;
-        let below = choice.below.join("/");
-        let (preopen, _) = preopens.swap_remove(choice.index);
+        let (preopen, below) = preopen::take(root, get_directories())?;
+        let site = WasiFiles { root: preopen };
         if below.is_empty() {
-            return Ok(WasiFiles { root: preopen });
+            return Ok(site);
         }
-        let dir = preopen
-            .open_at(
-                PathFlags::SYMLINK_FOLLOW,
-                &below,
-                OpenFlags::DIRECTORY,
-                DescriptorFlags::READ,
-            )
-            .map_err(|_| NoRoot::CannotOpen {
-                root: root.to_url_path(),
-            })?;
+        let dir = site.open_at(&below, OpenFlags::DIRECTORY);
+        let dir = dir.map_err(|_| NoRoot::CannotOpen {
+            root: root.to_url_path(),
+        })?;
         Ok(WasiFiles { root: dir })
     }
-}
 
-/// A path relative to the root descriptor; the root itself is `.`.
-fn relative(path: &[String]) -> String {
-    if path.is_empty() {
-        ".".to_owned()
-    } else {
-        path.join("/")
+    /// `open-at` of `path` below the root, for reading, following
+    /// symlinks as far as the sandbox allows.
+    fn open_at(&self, path: &[String], flags: OpenFlags) -> Result<Descriptor, FsError> {
+        let (follow, read) = (PathFlags::SYMLINK_FOLLOW, DescriptorFlags::READ);
+        let opened = self.root.open_at(follow, &relative(path), flags, read);
+        opened.map_err(map_error)
     }
 }
 
@@ -63,29 +51,14 @@ impl Files for WasiFiles {
     }
 
     async fn open(&self, path: &[String]) -> Result<Descriptor, FsError> {
-        self.root
-            .open_at(
-                PathFlags::SYMLINK_FOLLOW,
-                &relative(path),
-                OpenFlags::empty(),
-                DescriptorFlags::READ,
-            )
-            .map_err(map_error)
+        self.open_at(path, OpenFlags::empty())
     }
 
     async fn read_dir(&self, path: &[String]) -> Result<Vec<Entry>, FsError> {
         // The root is opened again as `.` rather than read through its own
         // descriptor: jco's shim cannot read a preopen's directory
         // (bad-descriptor), and the extra call is made only for listings.
-        let dir = self
-            .root
-            .open_at(
-                PathFlags::SYMLINK_FOLLOW,
-                &relative(path),
-                OpenFlags::DIRECTORY,
-                DescriptorFlags::READ,
-            )
-            .map_err(map_error)?;
+        let dir = self.open_at(path, OpenFlags::DIRECTORY)?;
         let stream = dir.read_directory().map_err(map_error)?;
         let mut entries = Vec::new();
         loop {
@@ -133,38 +106,5 @@ fn stat_at(dir: &Descriptor, path: &str) -> Result<Meta, FsError> {
     let stat = dir
         .stat_at(PathFlags::SYMLINK_FOLLOW, path)
         .map_err(map_error)?;
-    let kind = match stat.type_ {
-        DescriptorType::RegularFile => Kind::File,
-        DescriptorType::Directory => Kind::Dir,
-        _ => Kind::Other,
-    };
-    let modified = stat
-        .data_modification_timestamp
-        .and_then(|t| date::from_unix(t.seconds, t.nanoseconds));
-    let changed = stat
-        .status_change_timestamp
-        .and_then(|t| date::from_unix(t.seconds, t.nanoseconds));
-    Ok(Meta {
-        kind,
-        len: stat.size,
-        modified,
-        changed,
-    })
-}
-
-/// The one place a `wasi:filesystem` error becomes a response class. What the
-/// sandbox refuses (`not-permitted`, `cross-device` for a path leading out of
-/// the root) is a 404 like a missing file, with a line on stderr.
-fn map_error(code: ErrorCode) -> FsError {
-    match code {
-        ErrorCode::NoEntry
-        | ErrorCode::NotDirectory
-        | ErrorCode::NameTooLong
-        | ErrorCode::Loop
-        | ErrorCode::IllegalByteSequence
-        | ErrorCode::Invalid => FsError::NotFound,
-        ErrorCode::NotPermitted | ErrorCode::CrossDevice => FsError::Outside,
-        ErrorCode::Access => FsError::Forbidden,
-        other => FsError::Failed(format!("filesystem error: {other}")),
-    }
+    Ok(meta(stat))
 }

@@ -101,94 +101,14 @@ pub async fn write(
         Body::Bytes(bytes) => out.write(bytes).await,
         Body::Shared(bytes) => out.write(bytes.to_vec()).await,
         Body::Stream {
-            file: CachedFile::Held(bytes),
+            file,
             len,
             transform,
         } => {
-            let whole = usize::try_from(len)
-                .ok()
-                .and_then(|len| bytes.get(..len))
-                .ok_or(Aborted::OutOfRange)?;
-            let mut coder = Transcoder::new(transform);
-            for chunk in whole.chunks(CHUNK as usize) {
-                out.code(&mut coder, chunk).await?;
-            }
-            out.finish(coder).await
+            out.file(file, 0, len, Some(Transcoder::new(transform)))
+                .await
         }
-        Body::Stream {
-            file: CachedFile::Open(file),
-            len,
-            transform,
-        } => {
-            let mut coder = Transcoder::new(transform);
-            let (mut rx, done) = file.read_via_stream(0);
-            let mut left = len;
-            let mut ended = false;
-            while left > 0 && !ended {
-                let chunk;
-                (chunk, ended) = read_up_to(&mut rx, left.min(CHUNK) as usize).await;
-                left -= chunk.len() as u64;
-                out.code(&mut coder, &chunk).await?;
-            }
-            if left > 0 {
-                drop(rx);
-                return Err(match done.await {
-                    Err(code) => Aborted::Read(code),
-                    Ok(()) => Aborted::Truncated {
-                        sent: len - left,
-                        len,
-                    },
-                });
-            }
-            out.finish(coder).await
-        }
-        Body::File {
-            file: CachedFile::Held(bytes),
-            offset,
-            len,
-        } => {
-            // The outcome took offset and len from this file's size.
-            let start = usize::try_from(offset).map_err(|_| Aborted::OutOfRange)?;
-            let end = usize::try_from(len)
-                .ok()
-                .and_then(|len| start.checked_add(len))
-                .ok_or(Aborted::OutOfRange)?;
-            match bytes.get(start..end) {
-                Some(part) => out.write(part.to_vec()).await,
-                None => Err(Aborted::OutOfRange),
-            }
-        }
-        Body::File {
-            file: CachedFile::Open(file),
-            offset,
-            len,
-        } => {
-            let (mut rx, done) = file.read_via_stream(offset);
-            let mut left = len;
-            // Whether the host has ended the file's stream (then it is not
-            // read again: see `read_up_to`).
-            let mut ended = false;
-            while left > 0 && !ended {
-                let chunk;
-                (chunk, ended) = read_up_to(&mut rx, left.min(CHUNK) as usize).await;
-                if !chunk.is_empty() {
-                    left -= chunk.len() as u64;
-                    out.write(chunk).await?;
-                }
-            }
-            if left > 0 {
-                // Truncated after its size was taken, or unreadable.
-                drop(rx);
-                return Err(match done.await {
-                    Err(code) => Aborted::Read(code),
-                    Ok(()) => Aborted::Truncated {
-                        sent: len - left,
-                        len,
-                    },
-                });
-            }
-            Ok(())
-        }
+        Body::File { file, offset, len } => out.file(file, offset, len, None).await,
     }
 }
 
@@ -205,6 +125,67 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
+    /// `len` bytes of `file` from `offset`, each chunk written on as it is
+    /// read (through `coder` when the body is coded or decoded on its way
+    /// out).
+    async fn file(
+        &mut self,
+        file: CachedFile<Descriptor>,
+        offset: u64,
+        len: u64,
+        mut coder: Option<Transcoder>,
+    ) -> Result<(), Aborted> {
+        let (mut rx, done) = match file {
+            CachedFile::Held(bytes) => {
+                // The outcome took offset and len from this file's size.
+                let start = usize::try_from(offset).map_err(|_| Aborted::OutOfRange)?;
+                let part = usize::try_from(len)
+                    .ok()
+                    .and_then(|len| bytes.get(start..start.checked_add(len)?))
+                    .ok_or(Aborted::OutOfRange)?;
+                return match coder {
+                    None => self.write(part.to_vec()).await,
+                    Some(mut coder) => {
+                        for chunk in part.chunks(CHUNK as usize) {
+                            self.code(&mut coder, chunk).await?;
+                        }
+                        self.finish(coder).await
+                    }
+                };
+            }
+            CachedFile::Open(file) => file.read_via_stream(offset),
+        };
+        let mut left = len;
+        // Whether the host has ended the file's stream (then it is not
+        // read again: see `read_up_to`).
+        let mut ended = false;
+        while left > 0 && !ended {
+            let chunk;
+            (chunk, ended) = read_up_to(&mut rx, left.min(CHUNK) as usize).await;
+            left -= chunk.len() as u64;
+            match &mut coder {
+                Some(coder) => self.code(coder, &chunk).await?,
+                None if chunk.is_empty() => {}
+                None => self.write(chunk).await?,
+            }
+        }
+        if left > 0 {
+            // Truncated after its size was taken, or unreadable.
+            drop(rx);
+            return Err(match done.await {
+                Err(code) => Aborted::Read(code),
+                Ok(()) => Aborted::Truncated {
+                    sent: len - left,
+                    len,
+                },
+            });
+        }
+        match coder {
+            Some(coder) => self.finish(coder).await,
+            None => Ok(()),
+        }
+    }
+
     /// Codes `input` with `coder`, writing its output as it comes.
     async fn code(&mut self, coder: &mut Transcoder, mut input: &[u8]) -> Result<(), Aborted> {
         while !input.is_empty() {

@@ -18,6 +18,15 @@
 mod body;
 mod site;
 
+/// The WASI types [`shared`] is compiled against.
+mod host {
+    pub use wasip3::filesystem::types::{DescriptorStat, DescriptorType, ErrorCode};
+    pub use wasip3::http::types::{Method, Scheme};
+}
+
+#[path = "../../shared/wasi.rs"]
+mod shared;
+
 use crate::bindings::exports::wasi::http0_3_2::handler::Guest;
 use crate::site::WasiFiles;
 use docroot::app;
@@ -32,7 +41,7 @@ use std::time::{Duration, SystemTime};
 use wasip3::cli::environment::get_environment;
 use wasip3::clocks::{monotonic_clock, system_clock};
 use wasip3::filesystem::types::Descriptor;
-use wasip3::http::types::{ErrorCode, Fields, Method, Scheme};
+use wasip3::http::types::{ErrorCode, Fields};
 use wasip3::http::types::{Request as HostRequest, Response as HostResponse};
 use wasip3::{wit_future, wit_stream};
 
@@ -191,29 +200,10 @@ fn log_line(line: &str) {
     let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
 }
 
-/// The incoming request as plain data ([`app::request`]).
+/// The incoming request as plain data ([`shared::request`]).
 fn request(incoming: &HostRequest, config: Option<&Config>) -> Request {
-    let method = match incoming.get_method() {
-        Method::Get => "GET".to_owned(),
-        Method::Head => "HEAD".to_owned(),
-        Method::Post => "POST".to_owned(),
-        Method::Put => "PUT".to_owned(),
-        Method::Delete => "DELETE".to_owned(),
-        Method::Connect => "CONNECT".to_owned(),
-        Method::Options => "OPTIONS".to_owned(),
-        Method::Trace => "TRACE".to_owned(),
-        Method::Patch => "PATCH".to_owned(),
-        Method::Other(other) => other,
-    };
-    let target = incoming.get_path_with_query().unwrap_or_default();
-    let origin = || {
-        let scheme = incoming.get_scheme().map(|s| match s {
-            Scheme::Http => "http".to_owned(),
-            Scheme::Https => "https".to_owned(),
-            Scheme::Other(other) => other,
-        });
-        (scheme, incoming.get_authority())
-    };
+    let origin = || (incoming.get_scheme(), incoming.get_authority());
+    let (method, target) = (incoming.get_method(), incoming.get_path_with_query());
     let headers = incoming.get_headers().copy_all();
-    app::request(method, target, headers, config, origin)
+    shared::request(method, target, headers, config, origin)
 }

@@ -6,14 +6,12 @@
 //! `stat-at`, and a regular file costs one `open-at` more. Every call is
 //! awaited, so the instance's other requests go on meanwhile.
 
-use docroot::date;
-use docroot::fs::{Entry, Files, FsError, Kind, Meta};
+use crate::shared::{map_error, meta, relative};
+use docroot::fs::{Entry, Files, FsError, Meta};
 use docroot::path::SitePath;
 use docroot::preopen::{self, NoRoot};
 use wasip3::filesystem::preopens::get_directories;
-use wasip3::filesystem::types::{
-    Descriptor, DescriptorFlags, DescriptorType, ErrorCode, OpenFlags, PathFlags,
-};
+use wasip3::filesystem::types::{Descriptor, DescriptorFlags, ErrorCode, OpenFlags, PathFlags};
 use wasip3::wit_bindgen::{StreamReader, StreamResult};
 
 /// The site: a directory descriptor at the configured root.
@@ -22,37 +20,26 @@ pub struct WasiFiles {
 }
 
 impl WasiFiles {
-    /// Opens `root` below the preopen that [`preopen::choose`] picks.
+    /// Opens `root` below the preopen that holds it ([`preopen::take`]).
     pub async fn open(root: &SitePath) -> Result<WasiFiles, NoRoot> {
-        let mut preopens = get_directories();
-        let names: Vec<&str> = preopens.iter().map(|(_, name)| name.as_str()).collect();
-        let choice = preopen::choose(root, &names)?;
-        let below = choice.below.join("/");
-        let (preopen, _) = preopens.swap_remove(choice.index);
+        let (preopen, below) = preopen::take(root, get_directories())?;
+        let site = WasiFiles { root: preopen };
         if below.is_empty() {
-            return Ok(WasiFiles { root: preopen });
+            return Ok(site);
         }
-        let dir = preopen
-            .open_at(
-                PathFlags::SYMLINK_FOLLOW,
-                below,
-                OpenFlags::DIRECTORY,
-                DescriptorFlags::READ,
-            )
-            .await
-            .map_err(|_| NoRoot::CannotOpen {
-                root: root.to_url_path(),
-            })?;
+        let dir = site.open_at(&below, OpenFlags::DIRECTORY).await;
+        let dir = dir.map_err(|_| NoRoot::CannotOpen {
+            root: root.to_url_path(),
+        })?;
         Ok(WasiFiles { root: dir })
     }
-}
 
-/// A path relative to the root descriptor; the root itself is `.`.
-fn relative(path: &[String]) -> String {
-    if path.is_empty() {
-        ".".to_owned()
-    } else {
-        path.join("/")
+    /// `open-at` of `path` below the root, for reading, following
+    /// symlinks as far as the sandbox allows.
+    async fn open_at(&self, path: &[String], flags: OpenFlags) -> Result<Descriptor, FsError> {
+        let (follow, read) = (PathFlags::SYMLINK_FOLLOW, DescriptorFlags::READ);
+        let opened = self.root.open_at(follow, relative(path), flags, read);
+        opened.await.map_err(map_error)
     }
 }
 
@@ -67,28 +54,11 @@ impl Files for WasiFiles {
     }
 
     async fn open(&self, path: &[String]) -> Result<Descriptor, FsError> {
-        self.root
-            .open_at(
-                PathFlags::SYMLINK_FOLLOW,
-                relative(path),
-                OpenFlags::empty(),
-                DescriptorFlags::READ,
-            )
-            .await
-            .map_err(map_error)
+        self.open_at(path, OpenFlags::empty()).await
     }
 
     async fn read_dir(&self, path: &[String]) -> Result<Vec<Entry>, FsError> {
-        let dir = self
-            .root
-            .open_at(
-                PathFlags::SYMLINK_FOLLOW,
-                relative(path),
-                OpenFlags::DIRECTORY,
-                DescriptorFlags::READ,
-            )
-            .await
-            .map_err(map_error)?;
+        let dir = self.open_at(path, OpenFlags::DIRECTORY).await?;
         let (mut names, done) = dir.read_directory();
         let mut entries = Vec::new();
         loop {
@@ -152,38 +122,5 @@ async fn stat_at(dir: &Descriptor, path: String) -> Result<Meta, FsError> {
         .stat_at(PathFlags::SYMLINK_FOLLOW, path)
         .await
         .map_err(map_error)?;
-    let kind = match stat.type_ {
-        DescriptorType::RegularFile => Kind::File,
-        DescriptorType::Directory => Kind::Dir,
-        _ => Kind::Other,
-    };
-    let modified = stat
-        .data_modification_timestamp
-        .and_then(|t| date::from_unix(u64::try_from(t.seconds).ok()?, t.nanoseconds));
-    let changed = stat
-        .status_change_timestamp
-        .and_then(|t| date::from_unix(u64::try_from(t.seconds).ok()?, t.nanoseconds));
-    Ok(Meta {
-        kind,
-        len: stat.size,
-        modified,
-        changed,
-    })
-}
-
-/// The one place a `wasi:filesystem` error becomes a response class. What the
-/// sandbox refuses (`not-permitted`, `cross-device` for a path leading out of
-/// the root) is a 404 like a missing file, with a line on stderr.
-fn map_error(code: ErrorCode) -> FsError {
-    match code {
-        ErrorCode::NoEntry
-        | ErrorCode::NotDirectory
-        | ErrorCode::NameTooLong
-        | ErrorCode::Loop
-        | ErrorCode::IllegalByteSequence
-        | ErrorCode::Invalid => FsError::NotFound,
-        ErrorCode::NotPermitted | ErrorCode::CrossDevice => FsError::Outside,
-        ErrorCode::Access => FsError::Forbidden,
-        other => FsError::Failed(format!("filesystem error: {other:?}")),
-    }
+    Ok(meta(stat))
 }
