@@ -237,6 +237,8 @@ fn answers_site() -> MemFiles {
         .file("app.js.br", b"BROTLI")
         .file("docs/index.html", b"<h1>docs</h1>")
         .file("docs/a b&c.txt", "ünïcode name\n".as_bytes())
+        // What `/s/page.html` names when `/s` is not a mount point.
+        .file("s/page.html", b"<p>not the page mounted at /s</p>")
         .file(
             "_headers",
             b"/docs/*\n  X-Docs: yes\n/page.html\n  Cache-Control: public, max-age=60\n",
@@ -497,4 +499,163 @@ fn rules_read_through_the_cache_are_as_old_as_its_looks() {
     let view = fresh.view(|| 400 * ms);
     let (rules, _) = docroot::ready::run(Loader::new().rules(&view, &view));
     assert_eq!(rules.looked(), Some(400 * ms));
+}
+
+/// One request, as the property below draws it: a path, a query, a mount
+/// point or none, and every header the pipeline reads, from values that
+/// collide often enough for kept answers to serve some.
+#[derive(Debug, Clone)]
+struct Drawn {
+    method: &'static str,
+    path: &'static str,
+    query: &'static str,
+    /// The target starts `/s`.
+    prefixed: bool,
+    /// `spin-path-info` names the path below `/s` (a mount point only
+    /// when the target starts with it).
+    mounted: bool,
+    accept: Option<&'static str>,
+    accept_encoding: Option<&'static str>,
+    /// Header lines; `ETAG` and `DATE` stand for the representation's own.
+    conditions: Vec<(&'static str, &'static str)>,
+}
+
+fn drawn() -> impl proptest::strategy::Strategy<Value = Drawn> {
+    use proptest::prelude::*;
+    let condition = prop_oneof![
+        Just(vec![]),
+        Just(vec![("if-none-match", "ETAG")]),
+        Just(vec![("if-none-match", "\"other\", W/\"x\"")]),
+        Just(vec![("if-none-match", "*")]),
+        Just(vec![("if-modified-since", "DATE")]),
+        Just(vec![("if-modified-since", "Sun, 06 Nov 1994 08:49:37 GMT")]),
+        Just(vec![
+            ("if-none-match", "\"other\""),
+            ("if-modified-since", "DATE")
+        ]),
+        Just(vec![("if-match", "ETAG")]),
+        Just(vec![("if-unmodified-since", "DATE")]),
+        Just(vec![("range", "bytes=0-3")]),
+        Just(vec![("range", "bytes=0-3"), ("if-range", "ETAG")]),
+        Just(vec![("range", "bytes=99999-")]),
+        Just(vec![("range", "bytes=0-1"), ("range", "bytes=2-3")]),
+    ];
+    (
+        prop_oneof![Just("GET"), Just("HEAD")],
+        prop_oneof![
+            Just("/page.html"),
+            Just("/app.js"),
+            Just("/docs/"),
+            Just("/docs"),
+            Just("/docs/a%20b%26c.txt"),
+            Just("/missing.html"),
+        ],
+        prop_oneof![Just(""), Just("?format=json"), Just("?q=1")],
+        any::<(bool, bool)>(),
+        prop_oneof![
+            Just(None),
+            Just(Some("text/html")),
+            Just(Some("application/json")),
+            Just(Some("*/*")),
+            Just(Some("image/webp")),
+        ],
+        prop_oneof![
+            Just(None),
+            Just(Some("br")),
+            Just(Some("gzip")),
+            Just(Some("gzip, br")),
+            Just(Some("br;q=0, gzip;q=0")),
+            Just(Some("identity")),
+        ],
+        condition,
+    )
+        .prop_map(
+            |(method, path, query, (prefixed, mounted), accept, accept_encoding, conditions)| {
+                Drawn {
+                    method,
+                    path,
+                    query,
+                    prefixed,
+                    mounted,
+                    accept,
+                    accept_encoding,
+                    conditions,
+                }
+            },
+        )
+}
+
+impl Drawn {
+    /// This request with its field `field` (of the eight) taken from `other`.
+    fn with_field_of(&self, other: &Drawn, field: usize) -> Drawn {
+        let mut d = self.clone();
+        match field % 8 {
+            7 => d.prefixed = other.prefixed,
+            0 => d.method = other.method,
+            1 => d.path = other.path,
+            2 => d.query = other.query,
+            3 => d.mounted = other.mounted,
+            4 => d.accept = other.accept,
+            5 => d.accept_encoding = other.accept_encoding,
+            _ => d.conditions = other.conditions.clone(),
+        }
+        d
+    }
+
+    /// The request, its `ETAG` and `DATE` replaced by `etag` and `date`.
+    fn request(&self, etag: &str, date: &str) -> Request {
+        let mut headers: Vec<(&str, &str)> = Vec::new();
+        headers.extend(self.accept.map(|v| ("accept", v)));
+        headers.extend(self.accept_encoding.map(|v| ("accept-encoding", v)));
+        if self.mounted {
+            headers.push(("spin-path-info", self.path));
+        }
+        for (name, value) in &self.conditions {
+            let value = match *value {
+                "ETAG" => etag,
+                "DATE" => date,
+                other => other,
+            };
+            headers.push((name, value));
+        }
+        let mount = if self.prefixed { "/s" } else { "" };
+        let target = format!("{mount}{}{}", self.path, self.query);
+        request(self.method, &target, &headers)
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+    /// Whatever a request sends of what the pipeline reads (`Accept`,
+    /// `?format=json`, `Accept-Encoding`, `spin-path-info`, conditional
+    /// headers, `Range`), an answer from a kept answer is the pipeline's to
+    /// the byte: nothing that decides an answer is missing from the key.
+    #[test]
+    fn a_kept_answer_is_the_pipelines_whatever_the_request_asks(
+        a in drawn(),
+        b in drawn(),
+        fields in proptest::collection::vec(0..8usize, 1..4),
+    ) {
+        let config = Config::default();
+        let cache = disk_cache(answers_site(), config.file_cache);
+        let loader = Loader::new();
+        // Requests that differ from `a` in one field each, after `a` (so
+        // what `a` got is kept first), and `a` again after them.
+        let mut order = vec![a.clone()];
+        order.extend(fields.iter().map(|&f| a.with_field_of(&b, f)));
+        order.push(b);
+        order.push(a);
+        for d in &order {
+            // The representation's own validators, as a client got them.
+            let plain = pipeline(&cache, &config, &loader, &d.request("", ""), 0);
+            let header = |name: &str| {
+                plain.1.iter().find(|(n, _)| *n == name).map_or(String::new(), |(_, v)| v.clone())
+            };
+            let req = d.request(&header("etag"), &header("last-modified"));
+            let want = pipeline(&cache, &config, &loader, &req, 0);
+            let got = cached_with(&cache, &loader, &config, std::slice::from_ref(&req), 0);
+            proptest::prop_assert_eq!(&got[0], &want, "{:?}", req);
+        }
+    }
 }

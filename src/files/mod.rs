@@ -188,7 +188,7 @@ pub async fn serve<Fs: Files, St: Store>(
                 location: redirect_target(p, &SitePath::default()),
             };
         }
-        Some(Target::Bad(err)) => return Ending::BadPath(err.clone()),
+        Some(Target::Bad(err)) => return Ending::BadPath(*err),
         None => return Ending::NotFound,
     };
     let pipeline = Pipeline {

@@ -236,42 +236,34 @@ impl<Fs: Files, St: Store> Pipeline<'_, Fs, St> {
         of: Meta,
         source: &Source,
     ) -> Result<(FileBody<Fs::File>, Option<u64>), Fs::File> {
-        Ok(match source {
-            Source::Identity | Source::Precompressed(..) => (FileBody::Open(file), Some(of.len)),
-            Source::Gunzip(..) => {
-                let transform = Transform::Gunzip;
-                let len = of.len;
-                (
-                    FileBody::Stream {
-                        file,
-                        len,
-                        transform,
-                    },
-                    None,
-                )
+        let transform = match source {
+            Source::Identity | Source::Precompressed(..) => {
+                return Ok((FileBody::Open(file), Some(of.len)));
             }
-            Source::Made { made, whole: true } => match self.coded(path, &file, of, *made).await {
-                Some(coded) => {
-                    let len = coded.len() as u64;
-                    (FileBody::Coded(coded), Some(len))
-                }
-                None => return Err(file),
-            },
+            Source::Made { made, whole: true } => {
+                return match self.coded(path, &file, of, *made).await {
+                    Some(coded) => {
+                        let len = coded.len() as u64;
+                        Ok((FileBody::Coded(coded), Some(len)))
+                    }
+                    None => Err(file),
+                };
+            }
+            Source::Gunzip(..) => Transform::Gunzip,
             Source::Made { made, whole: false } => match made.streaming() {
-                Some(transform) => {
-                    let len = of.len;
-                    (
-                        FileBody::Stream {
-                            file,
-                            len,
-                            transform,
-                        },
-                        None,
-                    )
-                }
+                Some(transform) => transform,
                 None => return Err(file),
             },
-        })
+        };
+        let len = of.len;
+        Ok((
+            FileBody::Stream {
+                file,
+                len,
+                transform,
+            },
+            None,
+        ))
     }
 
     /// The file at `path`, open as `file` and `meta` by its stat, coded
