@@ -16,7 +16,7 @@ from pathlib import Path
 
 CHROME_ACCEPT_ENCODING = "gzip, deflate, br, zstd"
 
-# What docroot's table (src/files/content_type.rs) codes, as Python names
+# What docroot's table (src/content_type.rs) codes, as Python names
 # the types of this site's files.
 TEXT_TYPES = ("application/javascript", "application/json", "application/xml", "image/svg+xml")
 

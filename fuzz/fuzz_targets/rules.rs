@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(path) = std::str::from_utf8(path) else { return };
     let Ok(path) = SitePath::parse(path.trim_end_matches('\n')) else { return };
     let mut sent = Vec::new();
-    headers.headers.apply(path.segments(), &mut sent, rules::headers::Answer::Whole);
+    headers.headers.for_path(path.segments()).whole.apply(&mut sent);
     for (name, value) in &sent {
         assert!(!rules::headers::RESERVED.contains(&name.as_ref()), "{name}");
         assert!(value.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b)), "{value:?}");
