@@ -1007,26 +1007,35 @@ fn hostile_requests_over_raw_tcp_get_clean_answers(host: Host) {
 }
 
 /// GETs `range` of `target`, reading 16 KiB at a time with a pause between
-/// reads (about 16 MB/s), and stopping for 2 s when 300 KiB are left, so
-/// the host's buffers are full when the last chunk is written. Returns the
-/// body.
+/// reads (about 16 MB/s), and stopping when 300 KiB are left until the
+/// server has stopped sending, so the host's buffers are full when the
+/// last chunk is written. Returns the body.
 fn get_throttled(server: &Server, target: &str, range: &str) -> Vec<u8> {
     let (first, last) = range
         .strip_prefix("bytes=")
         .and_then(|r| r.split_once('-'))
         .unwrap();
     let len: usize = last.parse::<usize>().unwrap() - first.parse::<usize>().unwrap() + 1;
-    let mut paused = false;
-    let raw = server
-        .conn()
-        .send_request("GET", target, &[("Range", range)], true)
-        .read_paced(Duration::from_secs(120), |read| {
-            if !paused && read + 300 * 1024 > len {
-                paused = true;
-                std::thread::sleep(Duration::from_secs(2));
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        });
+    let limit = Duration::from_secs(120);
+    let deadline = Instant::now() + limit;
+    let mut conn = server.conn();
+    conn.send_request("GET", target, &[("Range", range)], true);
+    let mut raw = Vec::new();
+    while raw.len() + 300 * 1024 <= len {
+        let more = conn.read_some(16 * 1024);
+        assert!(
+            !more.is_empty(),
+            "{range}: closed after {} bytes",
+            raw.len()
+        );
+        raw.extend_from_slice(&more);
+        assert!(Instant::now() < deadline, "{range}: over {limit:?}");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    conn.wait_until_stalled(Duration::from_secs(1), Duration::from_secs(30));
+    raw.extend_from_slice(
+        &conn.read_paced(limit, |_| std::thread::sleep(Duration::from_millis(1))),
+    );
     let reply = common::Reply::parse(&raw, false)
         .unwrap_or_else(|| panic!("{range}: {} bytes, unparsable", raw.len()));
     assert_eq!(reply.status, 206, "{range}");
@@ -1045,8 +1054,9 @@ fn get_slowly(server: &Server, target: &str, meanwhile: impl FnOnce()) -> (usize
         .parse()
         .unwrap();
     let mut body = conn.read_some(64 * 1024);
-    // The host buffers little: with the client not reading, the guest waits.
-    std::thread::sleep(Duration::from_millis(300));
+    // With the client not reading, the guest waits once the connection is
+    // full (or has sent everything, for a file smaller than it holds).
+    conn.wait_until_stalled(Duration::from_secs(1), Duration::from_secs(30));
     meanwhile();
     body.extend_from_slice(&conn.read_to_close());
     (promised, body)
