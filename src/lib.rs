@@ -12,8 +12,8 @@
 //! [`stall`] modules here. Everything here is tested natively.
 //!
 //! The modules form layers, each using only those listed before it:
-//! [`path`], [`codec`], [`http`], [`date`], [`negotiate`], [`stall`],
-//! [`json`], [`ready`]; [`preopen`], [`page`], [`fs`], [`rules`]; [`cache`], [`config`]; [`instance`],
+//! [`path`], [`codec`]; [`http`], [`date`], [`negotiate`], [`stall`],
+//! [`json`], [`ready`]; [`preopen`], [`page`], [`fs`]; [`rules`]; [`cache`], [`config`]; [`instance`],
 //! [`files`], [`info`]; [`outcome`]; [`answers`]; [`app`].
 
 #![forbid(unsafe_code)]
