@@ -12,14 +12,14 @@
 //! [`stall`] modules here. Everything here is tested natively.
 //!
 //! The modules form layers, each using only those listed before it:
-//! [`path`], [`codec`], [`http`], [`date`], [`negotiate`], [`content_type`],
-//! [`stall`], [`json`], [`ready`]; [`preopen`], [`page`], [`fs`],
-//! [`store`], [`testing`], [`rules`]; [`cache`], [`config`]; [`prepare`],
-//! [`instance`]; [`files`], [`info`]; [`outcome`]; [`answers`]; [`app`].
-//! A request goes through them once, in this order: [`app`] prepares it
-//! ([`prepare`]), answers it from a kept answer ([`answers`]) or routes it
-//! to [`files`] or [`info`], and [`outcome`] turns how it ended into the
-//! response.
+//! [`path`], [`codec`], [`content_type`], [`date`], [`stall`], [`json`],
+//! [`ready`]; [`http`], [`negotiate`], [`preopen`], [`page`], [`fs`],
+//! [`store`]; [`rules`]; [`cache`]; [`config`]; [`prepare`], [`instance`];
+//! [`files`], [`info`]; [`outcome`]; [`answers`]; [`app`]. ([`testing`],
+//! built only for tests, stands outside them.) A request goes through them
+//! once, in this order: [`app`] prepares it ([`prepare`]), answers it from
+//! a kept answer ([`answers`]) or routes it to [`files`] or [`info`], and
+//! [`outcome`] turns how it ended into the response.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

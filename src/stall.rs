@@ -24,8 +24,18 @@
 
 #![forbid(unsafe_code)]
 
-/// The limit: 60 s, nginx's default `send_timeout`.
-pub const LIMIT_NS: u64 = 60_000_000_000;
+/// The limit: 60 s, nginx's default `send_timeout`; [`TEST_LIMIT_NS`] in a
+/// build with the feature `test-stall-limit`, which only the tests make.
+pub const LIMIT_NS: u64 = if cfg!(feature = "test-stall-limit") {
+    TEST_LIMIT_NS
+} else {
+    60_000_000_000
+};
+
+/// The limit of the components the stall tests run (`tests/e2e.rs`), built
+/// with the feature `test-stall-limit` into a target directory of their
+/// own, so that they take seconds: whole seconds, as the message says them.
+pub const TEST_LIMIT_NS: u64 = 5_000_000_000;
 
 /// The stall limit of one response body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,7 +121,15 @@ mod tests {
 
     /// The 60 s limit, fresh.
     fn limit() -> StallLimit {
-        StallLimit::new(LIMIT_NS)
+        StallLimit::new(60 * S)
+    }
+
+    /// What the components ship (`tests/imports.rs` finds it in the built
+    /// ones too): nginx's default `send_timeout`.
+    #[test]
+    #[cfg(not(feature = "test-stall-limit"))]
+    fn the_limit_is_60_s() {
+        assert_eq!(LIMIT_NS, 60 * S);
     }
 
     #[test]

@@ -351,9 +351,23 @@ fn natural_order_of_the_fixture() {
 /// run (it remembers the failure, across contexts), the first time it
 /// shows a page there that names no icon: so no request at all means no
 /// page shown lacked an icon, and `pages.mjs` says which page did.
+///
+/// Called once the browser has exited. Lines arrive late (the host writes
+/// each when its answer is done, and a reader thread copies them), so the
+/// log is read only after a request of the test's own, sent after every
+/// request the browser made, has its line there.
 fn assert_no_favicon(server: &Server, what: &str, report: &str) {
-    // Lines arrive through a reader thread: give the last ones a moment.
-    std::thread::sleep(Duration::from_millis(300));
+    let marker = "/the-browser-has-gone";
+    assert_eq!(server.get(marker).status, 404, "{report}");
+    assert!(
+        logged(
+            server,
+            &format!("GET {marker} 404 "),
+            Duration::from_secs(30)
+        ),
+        "the {what} server never logged the request sent after the browser's:\n{report}\n{}",
+        server.output()
+    );
     let out = server.output();
     let asked: Vec<&str> = out
         .lines()

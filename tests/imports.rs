@@ -1,13 +1,13 @@
 //! Each built component imports nothing its world (`wit/world.wit`) does
 //! not list: no sockets, no outgoing HTTP, no randomness. And each exports
-//! its handler, and nothing else.
+//! its handler, and nothing else, and carries the 60 s stall limit.
 
 mod common;
 
 use common::Build;
 use std::collections::BTreeSet;
 use std::path::Path;
-use wasmparser::{Parser, Payload};
+use wasmparser::{Operator, Parser, Payload};
 
 /// The instance imports at the top level of a component.
 fn component_imports(bytes: &[u8]) -> BTreeSet<String> {
@@ -129,5 +129,50 @@ fn the_world_parser_sees_non_empty_lists() {
     for world in [p3, p2] {
         assert!(!world.iter().any(|i| i.starts_with("wasi:sockets/")));
         assert!(!world.iter().any(|i| i.starts_with("wasi:random/")));
+    }
+}
+
+/// How many times each `i64.const` value occurs in the code of a
+/// component's core modules.
+fn i64_constants(bytes: &[u8]) -> std::collections::BTreeMap<i64, i64> {
+    let mut found = std::collections::BTreeMap::new();
+    for payload in Parser::new(0).parse_all(bytes) {
+        if let Payload::CodeSectionEntry(body) = payload.expect("a valid component") {
+            let mut ops = body.get_operators_reader().unwrap();
+            while !ops.eof() {
+                if let Operator::I64Const { value } = ops.read().unwrap() {
+                    *found.entry(value).or_default() += 1;
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The stall tests run components built with a limit of seconds
+/// (`common::test_stall_component`); the shipped ones must keep nginx's
+/// 60 s. The limit is an `i64.const` of nanoseconds in the code: where the
+/// shipped component has 60 s, the tests' has their limit, and nowhere
+/// else do the two differ in either constant. So a shipped limit changed,
+/// or the test feature left on, fails here.
+#[test]
+fn the_shipped_components_carry_the_60_s_stall_limit() {
+    const SHIPPED: i64 = 60_000_000_000;
+    let test = docroot::stall::TEST_LIMIT_NS as i64;
+    for build in Build::ALL {
+        let shipped = i64_constants(&std::fs::read(common::component(build)).unwrap());
+        let tests = i64_constants(&std::fs::read(common::test_stall_component(build)).unwrap());
+        let count = |consts: &std::collections::BTreeMap<i64, i64>, value| {
+            consts.get(&value).copied().unwrap_or(0)
+        };
+        let sixty = count(&shipped, SHIPPED) - count(&tests, SHIPPED);
+        let short = count(&tests, test) - count(&shipped, test);
+        assert!(
+            sixty > 0 && sixty == short,
+            "{build:?}: the shipped component should hold i64.const {SHIPPED} (60 s) where the \
+             stall tests' holds {test}: {sixty} more of the one, {short} more of the other. \
+             Is the shipped limit still 60 s (src/stall.rs), and the feature \
+             test-stall-limit off by default?"
+        );
     }
 }

@@ -11,7 +11,7 @@ use common::hosts::Host;
 use common::{Reply, Server, big_bytes, client, fixture, memory_fields};
 use std::io::Write;
 use std::sync::Barrier;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A request: method, target and extra headers.
 type Req<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>);
@@ -30,7 +30,8 @@ fn answer(reply: &Reply) -> (u16, Vec<(String, String)>, Vec<u8>) {
 #[test]
 fn thirty_two_mixed_requests_at_once_are_each_answered_right() {
     let fx = fixture();
-    let env = [("DOCROOT_LISTING", "on")];
+    // The access log shows when every request is done (below).
+    let env = [("DOCROOT_LISTING", "on"), ("DOCROOT_ACCESS_LOG", "on")];
     let server = Host::Wasmtime.start(&fx.root(), &env);
     let etag = server.get("/hello.txt").header("etag").unwrap().to_owned();
     let requests: Vec<Req> = vec![
@@ -81,6 +82,20 @@ fn thirty_two_mixed_requests_at_once_are_each_answered_right() {
             });
         }
     });
+    // A request's access-log line comes after anything else docroot writes
+    // about it (an aborted response's line first): once every request has
+    // its line, none of them has a line still to come.
+    let sent = 1 + requests.len() + clients * rounds;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while memory_fields(&server.output()).len() < sent {
+        assert!(
+            Instant::now() < deadline,
+            "{} of {sent} access-log lines:\n{}",
+            memory_fields(&server.output()).len(),
+            server.output()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let out = server.output();
     assert!(!out.contains("response aborted"), "{out}");
     assert!(!out.to_lowercase().contains("trap"), "{out}");
@@ -173,10 +188,10 @@ fn sixteen_downloads_at_once_arrive_whole_in_bounded_memory() {
         assert!(!done.contains("response aborted"), "{done}");
         resident.push(server.resident_kib());
     }
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(30);
     let memory = loop {
         let memory = memory_fields(&server.output());
-        if memory.len() >= 32 || std::time::Instant::now() > deadline {
+        if memory.len() >= 32 || Instant::now() > deadline {
             break memory;
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -251,8 +266,8 @@ fn a_failure_in_one_request_leaves_the_others_in_its_instance_whole() {
     // byte). (That the instance never trapped, the harness checks for
     // every server: `common::guest_failures`.)
     let complete = format!("GET /huge.bin 200 {len} ");
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while server.output().matches(&complete).count() < 4 && std::time::Instant::now() < deadline {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while server.output().matches(&complete).count() < 4 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
     let out = server.output();
@@ -298,7 +313,7 @@ fn a_small_body_is_taken_by_the_host_though_the_client_reads_nothing() {
         conn.send_request("GET", "/__info", &[], false);
         conn.send_request("GET", "/sixteen.bin", &[], false);
     }
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let out = server.output();
         let files = out.matches("GET /hello.txt 200 6 ").count();
@@ -308,7 +323,7 @@ fn a_small_body_is_taken_by_the_host_though_the_client_reads_nothing() {
             break;
         }
         assert!(
-            std::time::Instant::now() < deadline,
+            Instant::now() < deadline,
             "{files} files, {pages} pages and {largest} 16 KiB files of 8 completed:\n{out}"
         );
         std::thread::sleep(Duration::from_millis(20));
@@ -318,6 +333,35 @@ fn a_small_body_is_taken_by_the_host_though_the_client_reads_nothing() {
 
 /// The cache's recheck interval on docroot's defaults (`DOCROOT_FILE_CACHE`).
 const RECHECK: Duration = Duration::from_secs(1);
+
+/// Asks `server` for `target` until `fresh` holds for the answer, and
+/// returns it. Before `changed` + [`RECHECK`] any answer may come; a request
+/// that starts a whole interval after the change must get a fresh one (a
+/// busy machine only makes the wait longer, never shorter), so this asks
+/// on no deadline but that.
+fn asked_until_fresh(
+    server: &Server,
+    target: &str,
+    changed: Instant,
+    what: &str,
+    fresh: impl Fn(&Reply) -> bool,
+) -> Reply {
+    loop {
+        let started = Instant::now();
+        let reply = server.get(target);
+        if fresh(&reply) {
+            return reply;
+        }
+        assert!(
+            started < changed + RECHECK,
+            "{what}: a request that started {:?} after the change got the old answer \
+             (status {})",
+            started - changed,
+            reply.status
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
 
 #[test]
 fn a_file_changed_on_disk_is_served_new_once_the_recheck_interval_has_passed() {
@@ -331,12 +375,11 @@ fn a_file_changed_on_disk_is_served_new_once_the_recheck_interval_has_passed() {
             assert_eq!(server.get("/hello.txt").body, old);
         }
         // …and once the file changes, any request that starts a whole
-        // interval later gets the new bytes (a busy machine only makes the
-        // wait longer, never shorter).
+        // interval later gets the new bytes.
         let new = format!("changed {round}: {}\n", "x".repeat(round * 7)).into_bytes();
         std::fs::write(&path, &new).unwrap();
-        std::thread::sleep(RECHECK + Duration::from_millis(100));
-        let reply = server.get("/hello.txt");
+        let changed = Instant::now();
+        let reply = asked_until_fresh(&server, "/hello.txt", changed, "changed", |r| r.body != old);
         assert_eq!(reply.status, 200);
         assert_eq!(reply.body, new, "round {round}");
         assert_eq!(
@@ -346,8 +389,11 @@ fn a_file_changed_on_disk_is_served_new_once_the_recheck_interval_has_passed() {
         old = new;
     }
     std::fs::remove_file(&path).unwrap();
-    std::thread::sleep(RECHECK + Duration::from_millis(100));
-    assert_eq!(server.get("/hello.txt").status, 404);
+    let removed = Instant::now();
+    let reply = asked_until_fresh(&server, "/hello.txt", removed, "removed", |r| {
+        r.status != 200
+    });
+    assert_eq!(reply.status, 404);
 }
 
 #[test]
@@ -397,10 +443,10 @@ fn the_cache_keeps_to_its_bound_when_the_site_is_bigger() {
         &[&format!("GET /f{}.bin 200", files - 1)],
         Duration::from_secs(30),
     );
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(30);
     let memory = loop {
         let memory = memory_fields(&server.output());
-        if memory.len() >= 2 * files || std::time::Instant::now() > deadline {
+        if memory.len() >= 2 * files || Instant::now() > deadline {
             break memory;
         }
         std::thread::sleep(Duration::from_millis(50));

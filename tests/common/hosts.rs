@@ -3,7 +3,7 @@
 //! portability matrix says the same in prose, and marks what it says that
 //! no test here asserts.
 
-use super::{Build, Server, component};
+use super::{Build, Server, component, test_stall_component};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -83,7 +83,20 @@ impl Host {
         match self {
             Host::Wasmtime => Server::start_with(Build::P3, dir, guest, env, &[]),
             Host::WasmtimeP2 => Server::start_with(Build::P2, dir, guest, env, &[]),
-            Host::Jco => start_jco(dir, guest, env),
+            Host::Jco => start_jco(&component(Build::P2), dir, guest, env),
+        }
+    }
+
+    /// [`Host::start`] with the components whose stall limit is the tests'
+    /// few seconds (`docroot::stall::TEST_LIMIT_NS`), not 60 s: for the
+    /// tests of the stall limit alone.
+    pub fn start_with_test_stall_limit(self, root: &Path, env: &[(&str, &str)]) -> Server {
+        let wasmtime =
+            |build| Server::start_component(&test_stall_component(build), root, "/", env, &[]);
+        match self {
+            Host::Wasmtime => wasmtime(Build::P3),
+            Host::WasmtimeP2 => wasmtime(Build::P2),
+            Host::Jco => start_jco(&test_stall_component(Build::P2), root, "/", env),
         }
     }
 
@@ -101,7 +114,7 @@ impl Host {
                 env,
                 &["--max-instance-reuse-count", "64"],
             ),
-            Host::Jco => start_jco(root, "/", env),
+            Host::Jco => start_jco(&component(Build::P2), root, "/", env),
         }
     }
 
@@ -204,10 +217,10 @@ impl Host {
     }
 }
 
-/// `jco serve` on Node, with `dir` preopened at `guest` by
-/// `hosts/jco/preopen.mjs`, and `env` in its environment (jco passes the
-/// host's whole environment to the component).
-fn start_jco(dir: &Path, guest: &str, env: &[(&str, &str)]) -> Server {
+/// `jco serve` on Node running `component` (a 0.2 one), with `dir`
+/// preopened at `guest` by `hosts/jco/preopen.mjs`, and `env` in its
+/// environment (jco passes the host's whole environment to the component).
+fn start_jco(component: &Path, dir: &Path, guest: &str, env: &[(&str, &str)]) -> Server {
     let host_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("hosts/jco");
     assert!(
         host_dir.join("node_modules/@bytecodealliance/jco").exists(),
@@ -229,7 +242,7 @@ fn start_jco(dir: &Path, guest: &str, env: &[(&str, &str)]) -> Server {
         cmd.arg(host_dir.join("node_modules/.bin/jco"))
             .args(["serve", "--host", "127.0.0.1"])
             .args(["--port", &port.to_string(), "--jco-import", "./preopen.mjs"])
-            .arg(component(Build::P2))
+            .arg(component)
             .current_dir(&host_dir)
             .env("TMPDIR", scratch.path())
             .env("SITE_DIR", dir)

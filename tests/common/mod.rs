@@ -227,6 +227,48 @@ pub fn component(build: Build) -> PathBuf {
         .join(build.file_name())
 }
 
+/// The build of both components with the feature `test-stall-limit`, whose
+/// stall limit is `docroot::stall::TEST_LIMIT_NS` (seconds) instead of 60 s:
+/// `cargo` with these arguments, in the repository. Its own target
+/// directory keeps the shipped components as they are; `./scripts/test`
+/// makes the same build.
+pub const TEST_STALL_BUILD: &[&str] = &[
+    "build",
+    "--release",
+    "--target",
+    "wasm32-wasip2",
+    "--package",
+    "docroot-p3",
+    "--package",
+    "docroot-p2",
+    "--features",
+    "docroot-p3/test-stall-limit,docroot-p2/test-stall-limit",
+    "--target-dir",
+    "target/test-stall-limit",
+];
+
+/// Builds both components with the tests' short stall limit once per test
+/// binary ([`TEST_STALL_BUILD`]), and returns the path of `build`'s. Only
+/// the tests of the stall limit run these.
+pub fn test_stall_component(build: Build) -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+            let status = Command::new(env!("CARGO"))
+                .args(TEST_STALL_BUILD)
+                .current_dir(manifest)
+                .status()
+                .expect("running cargo build");
+            assert!(
+                status.success(),
+                "building the components with the test stall limit failed"
+            );
+            manifest.join("target/test-stall-limit/wasm32-wasip2/release")
+        })
+        .join(build.file_name())
+}
+
 /// The wasmtime CLI: `$WASMTIME`, or `wasmtime` on PATH. A missing CLI is a
 /// failure that says how to install it, never a skipped test.
 pub fn wasmtime() -> String {
@@ -267,6 +309,17 @@ impl Server {
         env: &[(&str, &str)],
         flags: &[&str],
     ) -> Server {
+        Server::start_component(&component(build), dir, guest, env, flags)
+    }
+
+    /// [`Server::start_with`] for the component at `component`.
+    pub fn start_component(
+        component: &Path,
+        dir: &Path,
+        guest: &str,
+        env: &[(&str, &str)],
+        flags: &[&str],
+    ) -> Server {
         let mut cmd = Command::new(wasmtime());
         cmd.args(["serve", "-S", "cli", "--addr", "127.0.0.1:0"])
             .args(flags)
@@ -275,7 +328,7 @@ impl Server {
         for (k, v) in env {
             cmd.arg("--env").arg(format!("{k}={v}"));
         }
-        cmd.arg(component(build))
+        cmd.arg(component)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
