@@ -164,19 +164,12 @@ pub fn request(
         headers,
         ..Request::default()
     };
-    if config.is_some_and(|config| is_info_request(&req, config)) {
+    if Route::of(&req.method, req.site_path(), config) == Route::Info {
         let (scheme, authority) = origin();
         req.scheme = scheme;
         req.authority = target_authority.or(authority);
     }
     req
-}
-
-/// Whether `req` is for the info page. The host glue asks the host for the
-/// scheme and authority (a host call each) only when it is, since the info
-/// page is their one reader.
-pub fn is_info_request(req: &Request, config: &Config) -> bool {
-    config.info_path.as_deref() == Some(req.site_path())
 }
 
 /// The access-log line for one request ([`Config::access_log`]): method,

@@ -38,6 +38,21 @@ pub enum Route {
     NotAllowed,
 }
 
+impl Route {
+    /// Where a request with `method` for `site_path` goes; `config` names
+    /// the info page (`None`: the configuration could not be read).
+    pub fn of(method: &str, site_path: &str, config: Option<&Config>) -> Route {
+        match method {
+            "GET" | "HEAD" if config.is_some_and(|c| c.info_path.as_deref() == Some(site_path)) => {
+                Route::Info
+            }
+            "GET" | "HEAD" => Route::Files,
+            "OPTIONS" => Route::Options,
+            _ => Route::NotAllowed,
+        }
+    }
+}
+
 /// The conditional and range headers (RFC 9110 §13, §14), as the request
 /// gave them: list headers with every line joined (`None` when absent or a
 /// line is not UTF-8), single-valued ones only when given once and valid.
@@ -127,14 +142,7 @@ impl<'r> Asked<'r> {
         let path = req.path();
         let query = req.query();
         let (mount, site_path) = http::mount(path, mount_info);
-        let route = match req.method.as_str() {
-            "GET" | "HEAD" if config.is_some_and(|c| c.info_path.as_deref() == Some(site_path)) => {
-                Route::Info
-            }
-            "GET" | "HEAD" => Route::Files,
-            "OPTIONS" => Route::Options,
-            _ => Route::NotAllowed,
-        };
+        let route = Route::of(&req.method, site_path, config);
         let accept = accept.joined();
         let prefers_json = negotiate::prefers_json(accept.as_deref());
         Asked {
