@@ -90,7 +90,7 @@ async fn pipeline<Fs: Files, St: Store>(
         Route::Files if config.site_rules => loader.rules(fs, store).await,
         _ => (Rc::default(), Vec::new()),
     };
-    let p = Prepared::new(req, asked, config, &rules);
+    let p = Prepared::new(asked, config, &rules);
     let outcome = match p.asked.route {
         Route::Files => Outcome::Files(files::serve(&p, config, fs, store).await),
         Route::Info => Outcome::Info(info::render(req, now(), p.asked.json)),

@@ -242,8 +242,6 @@ pub enum Target {
 /// configuration make of it.
 #[derive(Debug)]
 pub struct Prepared<'r> {
-    /// The request, for the info page (which shows all of it).
-    pub req: &'r Request,
     /// What the request alone decides.
     pub asked: Asked<'r>,
     /// For a request of the files: what its path names.
@@ -266,12 +264,7 @@ pub struct Prepared<'r> {
 
 impl<'r> Prepared<'r> {
     /// `asked`, with the site's `rules` and the `config`.
-    pub fn new(
-        req: &'r Request,
-        asked: Asked<'r>,
-        config: &'r Config,
-        rules: &'r Rules,
-    ) -> Prepared<'r> {
+    pub fn new(asked: Asked<'r>, config: &'r Config, rules: &'r Rules) -> Prepared<'r> {
         let target = (asked.route == Route::Files).then(|| {
             if asked.site_path.is_empty() && !asked.mount.is_empty() {
                 Target::MountPoint
@@ -294,7 +287,6 @@ impl<'r> Prepared<'r> {
             .unwrap_or(config.cache_control.as_deref())
             .map(str::to_owned);
         Prepared {
-            req,
             no_transform: no_transform(cache_control.as_deref()),
             asked,
             target,
@@ -310,7 +302,6 @@ impl<'r> Prepared<'r> {
     /// site applies.
     pub fn bare(req: &'r Request, rules: &'r Rules) -> Prepared<'r> {
         Prepared {
-            req,
             asked: Asked::of(req, None),
             target: None,
             rules,
@@ -535,7 +526,7 @@ mod tests {
         let config = Config::default();
         let rules = Rules::default();
         let r = req("GET", "/a", &[("accept-encoding", b"gzip, br")]);
-        let p = Prepared::new(&r, Asked::of(&r, Some(&config)), &config, &rules);
+        let p = Prepared::new(Asked::of(&r, Some(&config)), &config, &rules);
         let html = "text/html; charset=utf-8";
         assert_eq!(p.coding(html, 600, false), Some((Encoding::Brotli, true)));
         assert_eq!(
@@ -552,7 +543,7 @@ mod tests {
             cache_control: Some("public, No-Transform".into()),
             ..Config::default()
         };
-        let p = Prepared::new(&r, Asked::of(&r, Some(&no)), &no, &rules);
+        let p = Prepared::new(Asked::of(&r, Some(&no)), &no, &rules);
         assert_eq!(p.coding(html, 600, false), None);
     }
 }

@@ -341,7 +341,6 @@ mod tests {
         };
         let rules = Rules::default();
         let p = Prepared::new(
-            &req,
             crate::prepare::Asked::of(&req, Some(config)),
             config,
             &rules,
