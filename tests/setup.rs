@@ -12,13 +12,54 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 
-/// The version setup installs, and the command that installs it.
-const INSTALL: &str = "cargo install wasmtime-cli --locked --version 48.0.8";
+/// The version setup installs, with the features docroot uses, and the
+/// command that installs it.
+const INSTALL: &str = "cargo install wasmtime-cli --locked --version 48.0.8 \
+    --no-default-features --features run,serve,component-model-async,cranelift,cache,\
+    parallel-compilation,pooling-allocator,profiling,backtrace,clap/default";
 
 /// Real tools the script and the stand-ins use, linked into the `PATH`.
 const REAL_TOOLS: [&str; 8] = [
     "bash", "env", "dirname", "sed", "grep", "cat", "chmod", "mkdir",
 ];
+
+/// What a wasmtime stand-in can serve.
+#[derive(Clone, Copy)]
+enum Serve {
+    /// `serve`, with WASI 0.3: what docroot needs.
+    Docroot,
+    /// `serve`, built without WASI 0.3 (component-model-async).
+    WithoutP3,
+    /// No `serve` subcommand: wasmtime takes `serve` for a module to run.
+    Nothing,
+}
+
+/// The body of a wasmtime stand-in that says `says` to `--version` and
+/// answers setup's two probes (`serve --help`, and serving a missing file
+/// with `-S p3`) as a real wasmtime built with `serve` does.
+fn wasmtime_body(says: &str, serve: Serve) -> String {
+    let (help, p3) = match serve {
+        Serve::Docroot => (
+            "      --max-instance-reuse-count <MAX_INSTANCE_REUSE_COUNT>",
+            "Error: failed to open wasm module \\\"$4\\\"",
+        ),
+        Serve::WithoutP3 => (
+            "      --max-instance-reuse-count <MAX_INSTANCE_REUSE_COUNT>",
+            "Error: support for WASIp3 disabled at compile time",
+        ),
+        Serve::Nothing => (
+            "Usage: wasmtime run [OPTIONS] <WASM>",
+            "Error: failed to open wasm module \\\"serve\\\"",
+        ),
+    };
+    format!(
+        "case \"$1 $2\" in\n\
+         '--version '*) echo '{says}' ;;\n\
+         'serve --help') echo \"{help}\" ;;\n\
+         'serve -S') echo \"{p3}\" >&2; exit 1 ;;\n\
+         esac"
+    )
+}
 
 /// Held while a file is written and while a process is spawned. The tests
 /// run in threads of one process, and a child forked while another thread
@@ -144,6 +185,21 @@ impl Machine {
     /// A `cargo` whose `install` writes a wasmtime 48.0.8 into `dest` (a
     /// shell word), as `cargo install` does into `CARGO_HOME/bin`.
     fn cargo_installing_into(&self, dest: &str) {
+        self.cargo_installing(dest, Serve::Docroot);
+    }
+
+    /// A `cargo` whose `install` writes into `dest` a wasmtime 48.0.8 that
+    /// can serve what `serve` says, and logs its calls as
+    /// `wasmtime[installed] args`.
+    fn cargo_installing(&self, dest: &str, serve: Serve) {
+        let installed = self.path("installed-wasmtime");
+        write_script(
+            &installed,
+            &format!(
+                "echo \"wasmtime[installed] $*\" >> \"$STANDIN_LOG\"\n{}",
+                wasmtime_body("wasmtime 48.0.8 (stand-in)", serve)
+            ),
+        );
         self.tool(
             "cargo",
             &format!(
@@ -151,18 +207,24 @@ impl Machine {
                  --version) echo 'cargo 1.95.0 (stand-in)' ;;\n\
                  install)\n\
                    mkdir -p \"{dest}\"\n\
-                   printf '%s\\n' '#!/bin/bash' \
-                     'echo \"wasmtime[installed] $*\" >> \"$STANDIN_LOG\"' \
-                     'echo \"wasmtime 48.0.8 (stand-in)\"' > \"{dest}/wasmtime\"\n\
+                   cat '{}' > \"{dest}/wasmtime\"\n\
                    chmod +x \"{dest}/wasmtime\" ;;\n\
-                 esac"
+                 esac",
+                installed.display()
             ),
         );
     }
 
-    /// A wasmtime on `PATH` that says `says` to `--version`.
+    /// A wasmtime on `PATH` that says `says` to `--version` and can serve
+    /// docroot.
     fn wasmtime_saying(&self, says: &str) {
-        self.tool("wasmtime", &format!("echo '{says}'"));
+        self.wasmtime(says, Serve::Docroot);
+    }
+
+    /// A wasmtime on `PATH` that says `says` to `--version` and can serve
+    /// what `serve` says.
+    fn wasmtime(&self, says: &str, serve: Serve) {
+        self.tool("wasmtime", &wasmtime_body(says, serve));
     }
 
     /// Node.js `version` with an `npm` that makes the folder `npm ci` or
@@ -258,7 +320,7 @@ fn without_wasmtime_setup_says_why_installs_it_and_then_uses_it() {
     for said in [
         "there is no wasmtime on PATH",
         "installing wasmtime-cli 48.0.8 from crates.io",
-        "about 11 minutes on 2 cores, once",
+        "with only the features docroot uses",
     ] {
         assert!(run.stderr.contains(said), "{said:?}:\n{run:?}");
     }
@@ -301,6 +363,37 @@ fn a_wasmtime_of_48_or_newer_is_used_as_it_is() {
             "{run:?}"
         );
     }
+}
+
+#[test]
+fn a_wasmtime_48_that_cannot_serve_docroot_is_replaced_saying_what_it_lacks() {
+    for (serve, lacks) in [
+        (Serve::WithoutP3, "is 48.0.8 but was built without WASI 0.3"),
+        (Serve::Nothing, "is 48.0.8 but has no `wasmtime serve`"),
+    ] {
+        let machine = Machine::with_rust();
+        machine.wasmtime("wasmtime 48.0.8 (stand-in)", serve);
+        let run = machine.setup(&[]);
+        run.assert_ok();
+        assert!(run.stderr.contains(lacks), "{lacks:?}:\n{run:?}");
+        assert!(run.asked(INSTALL), "{run:?}");
+        assert!(run.asked("wasmtime[installed] serve --help"), "{run:?}");
+        let bin = machine.path("cargo/bin/wasmtime");
+        assert_eq!(
+            run.last_line(),
+            format!("scripts/setup: wasmtime: 48.0.8 ({})", bin.display())
+        );
+    }
+}
+
+#[test]
+fn an_install_that_still_cannot_serve_docroot_says_to_force_it() {
+    // As when cargo keeps a wasmtime 48.0.8 it installed before, with other
+    // features, instead of building it again.
+    let machine = Machine::with_rust();
+    machine.cargo_installing("$CARGO_HOME/bin", Serve::WithoutP3);
+    let run = machine.setup(&[]);
+    run.assert_fails_saying(&["built without WASI 0.3", &format!("{INSTALL} --force")]);
 }
 
 #[test]
