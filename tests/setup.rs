@@ -19,8 +19,8 @@ const INSTALL: &str = "cargo install wasmtime-cli --locked --version 48.0.8 \
     parallel-compilation,pooling-allocator,profiling,backtrace,clap/default";
 
 /// Real tools the script and the stand-ins use, linked into the `PATH`.
-const REAL_TOOLS: [&str; 8] = [
-    "bash", "env", "dirname", "sed", "grep", "cat", "chmod", "mkdir",
+const REAL_TOOLS: [&str; 9] = [
+    "bash", "env", "dirname", "sed", "grep", "cat", "chmod", "mkdir", "sleep",
 ];
 
 /// What a wasmtime stand-in can serve.
@@ -263,6 +263,11 @@ impl Machine {
 
     /// Runs `scripts/setup args` with nothing but this machine's `PATH`.
     fn setup(&self, args: &[&str]) -> Run {
+        self.setup_with(args, &[])
+    }
+
+    /// [`Machine::setup`], with `env` set too.
+    fn setup_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let log = self.path("log");
         let _ = fs::remove_file(&log);
         let mut setup = Command::new(self.path("repo/scripts/setup"));
@@ -273,6 +278,7 @@ impl Machine {
             .env("HOME", self.path("home"))
             .env("CARGO_HOME", self.path("cargo"))
             .env("STANDIN_LOG", &log)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -394,6 +400,51 @@ fn an_install_that_still_cannot_serve_docroot_says_to_force_it() {
     machine.cargo_installing("$CARGO_HOME/bin", Serve::WithoutP3);
     let run = machine.setup(&[]);
     run.assert_fails_saying(&["built without WASI 0.3", &format!("{INSTALL} --force")]);
+}
+
+#[test]
+fn while_cargo_compiles_quietly_a_line_says_it_still_is_and_its_status_stays() {
+    for fails in [false, true] {
+        let machine = Machine::with_rust();
+        let cargo = machine.path("cargo-after-compiling");
+        fs::rename(machine.path("bin/cargo"), &cargo).unwrap();
+        // Two crates started, then seconds without a line, as while cargo
+        // compiles or links the last one; then it succeeds, or fails.
+        let end = if fails {
+            "echo 'error: could not compile `wasmtime-cli`' >&2; exit 101".to_owned()
+        } else {
+            format!("exec '{}' \"$@\"", cargo.display())
+        };
+        machine.tool(
+            "cargo",
+            &format!(
+                "[ \"$1\" = install ] || exec '{}' \"$@\"\n\
+                 echo '   Compiling wasmtime v48.0.8' >&2\n\
+                 echo '   Compiling wasmtime-cli v48.0.8' >&2\n\
+                 sleep 2.5\n\
+                 {end}",
+                cargo.display()
+            ),
+        );
+        let run = machine.setup_with(&[], &[("SETUP_PROGRESS_SECONDS", "1")]);
+        assert!(
+            run.stderr.lines().any(|line| {
+                line.starts_with("scripts/setup: cargo is still compiling: 0 min ")
+                    && line.ends_with(" s so far (its last line: Compiling wasmtime-cli v48.0.8)")
+            }),
+            "{run:?}"
+        );
+        assert!(
+            run.stderr.contains("\n   Compiling wasmtime-cli v48.0.8\n"),
+            "cargo's lines pass on unchanged: {run:?}"
+        );
+        if fails {
+            assert!(run.stderr.contains("could not compile"), "{run:?}");
+            run.assert_fails_saying(&["installing wasmtime-cli failed", INSTALL]);
+        } else {
+            run.assert_ok();
+        }
+    }
 }
 
 #[test]
