@@ -12,13 +12,54 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 
-/// The version setup installs, and the command that installs it.
-const INSTALL: &str = "cargo install wasmtime-cli --locked --version 48.0.8";
+/// The version setup installs, with the features docroot uses, and the
+/// command that installs it.
+const INSTALL: &str = "cargo install wasmtime-cli --locked --version 48.0.8 \
+    --no-default-features --features run,serve,component-model-async,cranelift,cache,\
+    parallel-compilation,pooling-allocator,profiling,backtrace,clap/default";
 
 /// Real tools the script and the stand-ins use, linked into the `PATH`.
-const REAL_TOOLS: [&str; 8] = [
-    "bash", "env", "dirname", "sed", "grep", "cat", "chmod", "mkdir",
+const REAL_TOOLS: [&str; 9] = [
+    "bash", "env", "dirname", "sed", "grep", "cat", "chmod", "mkdir", "sleep",
 ];
+
+/// What a wasmtime stand-in can serve.
+#[derive(Clone, Copy)]
+enum Serve {
+    /// `serve`, with WASI 0.3: what docroot needs.
+    Docroot,
+    /// `serve`, built without WASI 0.3 (component-model-async).
+    WithoutP3,
+    /// No `serve` subcommand: wasmtime takes `serve` for a module to run.
+    Nothing,
+}
+
+/// The body of a wasmtime stand-in that says `says` to `--version` and
+/// answers setup's two probes (`serve --help`, and serving a missing file
+/// with `-S p3`) as a real wasmtime built with `serve` does.
+fn wasmtime_body(says: &str, serve: Serve) -> String {
+    let (help, p3) = match serve {
+        Serve::Docroot => (
+            "      --max-instance-reuse-count <MAX_INSTANCE_REUSE_COUNT>",
+            "Error: failed to open wasm module \\\"$4\\\"",
+        ),
+        Serve::WithoutP3 => (
+            "      --max-instance-reuse-count <MAX_INSTANCE_REUSE_COUNT>",
+            "Error: support for WASIp3 disabled at compile time",
+        ),
+        Serve::Nothing => (
+            "Usage: wasmtime run [OPTIONS] <WASM>",
+            "Error: failed to open wasm module \\\"serve\\\"",
+        ),
+    };
+    format!(
+        "case \"$1 $2\" in\n\
+         '--version '*) echo '{says}' ;;\n\
+         'serve --help') echo \"{help}\" ;;\n\
+         'serve -S') echo \"{p3}\" >&2; exit 1 ;;\n\
+         esac"
+    )
+}
 
 /// Held while a file is written and while a process is spawned. The tests
 /// run in threads of one process, and a child forked while another thread
@@ -144,6 +185,21 @@ impl Machine {
     /// A `cargo` whose `install` writes a wasmtime 48.0.8 into `dest` (a
     /// shell word), as `cargo install` does into `CARGO_HOME/bin`.
     fn cargo_installing_into(&self, dest: &str) {
+        self.cargo_installing(dest, Serve::Docroot);
+    }
+
+    /// A `cargo` whose `install` writes into `dest` a wasmtime 48.0.8 that
+    /// can serve what `serve` says, and logs its calls as
+    /// `wasmtime[installed] args`.
+    fn cargo_installing(&self, dest: &str, serve: Serve) {
+        let installed = self.path("installed-wasmtime");
+        write_script(
+            &installed,
+            &format!(
+                "echo \"wasmtime[installed] $*\" >> \"$STANDIN_LOG\"\n{}",
+                wasmtime_body("wasmtime 48.0.8 (stand-in)", serve)
+            ),
+        );
         self.tool(
             "cargo",
             &format!(
@@ -151,18 +207,24 @@ impl Machine {
                  --version) echo 'cargo 1.95.0 (stand-in)' ;;\n\
                  install)\n\
                    mkdir -p \"{dest}\"\n\
-                   printf '%s\\n' '#!/bin/bash' \
-                     'echo \"wasmtime[installed] $*\" >> \"$STANDIN_LOG\"' \
-                     'echo \"wasmtime 48.0.8 (stand-in)\"' > \"{dest}/wasmtime\"\n\
+                   cat '{}' > \"{dest}/wasmtime\"\n\
                    chmod +x \"{dest}/wasmtime\" ;;\n\
-                 esac"
+                 esac",
+                installed.display()
             ),
         );
     }
 
-    /// A wasmtime on `PATH` that says `says` to `--version`.
+    /// A wasmtime on `PATH` that says `says` to `--version` and can serve
+    /// docroot.
     fn wasmtime_saying(&self, says: &str) {
-        self.tool("wasmtime", &format!("echo '{says}'"));
+        self.wasmtime(says, Serve::Docroot);
+    }
+
+    /// A wasmtime on `PATH` that says `says` to `--version` and can serve
+    /// what `serve` says.
+    fn wasmtime(&self, says: &str, serve: Serve) {
+        self.tool("wasmtime", &wasmtime_body(says, serve));
     }
 
     /// Node.js `version` with an `npm` that makes the folder `npm ci` or
@@ -201,6 +263,11 @@ impl Machine {
 
     /// Runs `scripts/setup args` with nothing but this machine's `PATH`.
     fn setup(&self, args: &[&str]) -> Run {
+        self.setup_with(args, &[])
+    }
+
+    /// [`Machine::setup`], with `env` set too.
+    fn setup_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let log = self.path("log");
         let _ = fs::remove_file(&log);
         let mut setup = Command::new(self.path("repo/scripts/setup"));
@@ -211,6 +278,7 @@ impl Machine {
             .env("HOME", self.path("home"))
             .env("CARGO_HOME", self.path("cargo"))
             .env("STANDIN_LOG", &log)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -258,7 +326,7 @@ fn without_wasmtime_setup_says_why_installs_it_and_then_uses_it() {
     for said in [
         "there is no wasmtime on PATH",
         "installing wasmtime-cli 48.0.8 from crates.io",
-        "about 11 minutes on 2 cores, once",
+        "with only the features docroot uses",
     ] {
         assert!(run.stderr.contains(said), "{said:?}:\n{run:?}");
     }
@@ -300,6 +368,82 @@ fn a_wasmtime_of_48_or_newer_is_used_as_it_is() {
                 .starts_with(&format!("scripts/setup: wasmtime: {version} (")),
             "{run:?}"
         );
+    }
+}
+
+#[test]
+fn a_wasmtime_48_that_cannot_serve_docroot_is_replaced_saying_what_it_lacks() {
+    for (serve, lacks) in [
+        (Serve::WithoutP3, "is 48.0.8 but was built without WASI 0.3"),
+        (Serve::Nothing, "is 48.0.8 but has no `wasmtime serve`"),
+    ] {
+        let machine = Machine::with_rust();
+        machine.wasmtime("wasmtime 48.0.8 (stand-in)", serve);
+        let run = machine.setup(&[]);
+        run.assert_ok();
+        assert!(run.stderr.contains(lacks), "{lacks:?}:\n{run:?}");
+        assert!(run.asked(INSTALL), "{run:?}");
+        assert!(run.asked("wasmtime[installed] serve --help"), "{run:?}");
+        let bin = machine.path("cargo/bin/wasmtime");
+        assert_eq!(
+            run.last_line(),
+            format!("scripts/setup: wasmtime: 48.0.8 ({})", bin.display())
+        );
+    }
+}
+
+#[test]
+fn an_install_that_still_cannot_serve_docroot_says_to_force_it() {
+    // As when cargo keeps a wasmtime 48.0.8 it installed before, with other
+    // features, instead of building it again.
+    let machine = Machine::with_rust();
+    machine.cargo_installing("$CARGO_HOME/bin", Serve::WithoutP3);
+    let run = machine.setup(&[]);
+    run.assert_fails_saying(&["built without WASI 0.3", &format!("{INSTALL} --force")]);
+}
+
+#[test]
+fn while_cargo_compiles_quietly_a_line_says_it_still_is_and_its_status_stays() {
+    for fails in [false, true] {
+        let machine = Machine::with_rust();
+        let cargo = machine.path("cargo-after-compiling");
+        fs::rename(machine.path("bin/cargo"), &cargo).unwrap();
+        // Two crates started, then seconds without a line, as while cargo
+        // compiles or links the last one; then it succeeds, or fails.
+        let end = if fails {
+            "echo 'error: could not compile `wasmtime-cli`' >&2; exit 101".to_owned()
+        } else {
+            format!("exec '{}' \"$@\"", cargo.display())
+        };
+        machine.tool(
+            "cargo",
+            &format!(
+                "[ \"$1\" = install ] || exec '{}' \"$@\"\n\
+                 echo '   Compiling wasmtime v48.0.8' >&2\n\
+                 echo '   Compiling wasmtime-cli v48.0.8' >&2\n\
+                 sleep 2.5\n\
+                 {end}",
+                cargo.display()
+            ),
+        );
+        let run = machine.setup_with(&[], &[("SETUP_PROGRESS_SECONDS", "1")]);
+        assert!(
+            run.stderr.lines().any(|line| {
+                line.starts_with("scripts/setup: cargo is still compiling: 0 min ")
+                    && line.ends_with(" s so far (its last line: Compiling wasmtime-cli v48.0.8)")
+            }),
+            "{run:?}"
+        );
+        assert!(
+            run.stderr.contains("\n   Compiling wasmtime-cli v48.0.8\n"),
+            "cargo's lines pass on unchanged: {run:?}"
+        );
+        if fails {
+            assert!(run.stderr.contains("could not compile"), "{run:?}");
+            run.assert_fails_saying(&["installing wasmtime-cli failed", INSTALL]);
+        } else {
+            run.assert_ok();
+        }
     }
 }
 

@@ -277,8 +277,9 @@ pub fn wasmtime() -> String {
         Ok(out) if out.status.success() => bin,
         _ => panic!(
             "the wasmtime CLI was not found ({bin}). Install it with\n  \
-             cargo install wasmtime-cli --locked --version 48.0.8\n\
-             or run ./scripts/test, which does."
+             ./scripts/setup\n\
+             (wasmtime-cli 48.0.8 with the features docroot uses), or run \
+             ./scripts/test, which does."
         ),
     }
 }
