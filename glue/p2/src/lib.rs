@@ -94,13 +94,16 @@ impl bindings::exports::wasi::http0_2_12::incoming_handler::Guest for Component 
                 let started = config.access_log.then(Instant::now);
                 let open = || std::future::ready(WasiFiles::open(&config.root));
                 let response = match ready::run(instance.site(open)) {
-                    Ok(fs) => ready::run(app::handle_with(
+                    // On the heap: the answer's future is over 1.5 KiB, and
+                    // in this frame it took the request a second page of
+                    // stack, which a fresh instance pays a fault for.
+                    Ok(fs) => ready::run(Box::pin(app::handle_with(
                         &req,
                         config,
                         &*fs,
                         SystemTime::now,
                         instance.rules(),
-                    )),
+                    ))),
                     Err(err) => app::misconfigured(&req, err.into()),
                 };
                 (response, started)
