@@ -3,19 +3,21 @@
 
     python3 benches/ab.py [--rounds 6] [--seconds 2] [--conns 1] [--serve-flags "..."] \
         [--big-mib N] [--pin] [--rules NAME] [--rules-unmatched NAME] \
-        BASE=WASM:PATH OTHER=WASM:PATH[:HEADER] ...
+        [--env NAME:VAR=VALUE] BASE=WASM:PATH OTHER=WASM:PATH[:HEADER] ...
 
 The first spec is the baseline. Every component is served (with a 1 KiB
 `1k.html` in a temporary site preopened at `/`, and with --big-mib an
 N MiB `big.bin` beside it; a spec named by --rules is served from that
-site with scripts/bench's rule files beside it), then `wrk` runs each spec in
+site with scripts/bench's rule files beside it; a spec named by --env gets
+that variable, as `wasmtime serve --env`), then `wrk` runs each spec in
 turn, round after round, reversing the order every other round; each spec's
 ratio to the baseline is taken within a round, and the median over rounds is
 printed, for requests per second and for the host's CPU time per request
 (the `wasmtime serve` process's user + system time over the run, divided by
 the requests it served; its ratio is the baseline's over the spec's, so
-higher is better in both). For quick experiments while profiling; the full
-benchmark is scripts/bench.
+higher is better in both), and the lowest and highest round's host CPU
+ratio. For quick experiments while profiling; the full benchmark is
+scripts/bench.
 """
 
 import argparse
@@ -46,6 +48,8 @@ def main():
                     help="serve NAME from the site with scripts/bench's rule files (one header rule on every answer)")
     ap.add_argument("--rules-unmatched", action="append", default=[], metavar="NAME",
                     help="the same, its every-answer header rule moved to a path no request asks for")
+    ap.add_argument("--env", action="append", default=[], metavar="NAME:VAR=VALUE",
+                    help="serve NAME with the environment variable VAR=VALUE (wasmtime serve --env)")
     ap.add_argument("specs", nargs="+", help="NAME=WASM:PATH[:HEADER]")
     args = ap.parse_args()
     specs = []
@@ -68,18 +72,28 @@ def main():
             rules_site = scratch / f"rules-{'all' if every_answer else 'none'}"
             make_rules_site(site, rules_site, every_answer)
             sites.update({name: rules_site for name in names})
+    guest_env = {name: () for name, *_ in specs}
+    for setting in args.env:
+        name, var = setting.split(":", 1)
+        guest_env[name] += (var,)
     env = {k: v for k, v in os.environ.items() if k != "RUST_BACKTRACE"}
-    # One server for each component and site.
-    served = sorted({(wasm, str(sites[name])) for name, wasm, *_ in specs})
+    # One server for each component, site and guest environment.
+    def key_of(name, wasm):
+        return (wasm, str(sites[name]), guest_env[name])
+    served = sorted({key_of(name, wasm) for name, wasm, *_ in specs})
     servers, ports = [], {}
     try:
-        for wasm, root in served:
+        for key in served:
+            wasm, root, guest_vars = key
             port = free_port()
             pin = ["taskset", "-c", "0"] if args.pin else []
             argv = [*pin, "wasmtime", "serve", "-S", "cli", *args.serve_flags.split(),
-                    "--addr", f"127.0.0.1:{port}", "--dir", f"{root}::/", wasm]
-            servers.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
-            ports[wasm, root] = port
+                    "--addr", f"127.0.0.1:{port}", "--dir", f"{root}::/"]
+            for var in guest_vars:
+                argv += ["--env", var]
+            servers.append(subprocess.Popen(argv + [wasm], stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL, env=env))
+            ports[key] = port
             wait_ready(f"http://127.0.0.1:{port}/1k.html", proc=servers[-1])
         threads = "1" if args.conns == 1 or args.pin else "2"
         rps = {name: [] for name, *_ in specs}
@@ -91,7 +105,7 @@ def main():
                 argv += ["wrk", "-t", threads, "-c", str(args.conns), "-d", f"{args.seconds}s"]
                 if header:
                     argv += ["-H", header]
-                key = (wasm, str(sites[name]))
+                key = key_of(name, wasm)
                 before = cpu_seconds(procs[key].pid)
                 out = subprocess.run(argv + [f"http://127.0.0.1:{ports[key]}{path}"],
                                      capture_output=True, text=True, check=True).stdout
@@ -107,9 +121,10 @@ def main():
     base = specs[0][0]
     for name, *_ in specs:
         ratio = statistics.median(a / b for a, b in zip(rps[name], rps[base]))
-        cpu_ratio = statistics.median(b / a for a, b in zip(cpu[name], cpu[base]))
+        cpu_ratios = [b / a for a, b in zip(cpu[name], cpu[base])]
         print(f"{name:18} median {statistics.median(rps[name]):8.1f} req/s   vs {base}: {ratio:.3f}"
-              f"   host CPU {statistics.median(cpu[name]):6.1f} µs/req   vs {base}: {cpu_ratio:.3f}")
+              f"   host CPU {statistics.median(cpu[name]):6.1f} µs/req   vs {base}: "
+              f"{statistics.median(cpu_ratios):.3f} ({min(cpu_ratios):.3f}–{max(cpu_ratios):.3f})")
 
 
 def cpu_seconds(pid):
