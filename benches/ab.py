@@ -3,13 +3,14 @@
 
     python3 benches/ab.py [--rounds 6] [--seconds 2] [--conns 1] [--serve-flags "..."] \
         [--big-mib N] [--pin] [--rules NAME] [--rules-unmatched NAME] \
-        [--env NAME:VAR=VALUE] BASE=WASM:PATH OTHER=WASM:PATH[:HEADER] ...
+        [--env NAME:VAR=VALUE] [--flag NAME:FLAG] BASE=WASM:PATH OTHER=WASM:PATH[:HEADER] ...
 
 The first spec is the baseline. Every component is served (with a 1 KiB
 `1k.html` in a temporary site preopened at `/`, and with --big-mib an
 N MiB `big.bin` beside it; a spec named by --rules is served from that
 site with scripts/bench's rule files beside it; a spec named by --env gets
-that variable, as `wasmtime serve --env`), then `wrk` runs each spec in
+that variable, as `wasmtime serve --env`, and one named by --flag that
+`wasmtime serve` flag, such as `-Otable-lazy-init=n`), then `wrk` runs each spec in
 turn, round after round, reversing the order every other round; each spec's
 ratio to the baseline is taken within a round, and the median over rounds is
 printed, for requests per second and for the host's CPU time per request
@@ -50,6 +51,8 @@ def main():
                     help="the same, its every-answer header rule moved to a path no request asks for")
     ap.add_argument("--env", action="append", default=[], metavar="NAME:VAR=VALUE",
                     help="serve NAME with the environment variable VAR=VALUE (wasmtime serve --env)")
+    ap.add_argument("--flag", action="append", default=[], metavar="NAME:FLAG",
+                    help="serve NAME with this extra wasmtime serve flag (one word)")
     ap.add_argument("specs", nargs="+", help="NAME=WASM:PATH[:HEADER]")
     args = ap.parse_args()
     specs = []
@@ -75,7 +78,10 @@ def main():
     guest_env = {name: () for name, *_ in specs}
     for setting in args.env:
         name, var = setting.split(":", 1)
-        guest_env[name] += (var,)
+        guest_env[name] += (("--env", var),)
+    for setting in args.flag:
+        name, flag = setting.split(":", 1)
+        guest_env[name] += ((flag,),)
     env = {k: v for k, v in os.environ.items() if k != "RUST_BACKTRACE"}
     # One server for each component, site and guest environment.
     def key_of(name, wasm):
@@ -89,8 +95,8 @@ def main():
             pin = ["taskset", "-c", "0"] if args.pin else []
             argv = [*pin, "wasmtime", "serve", "-S", "cli", *args.serve_flags.split(),
                     "--addr", f"127.0.0.1:{port}", "--dir", f"{root}::/"]
-            for var in guest_vars:
-                argv += ["--env", var]
+            for words in guest_vars:
+                argv += list(words)
             servers.append(subprocess.Popen(argv + [wasm], stdout=subprocess.DEVNULL,
                                             stderr=subprocess.DEVNULL, env=env))
             ports[key] = port

@@ -50,12 +50,17 @@ def main():
     ap.add_argument("--requests", type=int, default=2000)
     ap.add_argument("--syscalls", action="store_true", help="also list the system calls by name (perf trace -s)")
     ap.add_argument("--env", action="append", default=[], metavar="NAME:VAR=VALUE")
+    ap.add_argument("--flag", action="append", default=[], metavar="NAME:FLAG",
+                    help="serve NAME with this extra wasmtime serve flag (one word)")
     ap.add_argument("specs", nargs="+", help="NAME=WASM:PATH")
     args = ap.parse_args()
     guest_env = {}
     for setting in args.env:
         name, var = setting.split(":", 1)
-        guest_env.setdefault(name, []).append(var)
+        guest_env.setdefault(name, []).extend(["--env", var])
+    for setting in args.flag:
+        name, flag = setting.split(":", 1)
+        guest_env.setdefault(name, []).append(flag)
     scratch = Path(tempfile.mkdtemp(prefix="docroot-counts-"))
     site = scratch / "site"
     site.mkdir()
@@ -69,8 +74,7 @@ def main():
             wasm, path = rest.split(":", 1)
             port = free_port()
             argv = ["wasmtime", "serve", "-S", "cli", "--addr", f"127.0.0.1:{port}", "--dir", f"{site}::/"]
-            for var in guest_env.get(name, []):
-                argv += ["--env", var]
+            argv += guest_env.get(name, [])
             server = subprocess.Popen(argv + [wasm], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
             try:
                 wait_ready(f"http://127.0.0.1:{port}{path}", proc=server)
