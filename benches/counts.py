@@ -12,11 +12,15 @@ connection while `perf stat` counts the server's events; each count is
 divided by the requests. Unlike CPU time, the counts hardly move with the
 machine's other load, so they tell small changes apart where a timed A/B
 cannot; what each costs in time is priced by benches/price-calls. With
---syscalls, `perf trace -s` also lists the system calls by name. Needs perf
+--syscalls, `perf trace -s` also lists the system calls by name; with
+--calls, a second server traced by wasmtime itself (WASMTIME_LOG at trace
+level for wasmtime-wasi and wasmtime-wasi-http) lists the host calls a
+request makes, by name (resource drops are not traced). Needs perf
 (Debian's linux-perf) and its tracepoints (raw_syscalls, tlb).
 """
 
 import argparse
+import collections
 import http.client
 import os
 import re
@@ -49,6 +53,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--requests", type=int, default=2000)
     ap.add_argument("--syscalls", action="store_true", help="also list the system calls by name (perf trace -s)")
+    ap.add_argument("--calls", action="store_true", help="also list the host calls a request makes")
     ap.add_argument("--env", action="append", default=[], metavar="NAME:VAR=VALUE")
     ap.add_argument("--flag", action="append", default=[], metavar="NAME:FLAG",
                     help="serve NAME with this extra wasmtime serve flag (one word)")
@@ -113,8 +118,35 @@ def main():
             finally:
                 server.terminate()
                 server.wait()
+            if args.calls:
+                print("    host calls: " + host_calls(argv, wasm, path, env, scratch / f"{name}.log"))
     finally:
         shutil.rmtree(scratch)
+
+
+def host_calls(argv, wasm, path, env, log, n=20):
+    """The host calls one request makes, by name, from wasmtime's own trace
+    of n requests after a first one."""
+    port = free_port()
+    argv = [a if not a.startswith("127.0.0.1:") else f"127.0.0.1:{port}" for a in argv]
+    traced = dict(env, WASMTIME_LOG="wasmtime_wasi=trace,wasmtime_wasi_http=trace")
+    with open(log, "w") as out:
+        server = subprocess.Popen(argv + [wasm], stdout=subprocess.DEVNULL, stderr=out, env=traced)
+        try:
+            wait_ready(f"http://127.0.0.1:{port}{path}", proc=server)
+            time.sleep(0.2)
+            start = log.stat().st_size
+            ask(port, path, n)
+            time.sleep(0.2)
+        finally:
+            server.terminate()
+            server.wait()
+    with open(log, "rb") as f:
+        f.seek(start)
+        text = re.sub(r"\x1b\[[0-9;]*m", "", f.read().decode(errors="replace"))
+    calls = collections.Counter(m.group(1) for m in re.finditer(r'function="([^"]+)"\}: \S+: call', text))
+    total = sum(calls.values()) / n
+    return f"{total:.1f}: " + ", ".join(f"{k} {v / n:g}" for k, v in calls.most_common())
 
 
 if __name__ == "__main__":
