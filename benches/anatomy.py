@@ -38,16 +38,12 @@ def leb(b, i):
 
 
 def sleb(b, i):
-    value = shift = 0
-    while True:
-        byte = b[i]
-        i += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            if byte & 0x40:
-                value -= 1 << shift
-            return value, i
+    """A signed LEB128 at b[i:]: the unsigned one, less 2**bits when the
+    last byte's sign bit is set."""
+    value, end = leb(b, i)
+    if b[end - 1] & 0x40:
+        value -= 1 << (7 * (end - i))
+    return value, end
 
 
 def const_expr(b, i):
