@@ -12,7 +12,7 @@
 //! [`stall`] modules here. Everything here is tested natively.
 //!
 //! The modules form layers, each using only those listed before it:
-//! [`path`], [`codec`], [`content_type`], [`date`], [`stall`], [`json`],
+//! [`path`], [`auth`], [`codec`], [`content_type`], [`date`], [`stall`], [`json`],
 //! [`ready`]; [`http`], [`negotiate`], [`preopen`], [`page`], [`fs`],
 //! [`store`]; [`rules`]; [`cache`]; [`config`]; [`prepare`], [`instance`];
 //! [`files`], [`info`]; [`outcome`]; [`answers`]; [`app`]. ([`testing`],
@@ -26,6 +26,7 @@
 
 pub mod answers;
 pub mod app;
+pub mod auth;
 pub mod cache;
 pub mod codec;
 pub mod config;

@@ -1,0 +1,275 @@
+//! HTTP Basic authentication (RFC 7617) for the paths a site protects with
+//! `Basic-Auth` in its `_headers` ([`crate::rules::headers`]): the users a
+//! line lists ([`Users`]), the credentials a request presents
+//! ([`Authorization`]), and whether they admit it ([`Access`]).
+//!
+//! Neither side is kept in the clear: a user name and a password are each
+//! hashed (SHA-256) when read, and compared as hashes in constant time, so
+//! the time an answer takes tells nothing of a password, not even its
+//! length; every user is compared, so it tells nothing of which user
+//! either. Nothing here prints what it holds: their `Debug` says
+//! `[redacted]`.
+
+#![forbid(unsafe_code)]
+
+use base64::Engine;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use sha2::{Digest, Sha256};
+use subtle::{Choice, ConstantTimeEq};
+
+/// The challenge of a 401 (RFC 7617 §2, §2.1): the browser asks for a user
+/// and password, and sends them in UTF-8.
+pub const CHALLENGE: &str = "Basic realm=\"Protected\", charset=\"UTF-8\"";
+
+/// The header name a `_headers` line uses to protect its block's paths.
+pub const LINE_NAME: &str = "basic-auth";
+
+/// Base64 as RFC 7617 uses it (RFC 4648 §4), with or without its padding.
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// A SHA-256 hash.
+type Hash = [u8; 32];
+
+fn hash(bytes: &[u8]) -> Hash {
+    Sha256::digest(bytes).into()
+}
+
+/// One user a `Basic-Auth` line lists.
+#[derive(Clone, PartialEq, Eq)]
+struct User {
+    name: Hash,
+    password: Hash,
+}
+
+/// The users a block's `Basic-Auth` lines list: any one of them is let in.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Users(Vec<User>);
+
+impl std::fmt::Debug for Users {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Users({} [redacted])", self.0.len())
+    }
+}
+
+impl Users {
+    /// Parses a `Basic-Auth` line's value as Netlify writes it: one or more
+    /// `user:password` pairs separated by spaces. A user name ends at the
+    /// first `:` (RFC 7617 §2: it cannot hold one); the password is the
+    /// rest, and may. Neither may be empty. The reason for a refusal never
+    /// quotes the value.
+    pub fn parse(value: &str) -> Result<Users, String> {
+        let mut users = Vec::new();
+        for (n, pair) in value.split_ascii_whitespace().enumerate() {
+            let nth = n + 1;
+            let (name, password) = pair.split_once(':').ok_or_else(|| {
+                format!("Basic-Auth pair {nth} has no \":\": each is user:password")
+            })?;
+            if name.is_empty() || password.is_empty() {
+                return Err(format!(
+                    "Basic-Auth pair {nth} has an empty user or password: each is user:password"
+                ));
+            }
+            users.push(User {
+                name: hash(name.as_bytes()),
+                password: hash(password.as_bytes()),
+            });
+        }
+        if users.is_empty() {
+            return Err("a Basic-Auth line names no user: it is user:password …".to_owned());
+        }
+        Ok(Users(users))
+    }
+
+    /// Adds the users of another line of the same block.
+    pub fn extend(&mut self, other: Users) {
+        self.0.extend(other.0);
+    }
+
+    /// Whether `authorization` names one of these users with its password.
+    /// Every user is compared, in constant time.
+    pub fn admit(&self, authorization: &Authorization) -> bool {
+        let Authorization::Basic(given) = authorization else {
+            return false;
+        };
+        let mut admitted = Choice::from(0);
+        for user in &self.0 {
+            admitted |= user.name.ct_eq(&given.name) & user.password.ct_eq(&given.password);
+        }
+        admitted.into()
+    }
+}
+
+/// The credentials of an `Authorization: Basic` header, hashed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    name: Hash,
+    password: Hash,
+}
+
+/// What a request's `Authorization` header presents.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub enum Authorization {
+    /// No `Authorization` header.
+    #[default]
+    Absent,
+    /// `Basic` credentials, well formed.
+    Basic(Credentials),
+    /// Anything else: another scheme, bad base64, no `:`, or more than one
+    /// header line. It admits nobody.
+    Unusable,
+}
+
+impl std::fmt::Debug for Authorization {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Authorization::Absent => "Absent",
+            Authorization::Basic(_) => "Basic([redacted])",
+            Authorization::Unusable => "Unusable([redacted])",
+        })
+    }
+}
+
+impl Authorization {
+    /// Reads the request's `Authorization` header `lines` (RFC 9110 §11.6.2:
+    /// a single value; RFC 7617 §2: `Basic` and the base64 of
+    /// `user:password`; the scheme's name is case-insensitive).
+    pub fn of(lines: &[&[u8]]) -> Authorization {
+        let [line] = lines else {
+            return match lines {
+                [] => Authorization::Absent,
+                _ => Authorization::Unusable,
+            };
+        };
+        Authorization::basic(line).unwrap_or(Authorization::Unusable)
+    }
+
+    fn basic(line: &[u8]) -> Option<Authorization> {
+        let line = std::str::from_utf8(line).ok()?.trim_matches([' ', '\t']);
+        let (scheme, token) = line.split_once(' ')?;
+        if !scheme.eq_ignore_ascii_case("basic") {
+            return None;
+        }
+        let decoded = BASE64.decode(token.trim_start_matches(' ')).ok()?;
+        let colon = decoded.iter().position(|&b| b == b':')?;
+        Some(Authorization::Basic(Credentials {
+            name: hash(&decoded[..colon]),
+            password: hash(&decoded[colon + 1..]),
+        }))
+    }
+
+    /// Whether the request carries an `Authorization` header at all: its
+    /// answer is then for it alone (RFC 9111 §3.5), and never kept.
+    pub fn is_present(&self) -> bool {
+        *self != Authorization::Absent
+    }
+}
+
+/// What the site's protection says of a request for one path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Access {
+    /// Nothing protects the path.
+    #[default]
+    Open,
+    /// Protected, and the credentials admit the request.
+    Admitted,
+    /// Protected, and the request is not admitted: 401.
+    Denied,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn basic(user_password: &str) -> Authorization {
+        let line = format!("Basic {}", BASE64.encode(user_password));
+        Authorization::of(&[line.as_bytes()])
+    }
+
+    #[test]
+    fn users_are_pairs_separated_by_spaces() {
+        let users = Users::parse("alice:s3cret  bob:pa:ss\tcarol:x").unwrap();
+        assert!(users.admit(&basic("alice:s3cret")));
+        assert!(
+            users.admit(&basic("bob:pa:ss")),
+            "a password may hold \":\""
+        );
+        assert!(users.admit(&basic("carol:x")));
+        assert!(!users.admit(&basic("alice:S3cret")));
+        assert!(!users.admit(&basic("alice:s3cret ")));
+        assert!(
+            !users.admit(&basic("bob:s3cret")),
+            "another user's password"
+        );
+        assert!(!users.admit(&basic("alice")));
+        assert!(!users.admit(&Authorization::Absent));
+        assert!(!users.admit(&Authorization::Unusable));
+    }
+
+    #[test]
+    fn bad_lines_say_why_without_quoting_them() {
+        for (value, pair) in [
+            ("alice", "pair 1"),
+            ("alice:s3cret bob", "pair 2"),
+            (":s3cret", "pair 1"),
+            ("alice:", "pair 1"),
+        ] {
+            let reason = Users::parse(value).unwrap_err();
+            assert!(reason.contains(pair), "{value}: {reason}");
+            assert!(
+                !reason.contains("alice") && !reason.contains("s3cret"),
+                "{reason}"
+            );
+        }
+        assert!(Users::parse("  ").is_err());
+        let users = Users::parse("alice:s3cret").unwrap();
+        let shown = format!("{users:?} {:?}", basic("alice:s3cret"));
+        assert!(
+            !shown.contains("alice") && !shown.contains("s3cret"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn authorization_is_basic_base64_once_or_unusable() {
+        let users = Users::parse("alice:s3cret").unwrap();
+        let of = |lines: &[&str]| {
+            let lines: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+            Authorization::of(&lines)
+        };
+        // base64("alice:s3cret") = YWxpY2U6czNjcmV0
+        for good in [
+            "Basic YWxpY2U6czNjcmV0",
+            "basic YWxpY2U6czNjcmV0",
+            "BASIC   YWxpY2U6czNjcmV0 ",
+        ] {
+            assert!(users.admit(&of(&[good])), "{good}");
+        }
+        // "alice:s3cret!" needs padding: with or without it, alike.
+        let users = Users::parse("alice:s3cret!").unwrap();
+        assert!(users.admit(&of(&["Basic YWxpY2U6czNjcmV0IQ=="])));
+        assert!(users.admit(&of(&["Basic YWxpY2U6czNjcmV0IQ"])));
+        assert_eq!(of(&[]), Authorization::Absent);
+        for bad in [
+            &["Bearer YWxpY2U6czNjcmV0"][..],
+            &["Basic"],
+            &["Basic "],
+            &["Basic !!!"],
+            &["Basic YWxpY2U"],
+            &["BasicYWxpY2U6czNjcmV0"],
+            &["Basic YWxpY2U6czNjcmV0", "Basic YWxpY2U6czNjcmV0"],
+        ] {
+            let auth = of(bad);
+            assert_eq!(auth, Authorization::Unusable, "{bad:?}");
+            assert!(auth.is_present());
+        }
+        assert_eq!(Authorization::of(&[b"Basic \xff"]), Authorization::Unusable);
+    }
+
+    #[test]
+    fn access_orders_from_open_to_denied() {
+        assert!(Access::Open < Access::Admitted && Access::Admitted < Access::Denied);
+    }
+}
