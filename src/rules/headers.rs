@@ -8,6 +8,13 @@
 //!
 //! The headers that frame or describe the representation are docroot's
 //! ([`RESERVED`]): a line that names one is refused.
+//!
+//! `Basic-Auth: user:password …` (Netlify's line) is no header: it protects
+//! the block's paths ([`HeaderRules::access`]). Every block that matches a
+//! path and has one must admit the request's credentials, so a block never
+//! lets in a user another block keeps out; a block whose `Basic-Auth` line
+//! is malformed lets nobody in (it fails closed), and protection cannot be
+//! removed (`! Basic-Auth` is refused).
 
 #![forbid(unsafe_code)]
 
@@ -15,6 +22,7 @@ use super::index::Index;
 use super::pattern::Pattern;
 use super::template::Template;
 use super::{LineProblem, MAX_HEADER_LINE, MAX_HEADER_RULES};
+use crate::auth::{self, Access, Authorization, Users};
 use crate::http::HeaderName;
 
 /// Headers a site may not set or remove: they frame the message or
@@ -57,6 +65,9 @@ enum Line {
 struct Block {
     pattern: Pattern,
     lines: Vec<Line>,
+    /// The users its `Basic-Auth` lines let in, when it has any (none when
+    /// one is malformed).
+    users: Option<Users>,
 }
 
 /// The rules of a `_headers` file.
@@ -66,6 +77,8 @@ pub struct HeaderRules {
     index: Index,
     /// Every name a line sets or removes, once.
     names: Vec<String>,
+    /// The lines that protect paths (`Basic-Auth`), by number.
+    basic_auth_lines: Vec<usize>,
 }
 
 /// Which answer the headers go on.
@@ -172,6 +185,42 @@ impl HeaderRules {
         self.blocks.len()
     }
 
+    /// Whether some block protects its paths (`Basic-Auth`).
+    pub fn protects(&self) -> bool {
+        !self.basic_auth_lines.is_empty()
+    }
+
+    /// The numbers of the `Basic-Auth` lines of blocks that apply: each
+    /// holds credentials in plain text in the site.
+    pub fn basic_auth_lines(&self) -> &[usize] {
+        &self.basic_auth_lines
+    }
+
+    /// What the site's protection says of a request with `authorization`
+    /// for the decoded `path`: open when no protecting block matches it,
+    /// admitted when every one that does lets its credentials in, denied
+    /// otherwise.
+    pub fn access(&self, path: &[String], authorization: &Authorization) -> Access {
+        if !self.protects() {
+            return Access::Open;
+        }
+        let mut access = Access::Open;
+        for at in self.index.candidates(path) {
+            let block = &self.blocks[at];
+            let Some(users) = &block.users else {
+                continue;
+            };
+            if block.pattern.matches(path).is_none() {
+                continue;
+            }
+            if !users.admit(authorization) {
+                return Access::Denied;
+            }
+            access = Access::Admitted;
+        }
+        access
+    }
+
     /// What every block matching the decoded `path` does to the answers
     /// there, worked out once per request.
     pub fn for_path(&self, path: &[String]) -> SiteHeaders {
@@ -217,14 +266,22 @@ impl HeaderRules {
         let mut over = None;
         for (n, raw) in text.lines().enumerate() {
             let line_no = n + 1;
+            let line = raw.trim();
             if raw.len() > MAX_HEADER_LINE && raw.chars().count() > MAX_HEADER_LINE {
                 problems.push(LineProblem::new(
                     line_no,
                     format!("longer than {MAX_HEADER_LINE} characters"),
                 ));
+                // A protecting line too long to read still protects.
+                if state == State::Open
+                    && basic_auth_value(line).is_some()
+                    && let Some(block) = rules.blocks.last_mut()
+                {
+                    block.users = Some(Users::default());
+                    rules.basic_auth_lines.push(line_no);
+                }
                 continue;
             }
-            let line = raw.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
@@ -248,6 +305,7 @@ impl HeaderRules {
                         rules.blocks.push(Block {
                             pattern,
                             lines: Vec::new(),
+                            users: None,
                         });
                         state = State::Open;
                     }
@@ -268,6 +326,22 @@ impl HeaderRules {
                     let Some(block) = rules.blocks.last_mut() else {
                         continue;
                     };
+                    if let Some(value) = basic_auth_value(line) {
+                        // Malformed, it still protects: nobody is let in.
+                        let users = block.users.get_or_insert_default();
+                        match Users::parse(value) {
+                            Ok(parsed) => users.extend(parsed),
+                            Err(reason) => {
+                                *users = Users::default();
+                                problems.push(LineProblem::new(
+                                    line_no,
+                                    format!("{reason}; until it is fixed, nobody is let in"),
+                                ));
+                            }
+                        }
+                        rules.basic_auth_lines.push(line_no);
+                        continue;
+                    }
                     match parse_line(line, &block.pattern.placeholders()) {
                         Ok(parsed) => {
                             let (Line::Set(name, _) | Line::Remove(name)) = &parsed;
@@ -295,10 +369,24 @@ impl HeaderRules {
     }
 }
 
+/// The value of an indented line, trimmed, that is `Basic-Auth: value`.
+fn basic_auth_value(line: &str) -> Option<&str> {
+    let (name, value) = line.split_once(':')?;
+    name.trim()
+        .eq_ignore_ascii_case(auth::LINE_NAME)
+        .then_some(value)
+}
+
 /// One indented line, trimmed: `Name: value` or `! Name`.
 fn parse_line(line: &str, bound: &[&str]) -> Result<Line, String> {
     if let Some(name) = line.strip_prefix('!') {
         let name = checked_name(name.trim())?;
+        if name == auth::LINE_NAME {
+            return Err(
+                "protection cannot be removed: narrow the pattern of the block that protects"
+                    .to_owned(),
+            );
+        }
         return Ok(Line::Remove(name));
     }
     let (name, value) = line
@@ -431,6 +519,86 @@ mod tests {
         let h = applied(&r, "/ok2", Answer::Whole);
         assert_eq!(get(&h, "x-good"), Some("2"));
         assert_eq!(get(&h, "x-skipped"), None);
+    }
+
+    fn basic(user_password: &str) -> Authorization {
+        use base64::Engine;
+        let line = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(user_password)
+        );
+        Authorization::of(&[line.as_bytes()])
+    }
+
+    #[test]
+    fn basic_auth_protects_and_is_never_a_header() {
+        let r = rules(
+            "/*\n  X-Frame-Options: DENY\n\
+             /admin/*\n  basic-auth: alice:s3cret bob:b0b\n  X-Robots-Tag: noindex\n\
+             /admin/root/*\n  Basic-Auth: root:r00t\n  BASIC-AUTH: alice:s3cret\n",
+        );
+        assert!(r.protects());
+        assert_eq!(r.basic_auth_lines(), [4, 7, 8]);
+        assert!(!r.touches("basic-auth"));
+        let h = applied(&r, "/admin/x", Answer::Whole);
+        assert_eq!(get(&h, "basic-auth"), None);
+        assert_eq!(get(&h, "x-robots-tag"), Some("noindex"));
+        let seg = |p: &str| SitePath::parse(p).unwrap().segments().to_vec();
+        let alice = basic("alice:s3cret");
+        let bob = basic("bob:b0b");
+        let root = basic("root:r00t");
+        assert_eq!(
+            r.access(&seg("/index.html"), &Authorization::Absent),
+            Access::Open
+        );
+        assert_eq!(
+            r.access(&seg("/admin"), &Authorization::Absent),
+            Access::Denied
+        );
+        assert_eq!(
+            r.access(&seg("/admin/"), &Authorization::Unusable),
+            Access::Denied
+        );
+        assert_eq!(r.access(&seg("/admin/a"), &alice), Access::Admitted);
+        assert_eq!(r.access(&seg("/admin/a"), &bob), Access::Admitted);
+        assert_eq!(r.access(&seg("/admin/a"), &root), Access::Denied);
+        // Every protecting block must admit: alice is in both, bob and
+        // root in one each.
+        assert_eq!(r.access(&seg("/admin/root/x"), &alice), Access::Admitted);
+        assert_eq!(r.access(&seg("/admin/root/x"), &bob), Access::Denied);
+        assert_eq!(r.access(&seg("/admin/root/x"), &root), Access::Denied);
+        assert_eq!(
+            r.access(&seg("/Admin/a"), &Authorization::Absent),
+            Access::Open
+        );
+    }
+
+    #[test]
+    fn a_bad_basic_auth_line_lets_nobody_in_and_protection_stays() {
+        let text = format!(
+            "/a/*\n  Basic-Auth: alice\n/b/*\n  Basic-Auth: alice:s3cret\n  ! Basic-Auth\n\
+             /c/*\n  Basic-Auth: alice:{}\n/d/*\n  Basic-Auth:\n",
+            "x".repeat(MAX_HEADER_LINE)
+        );
+        let (r, problems) = HeaderRules::parse(&text);
+        let lines: Vec<usize> = problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, [2, 5, 7, 9], "{problems:?}");
+        for p in &problems {
+            assert!(
+                !p.reason.contains("s3cret") && !p.reason.contains("alice"),
+                "{p:?}"
+            );
+        }
+        let seg = |p: &str| SitePath::parse(p).unwrap().segments().to_vec();
+        let alice = basic("alice:s3cret");
+        for closed in ["/a/x", "/c/x", "/d/x"] {
+            assert_eq!(r.access(&seg(closed), &alice), Access::Denied, "{closed}");
+        }
+        assert_eq!(r.access(&seg("/b/x"), &alice), Access::Admitted);
+        assert_eq!(
+            r.access(&seg("/b/x"), &Authorization::Absent),
+            Access::Denied
+        );
     }
 
     #[test]
