@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 use crate::answers;
+use crate::auth::Access;
 use crate::cache::{Cache, CachedFile, View};
 use crate::config::{Config, ConfigError};
 use crate::files;
@@ -74,8 +75,9 @@ pub async fn handle_cached<S: Files, C: Fn() -> u64>(
 
 /// The answer to `req`, which asks `asked`, from the site `fs` and what
 /// `store` keeps of it: the request prepared once (the site's rules read
-/// when the files are asked for), routed, and turned into a response in
-/// one place ([`respond`]). Also when the site's rule files were last
+/// for anything but the info page), let in by the site's protection or
+/// answered 401, routed, and turned into a response in one place
+/// ([`respond`]). Also when the site's rule files were last
 /// looked at, which bounds how long the answer may be kept.
 async fn pipeline<Fs: Files, St: Store>(
     req: &Request,
@@ -87,11 +89,14 @@ async fn pipeline<Fs: Files, St: Store>(
     loader: &Loader,
 ) -> (Response<Fs::File>, Option<u64>) {
     let (rules, notes) = match asked.route {
-        Route::Files if config.site_rules => loader.rules(fs, store).await,
+        Route::Info => (Rc::default(), Vec::new()),
+        _ if config.site_rules => loader.rules(fs, store).await,
         _ => (Rc::default(), Vec::new()),
     };
     let p = Prepared::new(asked, config, &rules);
     let outcome = match p.asked.route {
+        // The site protects the path: whatever the method, credentials first.
+        _ if p.access == Access::Denied => Outcome::Unauthorized,
         Route::Files => Outcome::Files(files::serve(&p, config, fs, store).await),
         Route::Info => Outcome::Info(info::render(req, now(), p.asked.json)),
         Route::Options => Outcome::Options,

@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::auth;
 use crate::codec::{self, Effort};
 use crate::config::ConfigError;
 use crate::date;
@@ -22,6 +23,9 @@ pub const ALLOW: &str = "GET, HEAD, OPTIONS";
 pub enum Outcome<F> {
     /// `OPTIONS`: 204 with `Allow`.
     Options,
+    /// The request's own path is protected and its credentials do not
+    /// admit it: 401.
+    Unauthorized,
     /// Any method but `GET`, `HEAD` and `OPTIONS`: 405 with `Allow`.
     MethodNotAllowed,
     /// The request-info page: 200, never cached.
@@ -34,11 +38,15 @@ pub enum Outcome<F> {
 
 impl<F> Outcome<F> {
     /// Whether the site's `_headers` apply to this answer, and how: to
-    /// files, listings, rewrites, 404 pages, and (what it may carry) a 304;
-    /// not to redirects, other errors, or docroot's own info page.
+    /// files, listings, rewrites, 404 pages, `OPTIONS` (so that a CORS
+    /// preflight gets the site's `Access-Control-Allow-*`), and (what it
+    /// may carry) a 304; not to redirects, other errors (a 401 carries
+    /// nothing the site says of the path it guards), or docroot's own info
+    /// page.
     pub fn site_headers(&self) -> Option<SiteAnswer> {
         match self {
-            Outcome::Files(
+            Outcome::Options
+            | Outcome::Files(
                 Ending::File { .. }
                 | Ending::Listing(_)
                 | Ending::NotFound
@@ -83,11 +91,13 @@ impl<F> Draft<F> {
 
 /// Turns an outcome into the response sent, its head final: docroot's
 /// headers, then what the site's `_headers` do to them (on the answers
-/// they apply to, [`Outcome::site_headers`]).
+/// they apply to, [`Outcome::site_headers`]); an answer to a request with
+/// credentials is then made private ([`private`]).
 pub fn respond<F>(outcome: Outcome<F>, p: &Prepared<'_>) -> Response<F> {
     let site_headers = outcome.site_headers();
     let mut draft = match outcome {
         Outcome::Options => Draft::new(204, vec![("allow".into(), ALLOW.to_owned())], Body::Empty),
+        Outcome::Unauthorized => unauthorized(p),
         Outcome::MethodNotAllowed => {
             let mut r = error(405, "This server only answers GET, HEAD and OPTIONS.", p);
             r.headers.push(("allow".into(), ALLOW.to_owned()));
@@ -110,6 +120,9 @@ pub fn respond<F>(outcome: Outcome<F>, p: &Prepared<'_>) -> Response<F> {
     if let Some(answer) = site_headers {
         p.site_headers.of(answer).apply(&mut draft.headers);
     }
+    if p.asked.authorization.is_present() {
+        private(&mut draft);
+    }
     if p.asked.head {
         draft.body = Body::Empty;
     }
@@ -124,6 +137,7 @@ pub fn respond<F>(outcome: Outcome<F>, p: &Prepared<'_>) -> Response<F> {
 fn file_response<F>(ending: Ending<F>, p: &Prepared<'_>) -> Draft<F> {
     match ending {
         Ending::BadPath(err) => error(400, err.reason(), p),
+        Ending::Unauthorized => unauthorized(p),
         Ending::NotFound => error(404, "There is nothing at this path.", p),
         Ending::NotServed(why) => {
             let mut r = error(404, "There is nothing at this path.", p);
@@ -308,6 +322,58 @@ fn code_page<F>(draft: &mut Draft<F>, p: &Prepared<'_>) {
         .headers
         .push(("content-encoding".into(), coding.token().to_owned()));
     draft.body = Body::Bytes(coded);
+}
+
+/// A 401 for a protected path (RFC 9110 §15.5.2): docroot's own error
+/// page and the challenge, and nothing of what is protected.
+fn unauthorized<F>(p: &Prepared<'_>) -> Draft<F> {
+    let mut r = error(
+        401,
+        "This page is protected: it needs a user name and password.",
+        p,
+    );
+    r.headers
+        .push(("www-authenticate".into(), auth::CHALLENGE.to_owned()));
+    r
+}
+
+/// Makes the answer to a request with credentials private: a shared cache
+/// may store it if it says `public` (RFC 9111 §3.5), so whatever the
+/// operator or the site set, `public` and `s-maxage` go and `private`
+/// comes (unless `no-store` or `private` is there already), and no kept
+/// answer is made of it.
+fn private<F>(draft: &mut Draft<F>) {
+    draft.keepable = None;
+    let mut directives: Vec<&str> = Vec::new();
+    let mut private = false;
+    for directive in draft
+        .header("cache-control")
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+    {
+        let name = directive.split('=').next().unwrap_or("").trim();
+        let is = |known: &str| name.eq_ignore_ascii_case(known);
+        if directive.is_empty() || is("public") || is("s-maxage") {
+            continue;
+        }
+        // `private="field"` keeps only those fields from a shared cache.
+        if is("private") && directive.contains('=') {
+            continue;
+        }
+        private |= is("private") || is("no-store");
+        directives.push(directive);
+    }
+    let value = if private {
+        directives.join(", ")
+    } else {
+        std::iter::once("private")
+            .chain(directives)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    draft.headers.retain(|(n, _)| *n != "cache-control");
+    draft.headers.push(("cache-control".into(), value));
 }
 
 /// A 500 that names the variable and what is wrong with it, never cached.

@@ -7,10 +7,12 @@
 //! read in one pass over its headers: the kept answers' key
 //! ([`Asked::key`]) is derived from it, so a request a kept answer serves
 //! never looks further. [`Prepared`] adds what the site decides: the
-//! parsed path, the rules that match it and the headers they set.
+//! parsed path, the rules that match it, the headers they set, and whether
+//! the site's protection lets the request in ([`Prepared::access_to`]).
 
 #![forbid(unsafe_code)]
 
+use crate::auth::{Access, Authorization};
 use crate::codec::{self, Effort, Encoding};
 use crate::config::Config;
 use crate::content_type;
@@ -101,6 +103,12 @@ pub struct Asked<'r> {
     pub accept_encoding: Option<String>,
     /// The conditional and range headers.
     pub conditions: Conditions,
+    /// The credentials `Authorization` presents (never shown).
+    pub authorization: Authorization,
+    /// A CORS preflight (Fetch: `OPTIONS` with `Origin` and
+    /// `Access-Control-Request-Method`), which a browser sends without
+    /// credentials: never asked for them.
+    pub preflight: bool,
 }
 
 impl<'r> Asked<'r> {
@@ -116,6 +124,8 @@ impl<'r> Asked<'r> {
         let mut if_unmodified_since = Once::default();
         let mut range = Once::default();
         let mut mount_info = None;
+        let mut authorization = Vec::new();
+        let (mut origin, mut request_method) = (false, false);
         for (name, value) in &req.headers {
             let is = |known: &str| name.eq_ignore_ascii_case(known);
             if is("accept") {
@@ -137,6 +147,12 @@ impl<'r> Asked<'r> {
             } else if is("spin-path-info") {
                 // The first one counts, as everywhere else.
                 mount_info.get_or_insert(value.as_slice());
+            } else if is("authorization") {
+                authorization.push(value.as_slice());
+            } else if is("origin") {
+                origin = true;
+            } else if is("access-control-request-method") {
+                request_method = true;
             }
         }
         let path = req.path();
@@ -165,6 +181,8 @@ impl<'r> Asked<'r> {
                 ranged: range.count > 0,
                 range: range.text().map(str::to_owned),
             },
+            authorization: Authorization::of(&authorization),
+            preflight: route == Route::Options && origin && request_method,
         }
     }
 
@@ -192,6 +210,11 @@ impl<'r> Asked<'r> {
             accepts_html,
             accept_encoding,
             conditions,
+            // Its answer is for it alone (RFC 9111 §3.5): never kept, and a
+            // kept answer is never given to it without the credentials check.
+            authorization,
+            // Only an `OPTIONS` is one, and `OPTIONS` goes through.
+            preflight: _,
         } = self;
         let Conditions {
             if_match,
@@ -204,6 +227,7 @@ impl<'r> Asked<'r> {
             ranged,
         } = conditions;
         if *route != Route::Files
+            || authorization.is_present()
             || if_match.is_some()
             || if_unmodified_since.is_some()
             || if_range.is_some()
@@ -244,11 +268,15 @@ pub enum Target {
 pub struct Prepared<'r> {
     /// What the request alone decides.
     pub asked: Asked<'r>,
-    /// For a request of the files: what its path names.
+    /// What its path names (`None` for the info page).
     pub target: Option<Target>,
-    /// The site's rules (none for a request the file server does not
-    /// answer, or with the rules off).
+    /// The site's rules (none for the info page, or with the rules off).
     pub rules: &'r Rules,
+    /// What the site's protection says of the request's own path (`Open`
+    /// for a route it does not guard: the info page, a CORS preflight).
+    pub access: Access,
+    /// The names of a directory's index files ([`Config::index`]).
+    pub index: &'r [String],
     /// What the site's `_headers` do to the answer's headers at this path.
     pub site_headers: SiteHeaders,
     /// The `Cache-Control` a file's answer carries: the operator's, unless
@@ -265,7 +293,7 @@ pub struct Prepared<'r> {
 impl<'r> Prepared<'r> {
     /// `asked`, with the site's `rules` and the `config`.
     pub fn new(asked: Asked<'r>, config: &'r Config, rules: &'r Rules) -> Prepared<'r> {
-        let target = (asked.route == Route::Files).then(|| {
+        let target = (asked.route != Route::Info).then(|| {
             if asked.site_path.is_empty() && !asked.mount.is_empty() {
                 Target::MountPoint
             } else {
@@ -286,16 +314,58 @@ impl<'r> Prepared<'r> {
             .value("cache-control")
             .unwrap_or(config.cache_control.as_deref())
             .map(str::to_owned);
-        Prepared {
+        let mut p = Prepared {
             no_transform: no_transform(cache_control.as_deref()),
             asked,
             target,
             rules,
+            access: Access::Open,
+            index: &config.index,
             site_headers,
             cache_control,
             compression: &config.compression,
             coding_effort: config.coding_effort,
+        };
+        if let Some(Target::Path(path)) = &p.target
+            && !p.asked.preflight
+        {
+            p.access = p.access_to(path);
         }
+        p
+    }
+
+    /// What the site's protection says of this request reading `path`: the
+    /// protection follows the file, whatever the request's own path. A
+    /// precompressed sibling (`name.gz`, `.br`, `.zst`) is protected as its
+    /// file is, and a directory's index file as its directory is, so that
+    /// no other name of what a protected path serves reads it unprotected.
+    pub fn access_to(&self, path: &SitePath) -> Access {
+        let headers = &self.rules.headers;
+        if !headers.protects() {
+            return Access::Open;
+        }
+        let auth = &self.asked.authorization;
+        // The path, then each file it is a precompressed sibling of.
+        let mut names = vec![path.segments().to_vec()];
+        while let Some((last, dir)) = names[names.len() - 1].split_last()
+            && let Some(stem) = Encoding::ALL
+                .iter()
+                .find_map(|e| last.strip_suffix(e.suffix()).filter(|s| !s.is_empty()))
+        {
+            let mut sibling_of = dir.to_vec();
+            sibling_of.push(stem.to_owned());
+            names.push(sibling_of);
+        }
+        let mut access = Access::Open;
+        for name in &names {
+            access = access.max(headers.access(name, auth));
+            if let Some((last, dir)) = name.split_last()
+                && self.index.contains(last)
+            {
+                access = access.max(headers.access(dir, auth));
+            }
+        }
+        access
     }
 
     /// A request whose configuration could not be read: nothing of the
@@ -305,6 +375,8 @@ impl<'r> Prepared<'r> {
             asked: Asked::of(req, None),
             target: None,
             rules,
+            access: Access::Open,
+            index: &[],
             site_headers: SiteHeaders::default(),
             cache_control: None,
             no_transform: false,

@@ -252,11 +252,18 @@ fn answers_site() -> MemFiles {
         .file("docs/a b&c.txt", "ünïcode name\n".as_bytes())
         // What `/s/page.html` names when `/s` is not a mount point.
         .file("s/page.html", b"<p>not the page mounted at /s</p>")
+        // A protected page, which the operator's default would let a
+        // shared cache keep.
+        .file("private/p.html", &common::coded::page_text(3000, 9))
         .file(
             "_headers",
-            b"/docs/*\n  X-Docs: yes\n/page.html\n  Cache-Control: public, max-age=60\n",
+            b"/docs/*\n  X-Docs: yes\n/page.html\n  Cache-Control: public, max-age=60\n\
+              /private/*\n  Basic-Auth: alice:s3cret\n  Cache-Control: public, max-age=60\n",
         )
 }
+
+/// `Authorization` for alice, whom `answers_site` lets into `/private/`.
+const ALICE: &str = "Basic YWxpY2U6czNjcmV0";
 
 /// GET and HEAD of each held file, with every `Accept-Encoding` and
 /// validator a client sends, and some that go through the pipeline.
@@ -421,6 +428,68 @@ fn a_kept_answer_sees_a_new_twin_and_a_new_rule_one_interval_on() {
     assert!(!head.iter().any(|(n, _)| *n == "cache-control"), "{head:?}");
 }
 
+/// Every cache warmed by allowed requests (the file cache holds the page
+/// and its coding, and would keep answers), then the same requests
+/// without credentials, or with wrong ones: each a 401 with nothing of the
+/// page, however it is asked (HEAD, a coding, a validator it got, a range).
+#[test]
+fn caches_warmed_by_an_allowed_request_never_answer_one_without_credentials() {
+    let config = Config::default();
+    let cache = disk_cache(answers_site(), config.file_cache);
+    let loader = Loader::new();
+    let page = common::coded::page_text(3000, 9);
+    let allowed = [request(
+        "GET",
+        "/private/p.html",
+        &[("authorization", ALICE)],
+    )];
+    let (status, head, body) = cached_with(&cache, &loader, &config, &allowed, 0).remove(0);
+    assert_eq!((status, &body), (200, &page));
+    let header = |name: &str| head.iter().find(|(n, _)| *n == name).unwrap().1.clone();
+    assert_eq!(header("cache-control"), "private, max-age=60");
+    let (etag, modified) = (header("etag"), header("last-modified"));
+    let asks: [&[(&str, &str)]; 6] = [
+        &[],
+        &[("accept-encoding", "br")],
+        &[("accept-encoding", "gzip")],
+        &[("if-none-match", &etag)],
+        &[("if-modified-since", &modified)],
+        &[("range", "bytes=0-99")],
+    ];
+    for t in [0, SECOND / 2] {
+        for method in ["GET", "HEAD"] {
+            for ask in asks {
+                let mut with = ask.to_vec();
+                with.push(("authorization", ALICE));
+                let warm = [request(method, "/private/p.html", &with)];
+                let (status, head, _) = cached_with(&cache, &loader, &config, &warm, t).remove(0);
+                assert!(
+                    matches!(status, 200 | 206 | 304),
+                    "{method} {ask:?}: {status}"
+                );
+                assert!(
+                    head.iter()
+                        .any(|(n, v)| *n == "cache-control" && v.starts_with("private")),
+                    "{head:?}"
+                );
+                for credentials in [None, Some("Basic Ym9iOm5v"), Some("Basic !!")] {
+                    let mut without = ask.to_vec();
+                    without.extend(credentials.map(|c| ("authorization", c)));
+                    let cold = [request(method, "/private/p.html", &without)];
+                    let (status, head, body) =
+                        cached_with(&cache, &loader, &config, &cold, t).remove(0);
+                    let what = format!("{method} {ask:?} {credentials:?}");
+                    assert_eq!(status, 401, "{what}");
+                    for gone in ["etag", "last-modified", "content-range", "x-docs"] {
+                        assert!(!head.iter().any(|(n, _)| *n == gone), "{what}: {head:?}");
+                    }
+                    assert!(!common::contains(&body, &page[..64]), "{what}");
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn an_answer_made_from_an_older_look_lives_no_longer_than_that_look() {
     let config = Config::default();
@@ -531,6 +600,7 @@ struct Drawn {
     accept_encoding: Option<&'static str>,
     /// Header lines; `ETAG` and `DATE` stand for the representation's own.
     conditions: Vec<(&'static str, &'static str)>,
+    authorization: Option<&'static str>,
 }
 
 fn drawn() -> impl proptest::strategy::Strategy<Value = Drawn> {
@@ -562,6 +632,8 @@ fn drawn() -> impl proptest::strategy::Strategy<Value = Drawn> {
             Just("/docs"),
             Just("/docs/a%20b%26c.txt"),
             Just("/missing.html"),
+            Just("/private/p.html"),
+            Just("/private/"),
         ],
         prop_oneof![Just(""), Just("?format=json"), Just("?q=1")],
         any::<(bool, bool)>(),
@@ -581,9 +653,24 @@ fn drawn() -> impl proptest::strategy::Strategy<Value = Drawn> {
             Just(Some("identity")),
         ],
         condition,
+        prop_oneof![
+            Just(None),
+            Just(Some(ALICE)),
+            Just(Some("Basic Ym9iOm5v")),
+            Just(Some("Bearer YWxpY2U6czNjcmV0")),
+        ],
     )
         .prop_map(
-            |(method, path, query, (prefixed, mounted), accept, accept_encoding, conditions)| {
+            |(
+                method,
+                path,
+                query,
+                (prefixed, mounted),
+                accept,
+                accept_encoding,
+                conditions,
+                authorization,
+            )| {
                 Drawn {
                     method,
                     path,
@@ -593,16 +680,18 @@ fn drawn() -> impl proptest::strategy::Strategy<Value = Drawn> {
                     accept,
                     accept_encoding,
                     conditions,
+                    authorization,
                 }
             },
         )
 }
 
 impl Drawn {
-    /// This request with its field `field` (of the eight) taken from `other`.
+    /// This request with its field `field` (of the nine) taken from `other`.
     fn with_field_of(&self, other: &Drawn, field: usize) -> Drawn {
         let mut d = self.clone();
-        match field % 8 {
+        match field % 9 {
+            8 => d.authorization = other.authorization,
             7 => d.prefixed = other.prefixed,
             0 => d.method = other.method,
             1 => d.path = other.path,
@@ -620,6 +709,7 @@ impl Drawn {
         let mut headers: Vec<(&str, &str)> = Vec::new();
         headers.extend(self.accept.map(|v| ("accept", v)));
         headers.extend(self.accept_encoding.map(|v| ("accept-encoding", v)));
+        headers.extend(self.authorization.map(|v| ("authorization", v)));
         if self.mounted {
             headers.push(("spin-path-info", self.path));
         }
@@ -642,13 +732,13 @@ proptest::proptest! {
 
     /// Whatever a request sends of what the pipeline reads (`Accept`,
     /// `?format=json`, `Accept-Encoding`, `spin-path-info`, conditional
-    /// headers, `Range`), an answer from a kept answer is the pipeline's to
+    /// headers, `Range`, `Authorization`), an answer from a kept answer is the pipeline's to
     /// the byte: nothing that decides an answer is missing from the key.
     #[test]
     fn a_kept_answer_is_the_pipelines_whatever_the_request_asks(
         a in drawn(),
         b in drawn(),
-        fields in proptest::collection::vec(0..8usize, 1..4),
+        fields in proptest::collection::vec(0..9usize, 1..4),
     ) {
         let config = Config::default();
         let cache = disk_cache(answers_site(), config.file_cache);

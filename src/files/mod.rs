@@ -47,6 +47,7 @@ pub mod range;
 mod resolve;
 mod source;
 
+use crate::auth::Access;
 use crate::codec::{Encoding, Transform};
 use crate::config::{Config, ConfigError};
 use crate::fs::{Files, FsError, Kind};
@@ -113,6 +114,9 @@ pub enum FileBody<F> {
 pub enum Ending<F> {
     /// A request path that is refused: 400.
     BadPath(PathError),
+    /// What the request would read is protected, and its credentials do
+    /// not admit it: 401.
+    Unauthorized,
     /// Nothing to serve at this path: 404.
     NotFound,
     /// Something at this path that is never served (a special file, a
@@ -247,6 +251,14 @@ struct Pipeline<'a, Fs, St> {
 }
 
 impl<Fs: Files, St: Store> Pipeline<'_, Fs, St> {
+    /// The guard before anything is read: whether the site's protection
+    /// lets this request read `path` ([`Prepared::access_to`]). Every
+    /// file, listing and 404 page a request reaches is weighed, however it
+    /// was reached (a rewrite, a fallback, a sibling's own name).
+    fn admits(&self, path: &SitePath) -> bool {
+        self.p.access_to(path) != Access::Denied
+    }
+
     /// Whether `path` is never served: a dotfile (unless allowed), or one
     /// of the site's rule files.
     fn never_served(&self, path: &SitePath) -> bool {

@@ -49,6 +49,9 @@ impl<Fs: Files, St: Store> Pipeline<'_, Fs, St> {
     /// The site's 404 page at `page`, coded on the fly as a file is; it has
     /// no validators, and `Vary` says it also depends on `Accept`.
     pub(super) async fn not_found_page(&self, page: &SitePath, meta: Meta) -> Ending<Fs::File> {
+        if !self.admits(page) {
+            return Ending::Unauthorized;
+        }
         let content_type = content_type::for_name(page.file_name().unwrap_or(""));
         let source = self.made_on_the_fly(&content_type, meta.len);
         let file = match self.fs.open(page.segments()).await {

@@ -81,15 +81,22 @@ impl<Fs: Files, St: Store> Pipeline<'_, Fs, St> {
         if !self.config.listing {
             return Ending::NotFound;
         }
+        if !self.admits(dir) {
+            return Ending::Unauthorized;
+        }
         match self.fs.read_dir(dir.segments()).await {
-            Ok(entries) => Ending::Listing(listing::render(
-                self.p.asked.mount,
-                self.p.asked.site_path,
-                dir,
-                entries,
-                self.config.allow_hidden,
-                self.p.asked.json,
-            )),
+            Ok(mut entries) => {
+                // What the request may not read is not listed either.
+                entries.retain(|e| self.admits(&dir.child(&e.name)));
+                Ending::Listing(listing::render(
+                    self.p.asked.mount,
+                    self.p.asked.site_path,
+                    dir,
+                    entries,
+                    self.config.allow_hidden,
+                    self.p.asked.json,
+                ))
+            }
             Err(err) => Ending::from(err),
         }
     }

@@ -82,6 +82,9 @@ impl<Fs: Files, St: Store> Pipeline<'_, Fs, St> {
         found: Found,
         reached: Reached,
     ) -> Ending<Fs::File> {
+        if !self.admits(path) {
+            return Ending::Unauthorized;
+        }
         let content_type = content_type::for_name(path.file_name().unwrap_or(""));
         let source = self.choose(path, found, &content_type).await;
         let identity = source == Source::Identity;
