@@ -283,6 +283,13 @@ impl<Fs: Files, St: Store> Pipeline<'_, Fs, St> {
                 status,
                 location: found.location(self.p.asked.mount, self.p.asked.query),
             },
+            // Nothing at a protected destination, not even whether it
+            // exists, is told to a request it does not let in.
+            Action::Rewrite | Action::NotFound
+                if destination().is_some_and(|d| !self.admits(&d)) =>
+            {
+                Ending::Unauthorized
+            }
             Action::Rewrite => match destination() {
                 Some(dest) => match self.resolve(&dest).await {
                     Ending::NotFound | Ending::NotServed(_) => self.not_found(path).await,

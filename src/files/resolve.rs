@@ -28,6 +28,7 @@ impl<Fs: Files, St: Store> Pipeline<'_, Fs, St> {
         match meta.kind {
             Kind::File if path.is_dir_form() => Ending::NotFound,
             Kind::File => self.file(path, Found::File(meta), Reached::Path).await,
+            Kind::Dir if !self.admits(path) => Ending::Unauthorized,
             Kind::Dir if !path.is_dir_form() => Ending::Redirect {
                 status: 301,
                 location: redirect_target(self.p, path),
