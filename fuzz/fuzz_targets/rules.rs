@@ -1,15 +1,17 @@
 //! Drives the parser of the site's rule files (`docroot::rules`) with
 //! arbitrary bytes, then a request path through what it parsed, and checks
 //! what must hold for every input: no panic, every problem on a line of the
-//! file, no header docroot reserves and no value a header may not hold, and
-//! every redirect to the site staying on it (no `//host`, no `\`), with a
-//! `Location` of visible ASCII.
+//! file, no header docroot reserves and no value a header may not hold, no
+//! `Basic-Auth` line sent as a header, no request without credentials let
+//! into a protected path, and every redirect to the site staying on it (no
+//! `//host`, no `\`), with a `Location` of visible ASCII.
 //!
 //! An input is text, so the seeds can be read and written by hand: the rule
 //! file's text (parsed as `_redirects` and as `_headers`), then a line
 //! `--`, then the request path.
 #![no_main]
 
+use docroot::auth::{Access, Authorization};
 use docroot::path::SitePath;
 use docroot::rules::{self, HEADERS, REDIRECTS};
 use libfuzzer_sys::fuzz_target;
@@ -28,7 +30,12 @@ fuzz_target!(|data: &[u8]| {
     let Ok(path) = SitePath::parse(path.trim_end_matches('\n')) else { return };
     let mut sent = Vec::new();
     headers.headers.for_path(path.segments()).whole.apply(&mut sent);
+    let absent = headers.headers.access(path.segments(), &Authorization::Absent);
+    let unusable = headers.headers.access(path.segments(), &Authorization::Unusable);
+    assert_ne!(absent, Access::Admitted, "no credentials admit nobody");
+    assert_eq!(absent, unusable);
     for (name, value) in &sent {
+        assert_ne!(name.as_ref(), "basic-auth");
         assert!(!rules::headers::RESERVED.contains(&name.as_ref()), "{name}");
         assert!(value.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b)), "{value:?}");
     }

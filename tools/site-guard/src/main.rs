@@ -11,7 +11,9 @@
 //! is fine. It also reads the site's own rules, `_redirects` and
 //! `_headers` at DIR's top, with docroot's parser, and fails naming each
 //! line docroot would skip (`_redirects:12: reason`), so the tenant sees
-//! it before deploying.
+//! it before deploying. A `Basic-Auth` line is no problem, but a warning
+//! (which does not fail the check) says it keeps passwords in the site in
+//! plain text.
 //!
 //! Exit status: 0 when every DIR is clean, 1 on any problem, 2 on a usage
 //! error (no DIR, or one that is missing or not a directory). Everything
@@ -132,9 +134,12 @@ fn check_root(root: &Path, out: &mut impl Write) -> usize {
     for problem in &outcome.problems {
         say(out, &line(problem, &shown));
     }
-    let rule_problems = check_rules(root);
+    let (rule_problems, warnings) = check_rules(root);
     for problem in &rule_problems {
         say(out, &format!("site-guard: {shown}{problem}"));
+    }
+    for warning in &warnings {
+        say(out, &format!("site-guard: {shown}{warning}"));
     }
     if outcome.problems.is_empty() && escapes == 0 && rule_problems.is_empty() {
         say(
@@ -150,9 +155,11 @@ fn check_root(root: &Path, out: &mut impl Write) -> usize {
 
 /// The problems of the site's rule files at the top of `root`, each as
 /// docroot writes it (`_redirects:12: reason`): a line docroot would skip,
-/// or a file it would refuse whole.
-fn check_rules(root: &Path) -> Vec<docroot::rules::Problem> {
+/// or a file it would refuse whole. Then the warnings, which are no
+/// problem: each `Basic-Auth` line, whose passwords are in plain text.
+fn check_rules(root: &Path) -> (Vec<docroot::rules::Problem>, Vec<String>) {
     let mut problems = Vec::new();
+    let mut warnings = Vec::new();
     for name in [docroot::rules::REDIRECTS, docroot::rules::HEADERS] {
         let path = root.join(name);
         let whole = |reason: String| docroot::rules::Problem {
@@ -172,12 +179,23 @@ fn check_rules(root: &Path) -> Vec<docroot::rules::Problem> {
                 docroot::rules::MAX_FILE
             ))),
             Ok(_) => match std::fs::read(&path) {
-                Ok(bytes) => problems.extend(docroot::rules::parse(name, &bytes).1),
+                Ok(bytes) => {
+                    let (rules, found) = docroot::rules::parse(name, &bytes);
+                    problems.extend(found);
+                    warnings.extend(rules.headers.basic_auth_lines().iter().map(|line| {
+                        format!(
+                            "{name}:{line}: warning: Basic-Auth keeps its passwords in the \
+                             site in plain text (as on Netlify): whoever can read the site's \
+                             files can read them, so use passwords used nowhere else, and \
+                             serve the site over HTTPS only"
+                        )
+                    }));
+                }
                 Err(error) => problems.push(whole(format!("cannot be read: {error}"))),
             },
         }
     }
-    problems
+    (problems, warnings)
 }
 
 /// The one place a [`Problem`] becomes a line. `root` is the tree's root
@@ -457,6 +475,38 @@ mod tests {
             ]
         );
         assert!(lines[3].starts_with("site-guard: 3 problems"), "{lines:?}");
+        // A bad Basic-Auth line is a problem like any other, and every one
+        // is warned of, without failing the check.
+        fs::write(root.join("_redirects"), "/a /b\n").unwrap();
+        fs::write(
+            root.join("_headers"),
+            "/admin/*\n  Basic-Auth: alice:s3cret\n/b/*\n  Basic-Auth: bob\n",
+        )
+        .unwrap();
+        let (status, lines) = run_on(&[root]);
+        assert_eq!(status, PROBLEMS, "{lines:?}");
+        assert_eq!(
+            lines[0],
+            format!(
+                "site-guard: {shown}_headers:4: Basic-Auth pair 1 has no \":\": each is \
+                 user:password; until it is fixed, nobody is let in"
+            )
+        );
+        assert!(lines[1].starts_with(&format!(
+            "site-guard: {shown}_headers:2: warning: Basic-Auth"
+        )));
+        assert!(lines[2].starts_with(&format!("site-guard: {shown}_headers:4: warning:")));
+        assert!(!lines.iter().any(|l| l.contains("s3cret")), "{lines:?}");
+        fs::write(
+            root.join("_headers"),
+            "/admin/*\n  Basic-Auth: alice:s3cret\n",
+        )
+        .unwrap();
+        let (status, lines) = run_on(&[root]);
+        assert_eq!(status, CLEAN, "{lines:?}");
+        assert!(lines[0].contains("plain text"), "{lines:?}");
+        assert!(lines[1].contains("nothing leads outside it"), "{lines:?}");
+        fs::write(root.join("_headers"), "/*\n  X-Ok: 1\n").unwrap();
         // Fixed, the site passes.
         fs::write(root.join("_redirects"), "/a /b\n# fine\n/c /d 302\n").unwrap();
         fs::write(root.join("_headers"), "/*\n  X-Ok: 1\n").unwrap();
