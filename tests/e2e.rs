@@ -28,6 +28,7 @@ on_every_host!(
     content_coding_on_the_fly,
     the_sites_rules_apply_and_a_changed_rule_file_is_seen,
     the_sites_404_page_and_the_spa_fallback,
+    basic_auth_protects_what_it_names_and_preflights_pass,
     one_instance_serving_many_requests_answers_as_fresh_ones_do,
     hostile_requests_over_raw_tcp_get_clean_answers,
     a_file_truncated_while_streaming_aborts_the_response,
@@ -671,6 +672,84 @@ fn the_sites_rules_apply_and_a_changed_rule_file_is_seen(host: Host) {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// `Basic-Auth` in the site's `_headers` through each host: a 401 with the
+/// challenge and nothing of the file, however the file is reached; the
+/// page with credentials, private; the instance's caches warmed first and
+/// then asked without; a CORS preflight let through with the site's
+/// headers; and the credentials in no answer and no line the host prints.
+fn basic_auth_protects_what_it_names_and_preflights_pass(host: Host) {
+    let fx = fixture();
+    let root = fx.root();
+    std::fs::create_dir_all(root.join("admin")).unwrap();
+    std::fs::write(root.join("admin/index.html"), "<h1>CLASSIFIED</h1>\n").unwrap();
+    std::fs::write(
+        root.join("_headers"),
+        "/admin/*\n  Basic-Auth: alice:s3cret\n  Access-Control-Allow-Origin: *\n  \
+         Access-Control-Allow-Methods: GET, POST\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("_redirects"), "/peek/* /admin/:splat 200\n").unwrap();
+    let server = host.start(
+        &root,
+        &[
+            ("DOCROOT_ACCESS_LOG", "on"),
+            ("DOCROOT_CACHE_CONTROL", "public, max-age=60"),
+        ],
+    );
+    let alice = ("authorization", "Basic YWxpY2U6czNjcmV0");
+    let leaks = |r: &common::Reply, what: &str| {
+        let head = format!("{:?}", r.headers).to_ascii_lowercase();
+        assert!(!head.contains("basic-auth") && !head.contains("s3cret"), "{what}: {head}");
+        assert!(!contains(&r.body, b"s3cret"), "{what}");
+    };
+    // Warm every cache the host keeps with allowed requests first.
+    for _ in 0..3 {
+        let r = server.request("GET", "/admin/index.html", &[alice]);
+        assert_eq!(r.status, 200, "{}", server.output());
+        assert_eq!(r.text(), "<h1>CLASSIFIED</h1>\n");
+        assert_eq!(r.header("cache-control"), Some("private, max-age=60"));
+        leaks(&r, "allowed");
+    }
+    let bad = [
+        vec![],
+        vec![("authorization", "Basic YWxpY2U6d3Jvbmc=")],
+        vec![("authorization", "Basic !!!")],
+        vec![("authorization", "Bearer x")],
+    ];
+    for target in ["/admin/index.html", "/admin/", "/admin", "/peek/index.html"] {
+        for method in ["GET", "HEAD"] {
+            for headers in &bad {
+                let r = server.request(method, target, headers);
+                let what = format!("{host:?} {method} {target} {headers:?}");
+                assert_eq!(r.status, 401, "{what}");
+                assert_eq!(
+                    r.header("www-authenticate"),
+                    Some("Basic realm=\"Protected\", charset=\"UTF-8\""),
+                    "{what}"
+                );
+                assert_eq!(r.header("etag"), None, "{what}");
+                assert!(!contains(&r.body, b"CLASSIFIED"), "{what}");
+                leaks(&r, &what);
+            }
+        }
+    }
+    let preflight = [
+        ("origin", "https://app.example"),
+        ("access-control-request-method", "POST"),
+    ];
+    let r = server.request("OPTIONS", "/admin/index.html", &preflight);
+    assert_eq!(r.status, 204);
+    assert_eq!(r.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(r.header("access-control-allow-methods"), Some("GET, POST"));
+    assert_eq!(r.header("www-authenticate"), None);
+    server.wait_for(&["OPTIONS /admin/index.html 204 "]);
+    let out = server.output();
+    for secret in ["s3cret", "YWxpY2U6czNjcmV0", "alice"] {
+        assert!(!out.contains(secret), "{host:?} printed {secret}: {out}");
+    }
+    assert!(!has_errors(&out), "{out}");
 }
 
 fn the_sites_404_page_and_the_spa_fallback(host: Host) {

@@ -8,7 +8,12 @@
 //! 2. **Path** ([`crate::prepare::Target`]): [`SitePath::parse`] decodes
 //!    and validates, or 400; the mount point without its slash is a 301.
 //!    Dotfiles and the site's rule files are never served (404) unless
-//!    hidden files are allowed (rule files never).
+//!    hidden files are allowed (rule files never). A path the site's
+//!    `Basic-Auth` protects was answered 401 before it came here
+//!    ([`crate::prepare::Prepared::access`]); and from here on, every
+//!    file, listing and 404 page is weighed before it is read
+//!    (`Pipeline::admits`): a rewrite's destination, the fallback and 404
+//!    pages, an index file, a listing's entries.
 //! 3. **Site rules** (`serve`, [`crate::rules`]): a forced `_redirects`
 //!    rule (`!`) applies before the lookup, any other only where step 4
 //!    finds nothing; a rewrite serves its destination through steps 4-8, a
