@@ -3,10 +3,10 @@
 //! line lists ([`Users`]), the credentials a request presents
 //! ([`Authorization`]), and whether they admit it ([`Access`]).
 //!
-//! Neither side is kept in the clear: a user name and a password are each
-//! hashed (SHA-256) when read, and compared as hashes in constant time, so
-//! the time an answer takes tells nothing of a password, not even its
-//! length; every user is compared, so it tells nothing of which user
+//! A presented user name and password are compared with each user's in
+//! constant time: in a time that depends on the presented bytes' length
+//! alone, so it tells nothing of a password, not even its length; and
+//! every user is compared, so it tells nothing of which user came close
 //! either. Nothing here prints what it holds: their `Debug` says
 //! `[redacted]`.
 
@@ -14,7 +14,6 @@
 
 use base64::Engine;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
 
 /// The challenge of a 401 (RFC 7617 §2, §2.1): the browser asks for a user
@@ -30,18 +29,22 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-/// A SHA-256 hash.
-type Hash = [u8; 32];
-
-fn hash(bytes: &[u8]) -> Hash {
-    Sha256::digest(bytes).into()
+/// Whether `given` is `secret` (never empty), in a time that depends on
+/// `given`'s length alone: every byte of it is compared, with a byte of
+/// `secret` whatever their lengths, and no branch on what either holds.
+fn same(given: &[u8], secret: &[u8]) -> Choice {
+    let mut same = (given.len() as u64).ct_eq(&(secret.len() as u64));
+    for (at, byte) in given.iter().enumerate() {
+        same &= byte.ct_eq(&secret[at % secret.len()]);
+    }
+    same
 }
 
 /// One user a `Basic-Auth` line lists.
 #[derive(Clone, PartialEq, Eq)]
 struct User {
-    name: Hash,
-    password: Hash,
+    name: Vec<u8>,
+    password: Vec<u8>,
 }
 
 /// The users a block's `Basic-Auth` lines list: any one of them is let in.
@@ -73,8 +76,8 @@ impl Users {
                 ));
             }
             users.push(User {
-                name: hash(name.as_bytes()),
-                password: hash(password.as_bytes()),
+                name: name.as_bytes().to_vec(),
+                password: password.as_bytes().to_vec(),
             });
         }
         if users.is_empty() {
@@ -96,17 +99,17 @@ impl Users {
         };
         let mut admitted = Choice::from(0);
         for user in &self.0 {
-            admitted |= user.name.ct_eq(&given.name) & user.password.ct_eq(&given.password);
+            admitted |= same(&given.name, &user.name) & same(&given.password, &user.password);
         }
         admitted.into()
     }
 }
 
-/// The credentials of an `Authorization: Basic` header, hashed.
+/// The credentials of an `Authorization: Basic` header.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
-    name: Hash,
-    password: Hash,
+    name: Vec<u8>,
+    password: Vec<u8>,
 }
 
 /// What a request's `Authorization` header presents.
@@ -152,18 +155,17 @@ impl Authorization {
         if !scheme.eq_ignore_ascii_case("basic") {
             return None;
         }
-        let decoded = BASE64.decode(token.trim_start_matches(' ')).ok()?;
-        let colon = decoded.iter().position(|&b| b == b':')?;
-        Some(Authorization::Basic(Credentials {
-            name: hash(&decoded[..colon]),
-            password: hash(&decoded[colon + 1..]),
-        }))
+        let mut name = BASE64.decode(token.trim_start_matches(' ')).ok()?;
+        let colon = name.iter().position(|&b| b == b':')?;
+        let password = name.split_off(colon + 1);
+        name.pop();
+        Some(Authorization::Basic(Credentials { name, password }))
     }
 
     /// Whether the request carries an `Authorization` header at all: its
     /// answer is then for it alone (RFC 9111 §3.5), and never kept.
     pub fn is_present(&self) -> bool {
-        *self != Authorization::Absent
+        !matches!(self, Authorization::Absent)
     }
 }
 
@@ -266,6 +268,23 @@ mod tests {
             assert!(auth.is_present());
         }
         assert_eq!(Authorization::of(&[b"Basic \xff"]), Authorization::Unusable);
+    }
+
+    #[test]
+    fn the_compare_is_equality_whatever_the_lengths() {
+        let is = |a: &[u8], b: &[u8]| bool::from(same(a, b));
+        assert!(is(b"s3cret", b"s3cret"));
+        for other in [
+            &b""[..],
+            b"s",
+            b"s3cre",
+            b"s3creT",
+            b"s3crets",
+            b"s3crets3cret",
+        ] {
+            assert!(!is(other, b"s3cret"), "{other:?}");
+        }
+        assert!(!is(b"s3cret", b"s3cre"));
     }
 
     #[test]

@@ -701,7 +701,10 @@ fn basic_auth_protects_what_it_names_and_preflights_pass(host: Host) {
     let alice = ("authorization", "Basic YWxpY2U6czNjcmV0");
     let leaks = |r: &common::Reply, what: &str| {
         let head = format!("{:?}", r.headers).to_ascii_lowercase();
-        assert!(!head.contains("basic-auth") && !head.contains("s3cret"), "{what}: {head}");
+        assert!(
+            !head.contains("basic-auth") && !head.contains("s3cret"),
+            "{what}: {head}"
+        );
         assert!(!contains(&r.body, b"s3cret"), "{what}");
     };
     // Warm every cache the host keeps with allowed requests first.
