@@ -2,13 +2,16 @@
 """Alternating A/B runs of wasi:http components under `wasmtime serve`.
 
     python3 benches/ab.py [--rounds 6] [--seconds 2] [--conns 1] [--serve-flags "..."] \
-        [--big-mib N] [--pin] [--rules NAME] [--rules-unmatched NAME] \
+        [--big-mib N] [--pin] [--rules NAME] [--rules-unmatched NAME] [--protected NAME] \
         [--env NAME:VAR=VALUE] [--flag NAME:FLAG] BASE=WASM:PATH OTHER=WASM:PATH[:HEADER] ...
 
 The first spec is the baseline. Every component is served (with a 1 KiB
 `1k.html` in a temporary site preopened at `/`, and with --big-mib an
 N MiB `big.bin` beside it; a spec named by --rules is served from that
-site with scripts/bench's rule files beside it; a spec named by --env gets
+site with scripts/bench's rule files beside it, by --rules-unmatched with
+its every-answer rule moved to a path no request asks for, and by
+--protected with that rule also protecting its path with `Basic-Auth`; a
+spec named by --env gets
 that variable, as `wasmtime serve --env`, and one named by --flag that
 `wasmtime serve` flag, such as `-Otable-lazy-init=n`), then `wrk` runs each spec in
 turn, round after round, reversing the order every other round; each spec's
@@ -49,6 +52,8 @@ def main():
                     help="serve NAME from the site with scripts/bench's rule files (one header rule on every answer)")
     ap.add_argument("--rules-unmatched", action="append", default=[], metavar="NAME",
                     help="the same, its every-answer header rule moved to a path no request asks for")
+    ap.add_argument("--protected", action="append", default=[], metavar="NAME",
+                    help="the --rules-unmatched site, its unmatched rule protecting its path (Basic-Auth)")
     ap.add_argument("--env", action="append", default=[], metavar="NAME:VAR=VALUE",
                     help="serve NAME with the environment variable VAR=VALUE (wasmtime serve --env)")
     ap.add_argument("--flag", action="append", default=[], metavar="NAME:FLAG",
@@ -70,10 +75,15 @@ def main():
             for _ in range(args.big_mib):
                 f.write(os.urandom(1024 * 1024))
     sites = {name: site for name, *_ in specs}
-    for every_answer, names in [(True, args.rules), (False, args.rules_unmatched)]:
+    for every_answer, protected, names in [
+        (True, False, args.rules),
+        (False, False, args.rules_unmatched),
+        (False, True, args.protected),
+    ]:
         if names:
-            rules_site = scratch / f"rules-{'all' if every_answer else 'none'}"
-            make_rules_site(site, rules_site, every_answer)
+            kind = "protected" if protected else "all" if every_answer else "none"
+            rules_site = scratch / f"rules-{kind}"
+            make_rules_site(site, rules_site, every_answer, protected)
             sites.update({name: rules_site for name in names})
     guest_env = {name: () for name, *_ in specs}
     for setting in args.env:

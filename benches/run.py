@@ -387,16 +387,20 @@ def make_site(site, big_mib):
             f.write(block)
 
 
-def make_rules_site(site, rules_site, every_answer=True):
+def make_rules_site(site, rules_site, every_answer=True, protected=False):
     """`site` again, with the most rules Cloudflare's limits allow: 2,000
     redirects from one path, 100 with a placeholder or splat, and 100
     header rules, one of which (`/*`) applies to every answer (or, without
-    `every_answer`, to a path no request asks for)."""
+    `every_answer`, to a path no request asks for). With `protected`, that
+    rule also protects its paths (`Basic-Auth`), so every path a request
+    reads is weighed by the site's protection and none is protected."""
     shutil.copytree(site, rules_site, symlinks=True)
     lines = [f"/old/page-{n}.html /new/page-{n}.html 301" for n in range(2000)]
     lines += [f"/section-{n}/* /moved/{n}/:splat 302" for n in range(100)]
     (rules_site / "_redirects").write_text("\n".join(lines) + "\n")
     blocks = [f"{'/*' if every_answer else '/framed/*'}\n  X-Frame-Options: DENY\n"]
+    if protected:
+        blocks[0] += "  Basic-Auth: alice:s3cret\n"
     blocks += [f"/assets-{n}/*\n  Cache-Control: public, max-age=31536000, immutable\n" for n in range(99)]
     (rules_site / "_headers").write_text("".join(blocks))
 
