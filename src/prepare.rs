@@ -339,6 +339,8 @@ impl<'r> Prepared<'r> {
     /// precompressed sibling (`name.gz`, `.br`, `.zst`) is protected as its
     /// file is, and a directory's index file as its directory is, so that
     /// no other name of what a protected path serves reads it unprotected.
+    /// Names are compared without regard to case, as the patterns are
+    /// ([`crate::rules::headers::HeaderRules::access`]).
     pub fn access_to(&self, path: &SitePath) -> Access {
         let headers = &self.rules.headers;
         if !headers.protects() {
@@ -346,7 +348,8 @@ impl<'r> Prepared<'r> {
         }
         let auth = &self.asked.authorization;
         // The path, then each file it is a precompressed sibling of.
-        let mut names = vec![path.segments().to_vec()];
+        let mut names: Vec<Vec<String>> =
+            vec![path.segments().iter().map(|n| n.to_lowercase()).collect()];
         while let Some((last, dir)) = names[names.len() - 1].split_last()
             && let Some(stem) = Encoding::ALL
                 .iter()
@@ -360,7 +363,7 @@ impl<'r> Prepared<'r> {
         for name in &names {
             access = access.max(headers.access(name, auth));
             if let Some((last, dir)) = name.split_last()
-                && self.index.contains(last)
+                && self.index.iter().any(|index| index.to_lowercase() == *last)
             {
                 access = access.max(headers.access(dir, auth));
             }

@@ -139,9 +139,9 @@ fn get(fx: &common::Fixture, c: &Config, target: &str, h: &[(&str, &str)]) -> Re
     ask(fx, c, "GET", target, h)
 }
 
-/// Every path that reads a protected file, and the status it gets with
-/// credentials.
-const PROTECTED: [(&str, u16); 25] = [
+/// Every path that reads a protected file (or would, on a filesystem that
+/// ignores case), and the status it gets with credentials.
+const PROTECTED: [(&str, u16); 28] = [
     ("/admin/", 200),
     ("/admin", 301),
     ("/admin/index.html", 200),
@@ -167,6 +167,11 @@ const PROTECTED: [(&str, u16); 25] = [
     ("/lost/x", 404),
     ("/api/data.json", 200),
     ("/api/", 404),
+    // Other cases of a name are the same file on a case-insensitive
+    // filesystem (here, on Linux, they name nothing).
+    ("/ADMIN/index.html", 404),
+    ("/Secret.TXT.GZ", 404),
+    ("/MEMBERS/INDEX.HTML", 404),
 ];
 
 #[test]

@@ -10,11 +10,13 @@
 //! ([`RESERVED`]): a line that names one is refused.
 //!
 //! `Basic-Auth: user:password …` (Netlify's line) is no header: it protects
-//! the block's paths ([`HeaderRules::access`]). Every block that matches a
-//! path and has one must admit the request's credentials, so a block never
-//! lets in a user another block keeps out; a block whose `Basic-Auth` line
-//! is malformed lets nobody in (it fails closed), and protection cannot be
-//! removed (`! Basic-Auth` is refused).
+//! the block's paths ([`HeaderRules::access`]), matched without regard to
+//! case (a site on a case-insensitive filesystem has one file for
+//! `/Admin/` and `/admin/`). Every block that matches a path and has one
+//! must admit the request's credentials, so a block never lets in a user
+//! another block keeps out; a block with a malformed `Basic-Auth` line lets
+//! nobody in (it fails closed), and protection cannot be removed
+//! (`! Basic-Auth` is refused).
 
 #![forbid(unsafe_code)]
 
@@ -65,9 +67,19 @@ enum Line {
 struct Block {
     pattern: Pattern,
     lines: Vec<Line>,
-    /// The users its `Basic-Auth` lines let in, when it has any (none when
-    /// one is malformed).
-    users: Option<Users>,
+}
+
+/// What a block's `Basic-Auth` lines protect, and whom they let in.
+#[derive(Debug, Clone)]
+struct Protection {
+    /// The block's index.
+    block: usize,
+    /// Its pattern, lower-case, to match a lower-cased path.
+    pattern: Pattern,
+    /// The users its lines list.
+    users: Users,
+    /// A line is malformed: nobody is let in.
+    closed: bool,
 }
 
 /// The rules of a `_headers` file.
@@ -77,6 +89,8 @@ pub struct HeaderRules {
     index: Index,
     /// Every name a line sets or removes, once.
     names: Vec<String>,
+    /// The blocks that protect their paths (`Basic-Auth`), in file order.
+    protections: Vec<Protection>,
     /// The lines that protect paths (`Basic-Auth`), by number.
     basic_auth_lines: Vec<usize>,
 }
@@ -197,28 +211,42 @@ impl HeaderRules {
     }
 
     /// What the site's protection says of a request with `authorization`
-    /// for the decoded `path`: open when no protecting block matches it,
-    /// admitted when every one that does lets its credentials in, denied
-    /// otherwise.
+    /// for the decoded `path`, matched without regard to case: open when no
+    /// protecting block matches it, admitted when every one that does lets
+    /// its credentials in, denied otherwise.
     pub fn access(&self, path: &[String], authorization: &Authorization) -> Access {
-        if !self.protects() {
+        if self.protections.is_empty() {
             return Access::Open;
         }
+        let path: Vec<String> = path.iter().map(|name| name.to_lowercase()).collect();
         let mut access = Access::Open;
-        for at in self.index.candidates(path) {
-            let block = &self.blocks[at];
-            let Some(users) = &block.users else {
-                continue;
-            };
-            if block.pattern.matches(path).is_none() {
+        for protection in &self.protections {
+            if protection.pattern.matches(&path).is_none() {
                 continue;
             }
-            if !users.admit(authorization) {
+            if protection.closed || !protection.users.admit(authorization) {
                 return Access::Denied;
             }
             access = Access::Admitted;
         }
         access
+    }
+
+    /// The protection of the last block, made when its first `Basic-Auth`
+    /// line (at `line`) is read.
+    fn protect_last_block(&mut self, line: usize) -> &mut Protection {
+        self.basic_auth_lines.push(line);
+        let block = self.blocks.len() - 1;
+        if self.protections.last().is_none_or(|p| p.block != block) {
+            self.protections.push(Protection {
+                block,
+                pattern: self.blocks[block].pattern.to_lowercase(),
+                users: Users::default(),
+                closed: false,
+            });
+        }
+        let last = self.protections.len() - 1;
+        &mut self.protections[last]
     }
 
     /// What every block matching the decoded `path` does to the answers
@@ -273,12 +301,8 @@ impl HeaderRules {
                     format!("longer than {MAX_HEADER_LINE} characters"),
                 ));
                 // A protecting line too long to read still protects.
-                if state == State::Open
-                    && basic_auth_value(line).is_some()
-                    && let Some(block) = rules.blocks.last_mut()
-                {
-                    block.users = Some(Users::default());
-                    rules.basic_auth_lines.push(line_no);
+                if state == State::Open && basic_auth_value(line).is_some() {
+                    rules.protect_last_block(line_no).closed = true;
                 }
                 continue;
             }
@@ -305,7 +329,6 @@ impl HeaderRules {
                         rules.blocks.push(Block {
                             pattern,
                             lines: Vec::new(),
-                            users: None,
                         });
                         state = State::Open;
                     }
@@ -323,25 +346,24 @@ impl HeaderRules {
                 )),
                 State::Skipping => {}
                 State::Open => {
-                    let Some(block) = rules.blocks.last_mut() else {
-                        continue;
-                    };
                     if let Some(value) = basic_auth_value(line) {
-                        // Malformed, it still protects: nobody is let in.
-                        let users = block.users.get_or_insert_default();
+                        let protection = rules.protect_last_block(line_no);
                         match Users::parse(value) {
-                            Ok(parsed) => users.extend(parsed),
+                            Ok(users) => protection.users.extend(users),
+                            // Malformed, it still protects: nobody is let in.
                             Err(reason) => {
-                                *users = Users::default();
+                                protection.closed = true;
                                 problems.push(LineProblem::new(
                                     line_no,
                                     format!("{reason}; until it is fixed, nobody is let in"),
                                 ));
                             }
                         }
-                        rules.basic_auth_lines.push(line_no);
                         continue;
                     }
+                    let Some(block) = rules.blocks.last_mut() else {
+                        continue;
+                    };
                     match parse_line(line, &block.pattern.placeholders()) {
                         Ok(parsed) => {
                             let (Line::Set(name, _) | Line::Remove(name)) = &parsed;
@@ -567,22 +589,28 @@ mod tests {
         assert_eq!(r.access(&seg("/admin/root/x"), &alice), Access::Admitted);
         assert_eq!(r.access(&seg("/admin/root/x"), &bob), Access::Denied);
         assert_eq!(r.access(&seg("/admin/root/x"), &root), Access::Denied);
-        assert_eq!(
-            r.access(&seg("/Admin/a"), &Authorization::Absent),
-            Access::Open
-        );
+        // Without regard to case, as a case-insensitive filesystem finds
+        // the same file.
+        for spelling in ["/Admin/a", "/ADMIN/", "/admin/ROOT/x"] {
+            assert_eq!(r.access(&seg(spelling), &alice), Access::Admitted);
+            assert_eq!(
+                r.access(&seg(spelling), &Authorization::Absent),
+                Access::Denied
+            );
+        }
+        assert_eq!(r.access(&seg("/ADMIN/ROOT/x"), &bob), Access::Denied);
     }
 
     #[test]
     fn a_bad_basic_auth_line_lets_nobody_in_and_protection_stays() {
         let text = format!(
-            "/a/*\n  Basic-Auth: alice\n/b/*\n  Basic-Auth: alice:s3cret\n  ! Basic-Auth\n\
+            "/a/*\n  Basic-Auth: alice\n  Basic-Auth: alice:s3cret\n/b/*\n  Basic-Auth: alice:s3cret\n  ! Basic-Auth\n\
              /c/*\n  Basic-Auth: alice:{}\n/d/*\n  Basic-Auth:\n",
             "x".repeat(MAX_HEADER_LINE)
         );
         let (r, problems) = HeaderRules::parse(&text);
         let lines: Vec<usize> = problems.iter().map(|p| p.line).collect();
-        assert_eq!(lines, [2, 5, 7, 9], "{problems:?}");
+        assert_eq!(lines, [2, 6, 8, 10], "{problems:?}");
         for p in &problems {
             assert!(
                 !p.reason.contains("s3cret") && !p.reason.contains("alice"),

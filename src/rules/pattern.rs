@@ -141,6 +141,22 @@ impl Pattern {
         Ok(Pattern { segments, splat })
     }
 
+    /// The pattern with its literal names lower-case, to match a path
+    /// lower-cased as well: a match without regard to case.
+    pub fn to_lowercase(&self) -> Pattern {
+        Pattern {
+            segments: self
+                .segments
+                .iter()
+                .map(|segment| match segment {
+                    Segment::Literal(name) => Segment::Literal(name.to_lowercase()),
+                    named => named.clone(),
+                })
+                .collect(),
+            splat: self.splat.as_ref().map(|prefix| prefix.to_lowercase()),
+        }
+    }
+
     /// Whether the pattern has no placeholder and no splat: then it matches
     /// one path only, [`Pattern::literal_key`].
     pub fn is_static(&self) -> bool {
