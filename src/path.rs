@@ -149,6 +149,17 @@ impl SitePath {
     }
 }
 
+/// A name as a case-insensitive filesystem compares it: Unicode case
+/// folding (`Admin`, `ADMIN` and `admin` alike; `ſ` as `s`, `K` (Kelvin)
+/// as `k`, `ς` as `σ`), and `ı` as `i`, since NTFS compares names by their
+/// upper case, where `ı` is `I`. Unicode normalisation (which some
+/// filesystems also ignore) is not applied.
+pub fn fold_case(name: &str) -> String {
+    unicase::UniCase::new(name)
+        .to_folded_case()
+        .replace('ı', "i")
+}
+
 /// A name written as one URL path segment: every byte but the unreserved
 /// ones percent-encoded, so it is also safe as a relative link (`a:b`
 /// becomes `a%3Ab`, never a scheme).

@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::content_type;
 use crate::http::{self, Request};
 use crate::negotiate;
-use crate::path::{PathError, SitePath};
+use crate::path::{PathError, SitePath, fold_case};
 use crate::rules::Rules;
 use crate::rules::headers::SiteHeaders;
 use std::time::SystemTime;
@@ -349,7 +349,7 @@ impl<'r> Prepared<'r> {
         let auth = &self.asked.authorization;
         // The path, then each file it is a precompressed sibling of.
         let mut names: Vec<Vec<String>> =
-            vec![path.segments().iter().map(|n| n.to_lowercase()).collect()];
+            vec![path.segments().iter().map(|n| fold_case(n)).collect()];
         while let Some((last, dir)) = names[names.len() - 1].split_last()
             && let Some(stem) = Encoding::ALL
                 .iter()
@@ -363,7 +363,7 @@ impl<'r> Prepared<'r> {
         for name in &names {
             access = access.max(headers.access(name, auth));
             if let Some((last, dir)) = name.split_last()
-                && self.index.iter().any(|index| index.to_lowercase() == *last)
+                && self.index.iter().any(|index| fold_case(index) == *last)
             {
                 access = access.max(headers.access(dir, auth));
             }

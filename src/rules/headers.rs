@@ -26,6 +26,7 @@ use super::template::Template;
 use super::{LineProblem, MAX_HEADER_LINE, MAX_HEADER_RULES};
 use crate::auth::{self, Access, Authorization, Users};
 use crate::http::HeaderName;
+use crate::path::fold_case;
 
 /// Headers a site may not set or remove: they frame the message or
 /// describe the representation docroot chose (RFC 9110 §8, §13, §14;
@@ -184,9 +185,9 @@ impl Edits {
 }
 
 impl HeaderRules {
-    /// Whether there is no block.
+    /// Whether there is no block and nothing is protected.
     pub fn is_empty(&self) -> bool {
-        self.blocks.is_empty()
+        self.blocks.is_empty() && self.protections.is_empty()
     }
 
     /// Whether some line sets or removes the header `name` (lower-case).
@@ -201,7 +202,31 @@ impl HeaderRules {
 
     /// Whether some block protects its paths (`Basic-Auth`).
     pub fn protects(&self) -> bool {
-        !self.basic_auth_lines.is_empty()
+        !self.protections.is_empty()
+    }
+
+    /// The rules of a `_headers` that may protect paths but cannot be
+    /// read: every path protected, nobody let in.
+    pub fn locked() -> HeaderRules {
+        let mut rules = HeaderRules::default();
+        rules.lock();
+        rules
+    }
+
+    /// Protects every path and lets nobody in: for a `Basic-Auth` line
+    /// whose paths are not known.
+    fn lock(&mut self) {
+        if self.protections.iter().any(|p| p.block == usize::MAX) {
+            return;
+        }
+        if let Ok(everything) = Pattern::parse("/*") {
+            self.protections.push(Protection {
+                block: usize::MAX,
+                pattern: everything,
+                users: Users::default(),
+                closed: true,
+            });
+        }
     }
 
     /// The numbers of the `Basic-Auth` lines of blocks that apply: each
@@ -218,7 +243,7 @@ impl HeaderRules {
         if self.protections.is_empty() {
             return Access::Open;
         }
-        let path: Vec<String> = path.iter().map(|name| name.to_lowercase()).collect();
+        let path: Vec<String> = path.iter().map(|name| fold_case(name)).collect();
         let mut access = Access::Open;
         for protection in &self.protections {
             if protection.pattern.matches(&path).is_none() {
@@ -233,14 +258,13 @@ impl HeaderRules {
     }
 
     /// The protection of the last block, made when its first `Basic-Auth`
-    /// line (at `line`) is read.
-    fn protect_last_block(&mut self, line: usize) -> &mut Protection {
-        self.basic_auth_lines.push(line);
+    /// line is read.
+    fn protect_last_block(&mut self) -> &mut Protection {
         let block = self.blocks.len() - 1;
         if self.protections.last().is_none_or(|p| p.block != block) {
             self.protections.push(Protection {
                 block,
-                pattern: self.blocks[block].pattern.to_lowercase(),
+                pattern: self.blocks[block].pattern.folded(),
                 users: Users::default(),
                 closed: false,
             });
@@ -295,21 +319,70 @@ impl HeaderRules {
         for (n, raw) in text.lines().enumerate() {
             let line_no = n + 1;
             let line = raw.trim();
-            if raw.len() > MAX_HEADER_LINE && raw.chars().count() > MAX_HEADER_LINE {
+            let indented = raw.starts_with([' ', '\t']);
+            let too_long = raw.len() > MAX_HEADER_LINE && raw.chars().count() > MAX_HEADER_LINE;
+            if too_long {
                 problems.push(LineProblem::new(
                     line_no,
                     format!("longer than {MAX_HEADER_LINE} characters"),
                 ));
-                // A protecting line too long to read still protects.
-                if state == State::Open && basic_auth_value(line).is_some() {
-                    rules.protect_last_block(line_no).closed = true;
-                }
-                continue;
             }
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            if !raw.starts_with([' ', '\t']) {
+            // A protecting line protects its block, even when it cannot be
+            // read; where its block is not known, it protects everything:
+            // nobody is let in anywhere until it is fixed.
+            if let Some(auth) = auth_line(line) {
+                rules.basic_auth_lines.push(line_no);
+                if indented && state == State::Open {
+                    let protection = rules.protect_last_block();
+                    let refused = match auth {
+                        _ if too_long => None,
+                        AuthLine::Misspelled => Some(
+                            "a line named like Basic-Auth but not spelled so \
+                             (Basic-Auth: user:password …) is never sent"
+                                .to_owned(),
+                        ),
+                        AuthLine::Value(value) => match Users::parse(value) {
+                            Ok(users) => {
+                                protection.users.extend(users);
+                                continue;
+                            }
+                            Err(reason) => Some(reason),
+                        },
+                    };
+                    protection.closed = true;
+                    if let Some(reason) = refused {
+                        problems.push(LineProblem::new(
+                            line_no,
+                            format!("{reason}; until it is fixed, nobody is let in"),
+                        ));
+                    }
+                } else {
+                    rules.lock();
+                    let place = match state {
+                        _ if !indented => "not indented under a pattern",
+                        State::NoPattern => "before any URL pattern",
+                        _ => "under a pattern that is skipped",
+                    };
+                    problems.push(LineProblem::new(
+                        line_no,
+                        format!(
+                            "a Basic-Auth line {place}: what it protects is not known, \
+                             so nobody is let in anywhere until it is fixed"
+                        ),
+                    ));
+                    if !indented {
+                        state = State::Skipping;
+                    }
+                }
+                continue;
+            }
+            if too_long {
+                continue;
+            }
+            if !indented {
                 state = State::Skipping;
                 if line.starts_with("http://") || line.starts_with("https://") {
                     problems.push(LineProblem::new(
@@ -346,21 +419,6 @@ impl HeaderRules {
                 )),
                 State::Skipping => {}
                 State::Open => {
-                    if let Some(value) = basic_auth_value(line) {
-                        let protection = rules.protect_last_block(line_no);
-                        match Users::parse(value) {
-                            Ok(users) => protection.users.extend(users),
-                            // Malformed, it still protects: nobody is let in.
-                            Err(reason) => {
-                                protection.closed = true;
-                                problems.push(LineProblem::new(
-                                    line_no,
-                                    format!("{reason}; until it is fixed, nobody is let in"),
-                                ));
-                            }
-                        }
-                        continue;
-                    }
                     let Some(block) = rules.blocks.last_mut() else {
                         continue;
                     };
@@ -391,12 +449,31 @@ impl HeaderRules {
     }
 }
 
-/// The value of an indented line, trimmed, that is `Basic-Auth: value`.
-fn basic_auth_value(line: &str) -> Option<&str> {
+/// A line that protects paths, or was meant to.
+enum AuthLine<'a> {
+    /// `Basic-Auth: value`.
+    Value(&'a str),
+    /// A name that reads as `Basic-Auth` but is spelled otherwise
+    /// (`BasicAuth`, `Basic_Auth`, `Basic-Authentication`): never sent as a
+    /// header, since it holds credentials.
+    Misspelled,
+}
+
+/// What a line, trimmed, is of `Basic-Auth`, if anything.
+fn auth_line(line: &str) -> Option<AuthLine<'_>> {
     let (name, value) = line.split_once(':')?;
-    name.trim()
-        .eq_ignore_ascii_case(auth::LINE_NAME)
-        .then_some(value)
+    let name = name.trim();
+    if name.eq_ignore_ascii_case(auth::LINE_NAME) {
+        return Some(AuthLine::Value(value));
+    }
+    let letters: String = name
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    letters
+        .starts_with("basicauth")
+        .then_some(AuthLine::Misspelled)
 }
 
 /// One indented line, trimmed: `Name: value` or `! Name`.
@@ -627,6 +704,57 @@ mod tests {
             r.access(&seg("/b/x"), &Authorization::Absent),
             Access::Denied
         );
+    }
+
+    /// A line meant to protect that cannot be tied to its block locks
+    /// the site; a misspelled one closes its block and is never sent; no
+    /// problem quotes a password.
+    #[test]
+    fn a_protecting_line_never_fails_open_nor_goes_out() {
+        let seg = |p: &str| SitePath::parse(p).unwrap().segments().to_vec();
+        let alice = basic("alice:s3cret");
+        let (r, problems) = HeaderRules::parse(
+            "/a/*\n  BasicAuth: alice:s3cret\n  X-Ok: 1\n/b/*\n  Basic_Authentication: x:y\n",
+        );
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        let h = applied(&r, "/a/x", Answer::Whole);
+        assert_eq!(get(&h, "basicauth"), None);
+        assert_eq!(get(&h, "x-ok"), Some("1"));
+        assert_eq!(r.access(&seg("/a/x"), &alice), Access::Denied);
+        assert_eq!(r.access(&seg("/b/"), &alice), Access::Denied);
+        assert_eq!(r.access(&seg("/c"), &alice), Access::Open);
+        let mut many = String::new();
+        for n in 0..MAX_HEADER_RULES {
+            many.push_str(&format!("/p{n}\n  X-N: {n}\n"));
+        }
+        for unknown in [
+            "/admin/*\nBasic-Auth: alice:s3cret\n".to_owned(),
+            "  Basic-Auth: alice:s3cret\n/x\n  X-A: 1\n".to_owned(),
+            "/admin/* # staff only\n  Basic-Auth: alice:s3cret\n".to_owned(),
+            "https://example.com/admin/*\n  Basic-Auth: alice:s3cret\n".to_owned(),
+            format!("{many}/admin/*\n  Basic-Auth: alice:s3cret\n"),
+        ] {
+            let (r, problems) = HeaderRules::parse(&unknown);
+            for p in &problems {
+                assert!(!p.reason.contains("s3cret"), "{p:?}");
+            }
+            assert!(
+                problems
+                    .iter()
+                    .any(|p| p.reason.contains("nobody is let in anywhere")),
+                "{problems:?}"
+            );
+            for path in ["/", "/admin/x", "/x", "/p1"] {
+                assert_eq!(
+                    r.access(&seg(path), &alice),
+                    Access::Denied,
+                    "{unknown:?} {path}"
+                );
+            }
+        }
+        let locked = HeaderRules::locked();
+        assert_eq!(locked.access(&seg("/any"), &alice), Access::Denied);
+        assert!(locked.basic_auth_lines().is_empty());
     }
 
     #[test]

@@ -188,7 +188,11 @@ impl Rules {
 pub fn parse(file: &'static str, bytes: &[u8]) -> (Rules, Vec<Problem>) {
     let text = match text_of(file, bytes) {
         Ok(text) => text,
-        Err(problem) => return (Rules::default(), vec![problem]),
+        Err(problem) => {
+            let mut rules = Rules::default();
+            let problem = refused(file, problem, may_protect(bytes), &mut rules.headers);
+            return (rules, vec![problem]);
+        }
     };
     let (rules, lines) = if file == REDIRECTS {
         let (redirects, problems) = Redirects::parse(text);
@@ -216,6 +220,36 @@ pub fn parse(file: &'static str, bytes: &[u8]) -> (Rules, Vec<Problem>) {
     (rules, problems)
 }
 
+/// Whether the bytes of a `_headers` refused whole may hold a `Basic-Auth`
+/// line: its letters, whatever lies between them (punctuation, or the NULs
+/// of UTF-16), spell `basicauth` somewhere.
+fn may_protect(bytes: &[u8]) -> bool {
+    let letters: Vec<u8> = bytes
+        .iter()
+        .filter(|b| b.is_ascii_alphabetic())
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    letters.windows(9).any(|w| w == b"basicauth")
+}
+
+/// The `problem` that refuses the rule file `file` whole; a `_headers` that
+/// `may_protect` paths then leaves `headers` locked (every path protected,
+/// nobody let in), since what it protects is not known.
+fn refused(
+    file: &str,
+    mut problem: Problem,
+    may_protect: bool,
+    headers: &mut HeaderRules,
+) -> Problem {
+    if file == HEADERS && may_protect {
+        *headers = HeaderRules::locked();
+        problem.reason.push_str(
+            "; it may protect paths (Basic-Auth), so nobody is let in anywhere until it is fixed",
+        );
+    }
+    problem
+}
+
 /// A rule file's bytes as text, or the problem that refuses it whole.
 fn text_of<'a>(file: &'static str, bytes: &'a [u8]) -> Result<&'a str, Problem> {
     match std::str::from_utf8(bytes) {
@@ -230,9 +264,14 @@ fn text_of<'a>(file: &'static str, bytes: &'a [u8]) -> Result<&'a str, Problem> 
 }
 
 /// Whether a request path names one of the rule files, which are never
-/// served (404, as a dotfile is).
+/// served (404, as a dotfile is): in any case, since a case-insensitive
+/// filesystem serves `_headers` (and the passwords it may hold) for
+/// `/_HEADERS` too.
 pub fn is_rule_file(path: &SitePath) -> bool {
-    matches!(path.segments(), [name] if name == REDIRECTS || name == HEADERS)
+    matches!(path.segments(), [name] if {
+        let name = crate::path::fold_case(name);
+        name == REDIRECTS || name == HEADERS
+    })
 }
 
 /// What a look at one rule file said.
@@ -242,7 +281,9 @@ enum Seen {
     Absent,
     /// A regular file.
     File(Meta),
-    /// Something that is not a rule file, or could not be looked at.
+    /// A directory, or another thing that is not a file: it holds no rule.
+    NotAFile,
+    /// A file that could not be looked at, for this reason.
     Unusable(String),
 }
 
@@ -250,7 +291,7 @@ impl Seen {
     fn of(stat: Result<Meta, FsError>) -> Seen {
         match stat {
             Ok(meta) if meta.kind == Kind::File => Seen::File(meta),
-            Ok(_) => Seen::Unusable("not a regular file: ignored".to_owned()),
+            Ok(_) => Seen::NotAFile,
             Err(FsError::NotFound) => Seen::Absent,
             Err(FsError::Outside) => {
                 Seen::Unusable("a symlink out of the site: ignored".to_owned())
@@ -265,7 +306,7 @@ impl Seen {
     fn is_settled(&self) -> bool {
         match self {
             Seen::File(meta) => meta.modified.is_some(),
-            Seen::Absent => true,
+            Seen::Absent | Seen::NotAFile => true,
             Seen::Unusable(_) => true,
         }
     }
@@ -421,11 +462,20 @@ async fn read_both<Fs: Files>(fs: &Fs, seen: &[Seen; 2]) -> (Rules, Vec<String>)
     for (look, name) in seen.iter().zip([REDIRECTS, HEADERS]) {
         let problems = match look {
             Seen::Absent => continue,
-            Seen::Unusable(why) => vec![Problem {
+            Seen::NotAFile => vec![Problem {
                 file: name,
                 line: None,
-                reason: why.clone(),
+                reason: "not a regular file: ignored".to_owned(),
             }],
+            // What it may protect is not known.
+            Seen::Unusable(why) => {
+                let problem = Problem {
+                    file: name,
+                    line: None,
+                    reason: why.clone(),
+                };
+                vec![refused(name, problem, true, &mut headers)]
+            }
             Seen::File(meta) => match read(fs, name, *meta).await {
                 Ok(bytes) if name == REDIRECTS => match text_of(name, &bytes) {
                     Ok(_) => {
@@ -439,7 +489,8 @@ async fn read_both<Fs: Files>(fs: &Fs, seen: &[Seen; 2]) -> (Rules, Vec<String>)
                     headers = parsed.headers;
                     problems
                 }
-                Err(problem) => vec![problem],
+                // Too big or unreadable: what it may protect is not known.
+                Err(problem) => vec![refused(name, problem, true, &mut headers)],
             },
         };
         log.extend(problems.iter().map(|p| format!("site rules: {p}")));
@@ -514,6 +565,9 @@ mod tests {
         assert!(is_rule_file(&p("//_headers/")));
         assert!(!is_rule_file(&p("/docs/_headers")));
         assert!(!is_rule_file(&p("/_redirects.txt")));
+        assert!(is_rule_file(&p("/_HEADERS")));
+        assert!(is_rule_file(&p("/_Redirects")));
+        assert!(is_rule_file(&p("/_header%C5%BF")), "ſ is s");
     }
 
     #[test]
@@ -663,11 +717,34 @@ mod tests {
         let big = vec![b'#'; MAX_FILE as usize + 1];
         let (rules, log) =
             run(Loader::new().rules(&MemFiles::new().file(HEADERS, &big), &crate::store::Nothing));
-        assert!(rules.is_empty());
         assert_eq!(log.len(), 1);
         assert!(log[0].contains("_headers: 1048577 bytes"), "{log:?}");
+        // What a `_headers` that cannot be read protects is not known:
+        // every path is, and nobody is let in, until it is fixed.
+        let anyone = crate::auth::Authorization::Absent;
+        let everything = |rules: &Rules| rules.headers.access(&[], &anyone);
+        assert_eq!(everything(&rules), crate::auth::Access::Denied);
+        assert!(log[0].contains("nobody is let in anywhere"), "{log:?}");
         let site = MemFiles::new().dir(REDIRECTS).outside(HEADERS);
-        let (_, log) = run(Loader::new().rules(&site, &crate::store::Nothing));
+        let (rules, log) = run(Loader::new().rules(&site, &crate::store::Nothing));
         assert_eq!(log.len(), 2, "{log:?}");
+        assert_eq!(everything(&rules), crate::auth::Access::Denied);
+        // A directory holds no rule: nothing is protected.
+        let site = MemFiles::new().dir(HEADERS);
+        let (rules, _) = run(Loader::new().rules(&site, &crate::store::Nothing));
+        assert_eq!(everything(&rules), crate::auth::Access::Open);
+        // Text refused whole is protected only where it may protect.
+        for (bytes, locked) in [
+            (&b"/a\n  X-A: 1\xff\n"[..], false),
+            (b"/a\n  Basic-Auth: a:b\xff\n", true),
+            (b"/\0a\0\n\0 \0 \0B\0a\0s\0i\0c\0-\0A\0u\0t\0h\0:\0", true),
+        ] {
+            let (rules, problems) = parse(HEADERS, bytes);
+            assert_eq!(
+                everything(&rules) == crate::auth::Access::Denied,
+                locked,
+                "{problems:?}"
+            );
+        }
     }
 }

@@ -9,7 +9,7 @@
 
 #![forbid(unsafe_code)]
 
-use crate::path::SitePath;
+use crate::path::{SitePath, fold_case};
 
 /// One segment of a pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,19 +141,20 @@ impl Pattern {
         Ok(Pattern { segments, splat })
     }
 
-    /// The pattern with its literal names lower-case, to match a path
-    /// lower-cased as well: a match without regard to case.
-    pub fn to_lowercase(&self) -> Pattern {
+    /// The pattern with its literal names case-folded
+    /// ([`crate::path::fold_case`]), to match a path folded as well: a
+    /// match without regard to case.
+    pub fn folded(&self) -> Pattern {
         Pattern {
             segments: self
                 .segments
                 .iter()
                 .map(|segment| match segment {
-                    Segment::Literal(name) => Segment::Literal(name.to_lowercase()),
+                    Segment::Literal(name) => Segment::Literal(fold_case(name)),
                     named => named.clone(),
                 })
                 .collect(),
-            splat: self.splat.as_ref().map(|prefix| prefix.to_lowercase()),
+            splat: self.splat.as_deref().map(fold_case),
         }
     }
 
