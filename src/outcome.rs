@@ -344,14 +344,9 @@ fn unauthorized<F>(p: &Prepared<'_>) -> Draft<F> {
 /// answer is made of it.
 fn private<F>(draft: &mut Draft<F>) {
     draft.keepable = None;
-    let mut directives: Vec<&str> = Vec::new();
+    let mut kept: Vec<&str> = Vec::new();
     let mut private = false;
-    for directive in draft
-        .header("cache-control")
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-    {
+    for directive in directives(draft.header("cache-control").unwrap_or("")) {
         let name = directive.split('=').next().unwrap_or("").trim();
         let is = |known: &str| name.eq_ignore_ascii_case(known);
         if directive.is_empty() || is("public") || is("s-maxage") {
@@ -362,18 +357,39 @@ fn private<F>(draft: &mut Draft<F>) {
             continue;
         }
         private |= is("private") || is("no-store");
-        directives.push(directive);
+        kept.push(directive);
     }
     let value = if private {
-        directives.join(", ")
+        kept.join(", ")
     } else {
         std::iter::once("private")
-            .chain(directives)
+            .chain(kept)
             .collect::<Vec<_>>()
             .join(", ")
     };
     draft.headers.retain(|(n, _)| *n != "cache-control");
     draft.headers.push(("cache-control".into(), value));
+}
+
+/// The directives of a `Cache-Control` value, trimmed: split at the commas
+/// outside quoted strings (RFC 9110 §5.6.4; `private="a, b"` is one).
+fn directives(value: &str) -> Vec<&str> {
+    let mut all = Vec::new();
+    let (mut start, mut quoted, mut escaped) = (0, false, false);
+    for (at, byte) in value.bytes().enumerate() {
+        match byte {
+            _ if escaped => escaped = false,
+            b'\\' if quoted => escaped = true,
+            b'"' => quoted = !quoted,
+            b',' if !quoted => {
+                all.push(value[start..at].trim());
+                start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    all.push(value[start..].trim());
+    all
 }
 
 /// A 500 that names the variable and what is wrong with it, never cached.
@@ -424,4 +440,46 @@ fn error_varying<F>(status: u16, reason: &str, p: &Prepared<'_>, vary: &str) -> 
     );
     r.headers.push(("vary".into(), vary.to_owned()));
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn made_private(cache_control: Option<&str>) -> String {
+        let headers = cache_control
+            .map(|v| vec![("cache-control".into(), v.to_owned())])
+            .unwrap_or_default();
+        let mut draft: Draft<()> = Draft::new(200, headers, Body::Empty);
+        draft.keepable = Some(Keepable {
+            file: vec!["a".into()],
+            etag: None,
+            last_modified: None,
+        });
+        private(&mut draft);
+        assert!(draft.keepable.is_none(), "never kept");
+        draft.header("cache-control").unwrap().to_owned()
+    }
+
+    #[test]
+    fn an_answer_to_credentials_is_private_and_no_more_shared() {
+        for (given, made) in [
+            (None, "private"),
+            (Some(""), "private"),
+            (Some("public, max-age=600"), "private, max-age=600"),
+            (Some("PUBLIC, s-maxage=60, max-age=5"), "private, max-age=5"),
+            (Some("no-store"), "no-store"),
+            (Some("private, max-age=1"), "private, max-age=1"),
+            (
+                Some("private=\"set-cookie, x\", max-age=9, public"),
+                "private, max-age=9",
+            ),
+            (
+                Some("max-age=9, no-cache=\"a,\\\"b\", immutable"),
+                "private, max-age=9, no-cache=\"a,\\\"b\", immutable",
+            ),
+        ] {
+            assert_eq!(made_private(given), made, "{given:?}");
+        }
+    }
 }

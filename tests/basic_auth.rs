@@ -34,6 +34,8 @@ const HEADERS: &str = "\
   Basic-Auth: alice:s3cret
 /admin/assets/*
   Cache-Control: public, max-age=600
+/club/index.html
+  Basic-Auth: alice:s3cret
 ";
 
 const REDIRECTS: &str = "\
@@ -77,6 +79,8 @@ fn fixture() -> common::Fixture {
         ("api/data.json", format!("{{\"{MARK}\": 1}}").into()),
         ("public.html", b"<p>public</p>".to_vec()),
         ("open/a.txt", b"open".to_vec()),
+        // A directory whose protected index file does not exist.
+        ("club/notes.txt", b"open notes".to_vec()),
     ];
     for (name, content) in files {
         let path = root.join(name);
@@ -300,6 +304,13 @@ fn listings_of_protected_directories_ask_and_others_leave_protected_names_out() 
     let fx = fixture();
     let c = config(&[("DOCROOT_LISTING", "on")]);
     assert_eq!(get(&fx, &c, "/peek/assets/", &[]).status, 401);
+    // Whether a protected index file exists is not told by the listing
+    // (or 404) its directory would give without it.
+    assert_eq!(get(&fx, &c, "/club/", &[]).status, 401);
+    let r = get(&fx, &c, "/club/", &[("authorization", ALICE)]);
+    assert_eq!(r.status, 200);
+    assert!(r.text().contains("notes.txt"));
+    assert_eq!(get(&fx, &Config::default(), "/club/", &[]).status, 401);
     for target in ["/admin/assets/", "/admin/assets/?format=json"] {
         assert_eq!(get(&fx, &c, target, &[]).status, 401, "{target}");
         let r = get(&fx, &c, target, &[("authorization", ALICE)]);

@@ -62,6 +62,10 @@ impl<Fs: Files, St: Store> Pipeline<'_, Fs, St> {
     async fn directory(&self, dir: &SitePath) -> Ending<Fs::File> {
         for name in &self.config.index {
             let candidate = dir.child(name);
+            // Whether a protected index file exists is not told either.
+            if !self.admits(&candidate) {
+                return Ending::Unauthorized;
+            }
             match self.fs.stat(candidate.segments()).await {
                 Ok(meta) if meta.kind == Kind::File => {
                     return self
