@@ -21,18 +21,20 @@ pub const CHALLENGE: &str = "Basic realm=\"Protected\", charset=\"UTF-8\"";
 /// The header name a `_headers` line uses to protect its block's paths.
 pub const LINE_NAME: &str = "basic-auth";
 
-/// Decodes base64 as RFC 7617 uses it (RFC 4648 §4), with or without its
-/// padding; `None` for anything else (another alphabet, padding that is
-/// not the end's, bits left over that are not zero). Written here rather
-/// than taken from the `base64` crate, whose decoder cost 4.6 KB of the
-/// component; the tests hold it to that crate's answers.
+/// Decodes base64 as RFC 7617 uses it (RFC 4648 §4), with its padding,
+/// part of it or none; `None` for anything else (another alphabet, more
+/// padding than the last group lacks, bits left over that are not zero).
+/// Written here rather than taken from the `base64` crate, whose decoder
+/// cost 4.6 KB of the component; the tests hold it to that crate's
+/// answers.
 fn base64(text: &str) -> Option<Vec<u8>> {
     let all = text.as_bytes();
     let body = all
         .strip_suffix(b"==")
         .or_else(|| all.strip_suffix(b"="))
         .unwrap_or(all);
-    if (body.len() < all.len() && all.len() % 4 != 0) || body.len() % 4 == 1 {
+    let lacking = (4 - body.len() % 4) % 4;
+    if body.len() % 4 == 1 || all.len() - body.len() > lacking {
         return None;
     }
     let mut out = Vec::with_capacity(body.len() / 4 * 3 + 2);
@@ -235,7 +237,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2048))]
 
         /// The decoder answers as the `base64` crate does, for base64 of
         /// any bytes with or without its padding, and for any text.
