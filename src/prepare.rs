@@ -361,11 +361,11 @@ impl<'r> Prepared<'r> {
         }
         let mut access = Access::Open;
         for name in &names {
-            access = access.max(headers.access(name, auth));
+            access = access.max(headers.access_folded(name, auth));
             if let Some((last, dir)) = name.split_last()
                 && self.index.iter().any(|index| fold_case(index) == *last)
             {
-                access = access.max(headers.access(dir, auth));
+                access = access.max(headers.access_folded(dir, auth));
             }
         }
         access

@@ -92,7 +92,9 @@ impl<Fs: Files, St: Store> Pipeline<'_, Fs, St> {
         match self.fs.read_dir(dir.segments()).await {
             Ok(mut entries) => {
                 // What the request may not read is not listed either.
-                entries.retain(|e| self.admits(&dir.child(&e.name)));
+                if self.p.rules.headers.protects() {
+                    entries.retain(|e| self.admits(&dir.child(&e.name)));
+                }
                 Ending::Listing(listing::render(
                     self.p.asked.mount,
                     self.p.asked.site_path,

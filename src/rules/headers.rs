@@ -75,7 +75,7 @@ struct Block {
 struct Protection {
     /// The block's index.
     block: usize,
-    /// Its pattern, lower-case, to match a lower-cased path.
+    /// Its pattern, case-folded, to match a case-folded path.
     pattern: Pattern,
     /// The users its lines list.
     users: Users,
@@ -92,6 +92,9 @@ pub struct HeaderRules {
     names: Vec<String>,
     /// The blocks that protect their paths (`Basic-Auth`), in file order.
     protections: Vec<Protection>,
+    /// A `Basic-Auth` line whose paths are not known: every path is
+    /// protected, and nobody is let in.
+    locked: bool,
     /// The lines that protect paths (`Basic-Auth`), by number.
     basic_auth_lines: Vec<usize>,
 }
@@ -187,7 +190,7 @@ impl Edits {
 impl HeaderRules {
     /// Whether there is no block and nothing is protected.
     pub fn is_empty(&self) -> bool {
-        self.blocks.is_empty() && self.protections.is_empty()
+        self.blocks.is_empty() && !self.protects()
     }
 
     /// Whether some line sets or removes the header `name` (lower-case).
@@ -202,30 +205,15 @@ impl HeaderRules {
 
     /// Whether some block protects its paths (`Basic-Auth`).
     pub fn protects(&self) -> bool {
-        !self.protections.is_empty()
+        self.locked || !self.protections.is_empty()
     }
 
     /// The rules of a `_headers` that may protect paths but cannot be
     /// read: every path protected, nobody let in.
     pub fn locked() -> HeaderRules {
-        let mut rules = HeaderRules::default();
-        rules.lock();
-        rules
-    }
-
-    /// Protects every path and lets nobody in: for a `Basic-Auth` line
-    /// whose paths are not known.
-    fn lock(&mut self) {
-        if self.protections.iter().any(|p| p.block == usize::MAX) {
-            return;
-        }
-        if let Ok(everything) = Pattern::parse("/*") {
-            self.protections.push(Protection {
-                block: usize::MAX,
-                pattern: everything,
-                users: Users::default(),
-                closed: true,
-            });
+        HeaderRules {
+            locked: true,
+            ..HeaderRules::default()
         }
     }
 
@@ -240,13 +228,22 @@ impl HeaderRules {
     /// protecting block matches it, admitted when every one that does lets
     /// its credentials in, denied otherwise.
     pub fn access(&self, path: &[String], authorization: &Authorization) -> Access {
-        if self.protections.is_empty() {
+        if !self.protects() {
             return Access::Open;
         }
-        let path: Vec<String> = path.iter().map(|name| fold_case(name)).collect();
+        let folded: Vec<String> = path.iter().map(|name| fold_case(name)).collect();
+        self.access_folded(&folded, authorization)
+    }
+
+    /// [`HeaderRules::access`] for a path whose names are already
+    /// case-folded ([`fold_case`]).
+    pub fn access_folded(&self, path: &[String], authorization: &Authorization) -> Access {
+        if self.locked {
+            return Access::Denied;
+        }
         let mut access = Access::Open;
         for protection in &self.protections {
-            if protection.pattern.matches(&path).is_none() {
+            if protection.pattern.matches(path).is_none() {
                 continue;
             }
             if protection.closed || !protection.users.admit(authorization) {
@@ -360,7 +357,7 @@ impl HeaderRules {
                         ));
                     }
                 } else {
-                    rules.lock();
+                    rules.locked = true;
                     let place = match state {
                         _ if !indented => "not indented under a pattern",
                         State::NoPattern => "before any URL pattern",
