@@ -21,14 +21,12 @@
 
 #![forbid(unsafe_code)]
 
-mod walk;
-
 use std::ffi::OsString;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
-use walk::{Problem, Special};
+use site_guard::{shown_dir, vet_root};
 
 /// Exit status: every DIR is clean.
 const CLEAN: u8 = 0;
@@ -81,173 +79,24 @@ fn run(args: &[OsString], out: &mut impl Write) -> u8 {
     PROBLEMS
 }
 
-/// Why `root` cannot be checked, if it cannot: it must be a directory (a
-/// symlink to one will do).
-fn vet_root(root: &Path) -> Result<(), String> {
-    match std::fs::metadata(root) {
-        Ok(meta) if meta.is_dir() => Ok(()),
-        Ok(_) => Err("not a directory".to_owned()),
-        Err(error) => Err(error.to_string()),
-    }
-}
-
-/// When `root` is itself a symlink: where it leads, if that is outside the
-/// folder holding the link (`public` -> `/etc`). Spin copies what the link
-/// leads to, so that would ship a host directory whole.
-fn root_escapes(root: &Path) -> Option<PathBuf> {
-    let meta = std::fs::symlink_metadata(root).ok()?;
-    if !meta.file_type().is_symlink() {
-        return None;
-    }
-    let target = std::fs::canonicalize(root).ok()?;
-    let holder = match root.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let holder = std::fs::canonicalize(holder).ok()?;
-    (!target.starts_with(&holder)).then_some(target)
-}
-
-/// Checks one root, writing a line for each problem (or one line saying
-/// it is clean), and returns how many problems it has.
+/// Checks one root, writing a line for each problem and warning (or one
+/// line saying it is clean), and returns how many problems it has.
 fn check_root(root: &Path, out: &mut impl Write) -> usize {
-    let shown = shown_dir(root);
-    let mut escapes = 0;
-    if let Some(target) = root_escapes(root) {
-        escapes = 1;
-        let why = format!(
-            "itself a symlink to {}, outside the folder holding it",
-            target.display()
-        );
-        say(out, &format!("site-guard: {}: {why}", root.display()));
+    let report = site_guard::check(root);
+    for line in report.problems.iter().chain(&report.warnings) {
+        say(out, &format!("site-guard: {line}"));
     }
-    let outcome = match walk::check(root) {
-        Ok(outcome) => outcome,
-        Err(error) => {
-            say(
-                out,
-                &format!("site-guard: {shown}: cannot be resolved: {error}"),
-            );
-            return 1;
-        }
-    };
-    for problem in &outcome.problems {
-        say(out, &line(problem, &shown));
-    }
-    let (rule_problems, warnings) = check_rules(root);
-    for problem in &rule_problems {
-        say(out, &format!("site-guard: {shown}{problem}"));
-    }
-    for warning in &warnings {
-        say(out, &format!("site-guard: {shown}{warning}"));
-    }
-    if outcome.problems.is_empty() && escapes == 0 && rule_problems.is_empty() {
+    if report.problems.is_empty() {
         say(
             out,
             &format!(
-                "site-guard: {shown}: {} entries checked, nothing leads outside it",
-                outcome.entries
+                "site-guard: {}: {} entries checked, nothing leads outside it",
+                shown_dir(root),
+                report.entries
             ),
         );
     }
-    outcome.problems.len() + escapes + rule_problems.len()
-}
-
-/// The problems of the site's rule files at the top of `root`, each as
-/// docroot writes it (`_redirects:12: reason`): a line docroot would skip,
-/// or a file it would refuse whole. Then the warnings, which are no
-/// problem: each `Basic-Auth` line, whose passwords are in plain text.
-fn check_rules(root: &Path) -> (Vec<docroot::rules::Problem>, Vec<String>) {
-    let mut problems = Vec::new();
-    let mut warnings = Vec::new();
-    for name in [docroot::rules::REDIRECTS, docroot::rules::HEADERS] {
-        let path = root.join(name);
-        let whole = |reason: String| docroot::rules::Problem {
-            file: name,
-            line: None,
-            reason,
-        };
-        match std::fs::metadata(&path) {
-            Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
-            Err(error) => problems.push(whole(format!("cannot be read: {error}"))),
-            Ok(meta) if !meta.is_file() => {
-                problems.push(whole("not a regular file: docroot ignores it".to_owned()));
-            }
-            Ok(meta) if meta.len() > docroot::rules::MAX_FILE => problems.push(whole(format!(
-                "{} bytes, more than the {} a rule file may have: docroot refuses it whole",
-                meta.len(),
-                docroot::rules::MAX_FILE
-            ))),
-            Ok(_) => match std::fs::read(&path) {
-                Ok(bytes) => {
-                    let (rules, found) = docroot::rules::parse(name, &bytes);
-                    problems.extend(found);
-                    warnings.extend(rules.headers.basic_auth_lines().iter().map(|line| {
-                        format!(
-                            "{name}:{line}: warning: Basic-Auth keeps its passwords in the \
-                             site in plain text (as on Netlify): whoever can read the site's \
-                             files can read them, so use passwords used nowhere else, and \
-                             serve the site over HTTPS only"
-                        )
-                    }));
-                }
-                Err(error) => problems.push(whole(format!("cannot be read: {error}"))),
-            },
-        }
-    }
-    (problems, warnings)
-}
-
-/// The one place a [`Problem`] becomes a line. `root` is the tree's root
-/// as shown ([`shown_dir`]).
-fn line(problem: &Problem, root: &str) -> String {
-    let (path, what) = match problem {
-        Problem::Escapes { path, link, target } if link == target => (
-            path,
-            format!("a symlink to {}, outside {root}", target.display()),
-        ),
-        Problem::Escapes { path, link, target } => (
-            path,
-            format!(
-                "a symlink to {}, which leads to {}, outside {root}",
-                link.display(),
-                target.display()
-            ),
-        ),
-        Problem::Broken { path, link } => (
-            path,
-            format!("a broken symlink: {} leads nowhere", link.display()),
-        ),
-        Problem::Loop { path, link } => (
-            path,
-            format!(
-                "a symlink loop: {} never reaches a file (or the chain is too long)",
-                link.display()
-            ),
-        ),
-        Problem::Cycle { path, link } => (
-            path,
-            format!(
-                "a symlink to {}, which leads back to a directory holding it: \
-                 a copy that follows symlinks never ends",
-                link.display()
-            ),
-        ),
-        Problem::Special { path, kind } => (path, special_name(*kind).to_owned()),
-        Problem::Unreadable { path, error } => (path, format!("cannot be read: {error}")),
-    };
-    format!("site-guard: {}: {what}", path.display())
-}
-
-/// What a special file is called in a report line.
-fn special_name(kind: Special) -> &'static str {
-    match kind {
-        Special::Fifo => "a FIFO (named pipe)",
-        Special::Socket => "a Unix socket",
-        Special::BlockDevice => "a block device",
-        Special::CharDevice => "a character device",
-        Special::Other => "a special file (neither a file, a directory nor a symlink)",
-    }
+    report.problems.len()
 }
 
 /// The last line of a failing run: how many problems, and why they matter.
@@ -265,17 +114,6 @@ fn summary(problems: usize, roots: &[OsString]) -> String {
          place in a site; a rule docroot would skip is one the site does not get; fix or \
          remove them"
     )
-}
-
-/// A directory as given on the command line, shown with one trailing `/`
-/// (lossily, if its name is not UTF-8).
-fn shown_dir(dir: &Path) -> String {
-    let shown = dir.display().to_string();
-    if shown.ends_with('/') {
-        shown
-    } else {
-        shown + "/"
-    }
 }
 
 /// Writes one line to the report. A report that cannot be written cannot
@@ -397,60 +235,6 @@ mod tests {
     }
 
     #[test]
-    fn every_problem_kind_reads_as_one_line() {
-        let p = |s: &str| Path::new(s).to_path_buf();
-        let cases = [
-            (
-                Problem::Escapes {
-                    path: p("public/up"),
-                    link: p("../x"),
-                    target: p("/srv/x"),
-                },
-                "site-guard: public/up: a symlink to ../x, which leads to /srv/x, outside public/",
-            ),
-            (
-                Problem::Loop {
-                    path: p("public/l"),
-                    link: p("l"),
-                },
-                "site-guard: public/l: a symlink loop: l never reaches a file (or the chain is too long)",
-            ),
-            (
-                Problem::Cycle {
-                    path: p("public/docs/up"),
-                    link: p(".."),
-                },
-                "site-guard: public/docs/up: a symlink to .., which leads back to a directory \
-                 holding it: a copy that follows symlinks never ends",
-            ),
-            (
-                Problem::Special {
-                    path: p("public/p"),
-                    kind: Special::Fifo,
-                },
-                "site-guard: public/p: a FIFO (named pipe)",
-            ),
-            (
-                Problem::Special {
-                    path: p("public/d"),
-                    kind: Special::BlockDevice,
-                },
-                "site-guard: public/d: a block device",
-            ),
-            (
-                Problem::Unreadable {
-                    path: p("public/x"),
-                    error: "Permission denied (os error 13)".to_owned(),
-                },
-                "site-guard: public/x: cannot be read: Permission denied (os error 13)",
-            ),
-        ];
-        for (problem, expected) in cases {
-            assert_eq!(line(&problem, "public/"), expected);
-        }
-    }
-
-    #[test]
     fn every_bad_line_of_the_rule_files_is_named_and_fails_the_check() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
@@ -521,27 +305,6 @@ mod tests {
                 "_headers: not a text file (it is not UTF-8, or holds a NUL byte): refused whole"
             ),
             "{lines:?}"
-        );
-    }
-
-    #[test]
-    fn a_root_is_shown_with_one_trailing_slash() {
-        assert_eq!(shown_dir(Path::new("public")), "public/");
-        assert_eq!(shown_dir(Path::new("public/")), "public/");
-        assert_eq!(shown_dir(Path::new(".")), "./");
-    }
-
-    #[test]
-    fn a_name_that_is_not_utf8_is_shown_lossily() {
-        use std::ffi::OsStr;
-        use std::os::unix::ffi::OsStrExt;
-        let problem = Problem::Special {
-            path: Path::new(OsStr::from_bytes(b"public/bad-\xff")).to_path_buf(),
-            kind: Special::Socket,
-        };
-        assert_eq!(
-            line(&problem, "public/"),
-            "site-guard: public/bad-\u{fffd}: a Unix socket"
         );
     }
 
