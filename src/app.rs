@@ -90,8 +90,7 @@ async fn pipeline<Fs: Files, St: Store>(
 ) -> (Response<Fs::File>, Option<u64>) {
     let (rules, notes) = match asked.route {
         Route::Info => (Rc::default(), Vec::new()),
-        _ if config.site_rules => loader.rules(fs, store).await,
-        _ => (Rc::default(), Vec::new()),
+        _ => loader.rules(fs, store, config.site_rules).await,
     };
     let p = Prepared::new(asked, config, &rules);
     let outcome = match p.asked.route {

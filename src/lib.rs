@@ -12,9 +12,9 @@
 //! [`stall`] modules here. Everything here is tested natively.
 //!
 //! The modules form layers, each using only those listed before it:
-//! [`path`], [`auth`], [`codec`], [`content_type`], [`date`], [`stall`], [`json`],
-//! [`ready`]; [`http`], [`negotiate`], [`preopen`], [`page`], [`fs`],
-//! [`store`]; [`rules`]; [`cache`]; [`config`]; [`prepare`], [`instance`];
+//! [`path`], [`auth`], [`digest`], [`codec`], [`content_type`], [`date`],
+//! [`stall`], [`json`], [`ready`]; [`manifest`], [`http`], [`negotiate`],
+//! [`preopen`], [`page`], [`fs`], [`store`]; [`rules`]; [`cache`]; [`config`]; [`prepare`], [`instance`];
 //! [`files`], [`info`]; [`outcome`]; [`answers`]; [`app`]. ([`testing`],
 //! built only for tests, stands outside them.) A request goes through them
 //! once, in this order: [`app`] prepares it ([`prepare`]), answers it from

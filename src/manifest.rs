@@ -67,7 +67,10 @@ impl Manifest {
             .position(|&b| b == b'\n');
         let header = newline.and_then(|n| std::str::from_utf8(&bytes[..n]).ok());
         let Some(length) = header.and_then(|h| h.strip_prefix(MAGIC)) else {
-            return Err("not a docroot manifest (its first line is not `docroot-manifest 1 <length>`)".to_owned());
+            return Err(
+                "not a docroot manifest (its first line is not `docroot-manifest 1 <length>`)"
+                    .to_owned(),
+            );
         };
         match length.parse::<usize>() {
             Ok(length) if length == bytes.len() && bytes.ends_with(b"\n") => Ok(Manifest {
@@ -177,7 +180,10 @@ pub fn render(entries: &[(Vec<String>, Entry)]) -> Vec<u8> {
     });
     let mut body = String::new();
     for (key, entry) in lines {
-        let time = match entry.modified.and_then(|t| t.duration_since(UNIX_EPOCH).ok()) {
+        let time = match entry
+            .modified
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        {
             Some(since) => format!("{}.{:09}", since.as_secs(), since.subsec_nanos()),
             None => "-".to_owned(),
         };
@@ -273,7 +279,10 @@ mod tests {
     fn a_truncated_or_foreign_file_is_refused_whole() {
         let bytes = render(&[(path("a"), entry(1, 1)), (path("b"), entry(2, 2))]);
         for cut in [1, 10, bytes.len() / 2, bytes.len() - 1] {
-            assert!(Manifest::parse(bytes[..cut].into()).is_err(), "cut at {cut}");
+            assert!(
+                Manifest::parse(bytes[..cut].into()).is_err(),
+                "cut at {cut}"
+            );
         }
         let mut longer = bytes.clone();
         longer.extend_from_slice(b"c\tx\n");
@@ -300,7 +309,7 @@ mod tests {
             format!("a\t{good}\textra"),
             format!("a\t{}\t5\t1.0", Digest(7)),
             format!("a\t{}\t-5\t-", Digest(7)),
-            format!("a\tnot-hex\t5\t-"),
+            "a\tnot-hex\t5\t-".to_owned(),
             format!("a\t{}\t5", Digest(7)),
             format!("a\t{}\t5\t99999999999999.000000000", Digest(7)),
             "a".to_owned(),
@@ -319,6 +328,9 @@ mod tests {
 
     #[test]
     fn keys_escape_what_would_break_a_line() {
-        assert_eq!(key(&path("a b/c%d/e\tf\ng\u{7f}")), "a b/c%25d/e%09f%0Ag%7F");
+        assert_eq!(
+            key(&path("a b/c%d/e\tf\ng\u{7f}")),
+            "a b/c%25d/e%09f%0Ag%7F"
+        );
     }
 }

@@ -186,7 +186,7 @@ fn file_response<F>(ending: Ending<F>, p: &Prepared<'_>) -> Draft<F> {
             headers.push(("accept-ranges".into(), ranges.to_owned()));
             cache_headers(&mut headers, &rep, p);
             let keepable = match (&body, range) {
-                (FileBody::Open(_) | FileBody::Coded(_), None) => keepable(&rep),
+                (FileBody::Open(_) | FileBody::Whole(_), None) => keepable(&rep),
                 _ => None,
             };
             Draft {
@@ -267,7 +267,7 @@ fn file_body<F>(body: FileBody<F>, offset: u64, len: Option<u64>) -> Body<F> {
             offset,
             len: len.unwrap_or(0),
         },
-        FileBody::Coded(bytes) => Body::Shared(bytes),
+        FileBody::Whole(bytes) => Body::Shared(bytes),
         FileBody::Stream {
             file,
             len,

@@ -1,5 +1,6 @@
 //! What a site keeps between requests, beside its [`Files`](crate::fs::Files):
-//! the files it has coded, and how long what it answered stays good.
+//! the files it has coded, their digests, and how long what it answered
+//! stays good.
 //!
 //! A request is answered from three things: the site's files (I/O, the
 //! [`Files`](crate::fs::Files) trait), the configuration, and a [`Store`].
@@ -10,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 use crate::codec::Made;
+use crate::digest::Digest;
 use std::rc::Rc;
 
 /// What a site keeps between the requests of one instance.
@@ -21,6 +23,11 @@ pub trait Store {
     /// Offers `coded`, the file at `path` as this request saw it coded as
     /// `made`, to be kept for later requests.
     fn keep_coding(&self, path: &[String], made: Made, coded: &Rc<[u8]>);
+
+    /// The digest of the bytes this request's look at the file at `path`
+    /// saw, when the store holds them: taken once per look, from the bytes
+    /// read anyway.
+    fn digest(&self, path: &[String]) -> Option<Digest>;
 
     /// How long what this request was told stays good, so that what is
     /// worked out from it (the site's rules, whole answers) can be kept as
@@ -38,6 +45,10 @@ impl Store for Nothing {
     }
 
     fn keep_coding(&self, _: &[String], _: Made, _: &Rc<[u8]>) {}
+
+    fn digest(&self, _: &[String]) -> Option<Digest> {
+        None
+    }
 
     fn window(&self) -> Option<Window> {
         None

@@ -574,12 +574,12 @@ fn rules_read_through_the_cache_are_as_old_as_its_looks() {
     }
     let loader = Loader::new();
     let view = cache.view(|| 400 * ms);
-    let (rules, _) = docroot::ready::run(loader.rules(&view, &view));
+    let (rules, _) = docroot::ready::run(loader.rules(&view, &view, true));
     assert_eq!(rules.looked(), Some(100 * ms));
     // Asked of the filesystem itself, a look is the request's own time.
     let fresh = disk_cache(answers_site(), Some(Duration::from_secs(1)));
     let view = fresh.view(|| 400 * ms);
-    let (rules, _) = docroot::ready::run(Loader::new().rules(&view, &view));
+    let (rules, _) = docroot::ready::run(Loader::new().rules(&view, &view, true));
     assert_eq!(rules.looked(), Some(400 * ms));
 }
 

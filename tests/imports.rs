@@ -108,14 +108,15 @@ fn each_component_exports_its_handler_and_nothing_else() {
     assert_eq!(exports(Build::P2), ["wasi:http/incoming-handler@0.2.12"]);
 }
 
-/// The budget: 1.5 MB a component (spin-fileserver's is 2.19 MB). Of
-/// docroot's, the brotli encoder is about 1 MB (250 KiB of code, the rest
-/// its static tables); without it a component was 394 KiB.
+/// The budget: 1.6 MB a component (spin-fileserver's is 2.19 MB); it was
+/// 1.5 MB until validators came from content (the XXH3 hash and the
+/// manifest). Of docroot's, the brotli encoder is about 1 MB (250 KiB of
+/// code, the rest its static tables); without it a component was 394 KiB.
 #[test]
-fn each_component_is_at_most_1_5_mb() {
+fn each_component_is_at_most_1_6_mb() {
     for build in Build::ALL {
         let size = std::fs::metadata(common::component(build)).unwrap().len();
-        assert!(size <= 1_500_000, "{build:?} is {size} bytes");
+        assert!(size <= 1_600_000, "{build:?} is {size} bytes");
     }
 }
 

@@ -1,11 +1,14 @@
-//! Codings kept in the file cache: a file coded whole for one request,
-//! kept beside the bytes it was made from for the next.
+//! What the file cache keeps made from a file's bytes: its codings (a file
+//! coded whole for one request, kept beside the bytes it was made from for
+//! the next) and its digest (taken once, by the first request that needs
+//! it).
 
 #![forbid(unsafe_code)]
 
 use super::CODED_COST;
 use super::entries::Entries;
 use crate::codec::Made;
+use crate::digest::Digest;
 use std::rc::Rc;
 
 impl Entries {
@@ -19,6 +22,23 @@ impl Entries {
         held.used.set(true);
         let (_, coded) = held.coded.iter().find(|(m, _)| *m == made)?;
         Some(coded.clone())
+    }
+
+    /// The digest of `bytes`, the very bytes a request saw of `key`: the
+    /// one the entry keeps while it holds them, taken now if it has none.
+    pub(super) fn digest(&self, key: &str, bytes: &Rc<[u8]>) -> Digest {
+        let held = self
+            .map
+            .get(key)
+            .filter(|held| held.bytes.as_ref().is_some_and(|b| Rc::ptr_eq(b, bytes)));
+        if let Some(digest) = held.and_then(|held| held.digest.get()) {
+            return digest;
+        }
+        let digest = Digest::of(bytes);
+        if let Some(held) = held {
+            held.digest.set(Some(digest));
+        }
+        digest
     }
 
     /// Keeps `coded`, made as `made` from `bytes`, if the entry for `key`

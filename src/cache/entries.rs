@@ -8,6 +8,7 @@
 use super::kept::KeptAnswer;
 use super::{CODED_COST, ENTRY_COST, MAX_TOTAL};
 use crate::codec::Made;
+use crate::digest::Digest;
 use crate::fs::{FsError, Meta};
 use std::cell::Cell;
 use std::collections::{BTreeMap, VecDeque};
@@ -25,6 +26,8 @@ pub(super) struct Held {
     pub(super) checked: u64,
     /// The file's bytes, read under `stat`.
     pub(super) bytes: Option<Rc<[u8]>>,
+    /// The digest of `bytes`, once a request has taken it.
+    pub(super) digest: Cell<Option<Digest>>,
     /// The coded answers made from `bytes`.
     pub(super) coded: Vec<(Made, Rc<[u8]>)>,
     /// Whole answers whose bodies are `bytes` or a coding of them, by the
@@ -63,6 +66,7 @@ impl Held {
         let freed =
             self.bytes.take().map_or(0, |b| b.len()) + self.coded_cost() + self.answers_cost();
         self.coded.clear();
+        self.digest.set(None);
         let gone = self.answers.drain(..).map(|(k, _)| k).collect();
         (freed, gone)
     }
@@ -139,6 +143,7 @@ impl Entries {
             stat,
             checked: now,
             bytes: None,
+            digest: Cell::new(None),
             coded: Vec::new(),
             answers: Vec::new(),
             // Not yet used again: a path asked for once goes first.

@@ -58,6 +58,7 @@ use entries::{Entries, Stat};
 pub use kept::KeptAnswer;
 
 use crate::codec::{self, Made};
+use crate::digest::Digest;
 use crate::fs::{Entry, Files, FsError, Kind, Meta};
 use crate::store::{Store, Window};
 use std::cell::{Cell, RefCell};
@@ -357,6 +358,12 @@ impl<S: Files, C: Fn() -> u64> Store for View<'_, S, C> {
                 .borrow_mut()
                 .hold_coding(&key, &bytes, made, coded);
         }
+    }
+
+    fn digest(&self, path: &[String]) -> Option<Digest> {
+        let key = key(path);
+        let bytes = self.remembered(&key)?;
+        Some(self.cache.entries.borrow().digest(&key, &bytes))
     }
 
     fn window(&self) -> Option<Window> {

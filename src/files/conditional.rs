@@ -1,15 +1,17 @@
 //! Validators and conditional requests (RFC 9110 §8.8 and §13).
 //!
 //! A representation's validators are its `Last-Modified` date and a strong
-//! `ETag` made from its size, modification time and how it was made (a
-//! [`Variant`]), without reading it: each coded representation of a file has
-//! a tag of its own, so a 304 for one never validates another. [`evaluate`] applies the preconditions in the order of
+//! `ETag` made from the file's [`Version`] (the digest of its bytes where
+//! they are known, else its size and modification time) and how the
+//! representation was made (a [`Variant`]): each coded representation of a
+//! file has a tag of its own, so a 304 for one never validates another. [`evaluate`] applies the preconditions in the order of
 //! RFC 9110 §13.2.2; [`if_range_allows`] decides `If-Range` (§13.1.5).
 //! Malformed header values are ignored, as the RFC says, never an error.
 
 #![forbid(unsafe_code)]
 
 use crate::codec::{Encoding, Made};
+use crate::digest::Digest;
 use crate::prepare::Conditions;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -22,14 +24,32 @@ pub struct EntityTag {
     pub opaque: String,
 }
 
-/// How a representation was made from the file whose size and time name
+/// What names a file's version in its tags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// The digest of its bytes: read (a file the cache holds, or one small
+    /// enough to read), or as a packed site's manifest records it. Every
+    /// copy of the file has the same.
+    Content(Digest),
+    /// Its size and modification time, for a larger file of a tree that was
+    /// not packed (read whole for its digest on every request or instance,
+    /// it would cost too much).
+    Stat {
+        /// Its size in bytes.
+        len: u64,
+        /// Its modification time.
+        modified: SystemTime,
+    },
+}
+
+/// How a representation was made from the file whose [`Version`] names
 /// its tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Variant {
     /// The file as it is.
     Identity,
     /// A site's precompressed file (`name.br`, `name.zst`, `name.gz`) as it
-    /// is, named by its own size and time.
+    /// is, named by its own version.
     Sibling(Encoding),
     /// The file coded by docroot, at a level.
     Made(Made),
@@ -38,14 +58,19 @@ pub enum Variant {
 }
 
 impl EntityTag {
-    /// The strong tag for a representation made as `variant` from a file of
-    /// `len` bytes modified at `modified`: `"<secs>.<nanos>-<len>"` in hex,
-    /// then `-br`, `-zstd`, `-gzip` for a precompressed file, `-br.5`,
-    /// `-gzip.1`, … for a coding docroot made at that level, and `-gunzip`
-    /// for a `.gz` file decoded.
-    pub fn for_file(len: u64, modified: SystemTime, variant: Variant) -> EntityTag {
-        let since = modified.duration_since(UNIX_EPOCH).unwrap_or_default();
-        let mut opaque = format!("{:x}.{:x}-{len:x}", since.as_secs(), since.subsec_nanos());
+    /// The strong tag for a representation made as `variant` from a file
+    /// at `version`: the digest's 32 hex digits, or `"<secs>.<nanos>-<len>"`
+    /// in hex; then `-br`, `-zstd`, `-gzip` for a precompressed file,
+    /// `-br.5`, `-gzip.1`, … for a coding docroot made at that level, and
+    /// `-gunzip` for a `.gz` file decoded.
+    pub fn for_file(version: Version, variant: Variant) -> EntityTag {
+        let mut opaque = match version {
+            Version::Content(digest) => digest.to_string(),
+            Version::Stat { len, modified } => {
+                let since = modified.duration_since(UNIX_EPOCH).unwrap_or_default();
+                format!("{:x}.{:x}-{len:x}", since.as_secs(), since.subsec_nanos())
+            }
+        };
         match variant {
             Variant::Identity => {}
             Variant::Sibling(encoding) => {
@@ -260,7 +285,13 @@ mod tests {
     fn validators() -> Validators {
         let modified = at(MTIME) + Duration::from_millis(250);
         Validators {
-            etag: Some(EntityTag::for_file(1234, modified, Variant::Identity)),
+            etag: Some(EntityTag::for_file(
+                Version::Stat {
+                    len: 1234,
+                    modified,
+                },
+                Variant::Identity,
+            )),
             last_modified: Some(modified),
         }
     }
@@ -294,7 +325,8 @@ mod tests {
     fn etags_are_strong_and_differ_by_variant() {
         use crate::codec::Effort;
         let t = at(MTIME);
-        let tag = |variant| EntityTag::for_file(10, t, variant);
+        let stat = |len, modified| Version::Stat { len, modified };
+        let tag = |variant| EntityTag::for_file(stat(10, t), variant);
         let variants = [
             Variant::Identity,
             Variant::Sibling(Encoding::Brotli),
@@ -313,10 +345,23 @@ mod tests {
             }
         }
         let plain = tag(Variant::Identity);
-        assert_ne!(plain, EntityTag::for_file(11, t, Variant::Identity));
+        assert_ne!(plain, EntityTag::for_file(stat(11, t), Variant::Identity));
+        // From content: the digest's hex, with the same suffixes.
+        let digest = crate::digest::Digest::of(b"0123456789");
+        let content = |variant| EntityTag::for_file(Version::Content(digest), variant);
+        assert_eq!(content(Variant::Identity).opaque, digest.to_string());
+        assert_eq!(
+            content(Variant::Made(Effort::Thorough.made(Encoding::Brotli))).opaque,
+            format!("{digest}-br.5")
+        );
+        assert_eq!(
+            content(Variant::Sibling(Encoding::Gzip)).opaque,
+            format!("{digest}-gzip")
+        );
+        assert_ne!(content(Variant::Identity), plain);
         assert_ne!(
             plain,
-            EntityTag::for_file(10, t + Duration::from_nanos(1), Variant::Identity)
+            EntityTag::for_file(stat(10, t + Duration::from_nanos(1)), Variant::Identity)
         );
         assert_eq!(plain.to_header(), "\"6553f100.0-a\"");
         assert_eq!(

@@ -32,8 +32,16 @@
 //!    in the [`crate::store::Store`]), else the file itself. A request with
 //!    `Range` gets the file itself, whose bytes ranges count. It is chosen
 //!    before the validators because they belong to the representation.
-//! 6. **Validators** ([`conditional`]): `Last-Modified` and a strong `ETag`
-//!    from the size and time of the file, and how it is coded.
+//! 6. **Validators** ([`conditional`], `validators`): `Last-Modified` and
+//!    a strong `ETag` from the file's version and how it is coded. The
+//!    version is the digest of the file's bytes where they are read anyway
+//!    (a file the cache holds; in `docroot_p2.wasm`, a file of at most
+//!    [`crate::codec::WHOLE_MAX`] bytes, read whole and then sent from what
+//!    was read) or recorded in a packed site's manifest
+//!    ([`crate::manifest`]), which gives `Last-Modified` too; else, for a
+//!    larger file of a tree not packed, its size and time. A manifest entry
+//!    that does not agree with the file (its size, or the digest of the
+//!    bytes read) is ignored for it, said once on stderr.
 //! 7. **Preconditions** ([`conditional::evaluate`], RFC 9110 §13.2.2
 //!    order): 412 or 304.
 //! 8. **Range** ([`range`]): one byte range of a `GET` is a 206, an
@@ -100,8 +108,10 @@ pub struct Representation {
 pub enum FileBody<F> {
     /// The file, or the precompressed file chosen, as it is.
     Open(F),
-    /// The file coded whole (held by the file cache, or made for this answer).
-    Coded(Rc<[u8]>),
+    /// The answer's bytes, whole: the file coded whole (held by the file
+    /// cache, or made for this answer), or the file as this request read it
+    /// to take its digest.
+    Whole(Rc<[u8]>),
     /// The file coded, or decoded, while it streams.
     Stream {
         /// The open file.
@@ -377,12 +387,13 @@ mod tests {
         let fs = site();
         let c = Config::default();
         match get(&fs, &c, "/", &[]) {
+            // A small file is read whole for its digest, and sent so.
             Ending::File {
-                body: FileBody::Open(file),
+                body: FileBody::Whole(bytes),
                 rep,
                 range,
             } => {
-                assert_eq!(file, b"<h1>home</h1>");
+                assert_eq!(&*bytes, b"<h1>home</h1>");
                 assert_eq!(rep.content_type, "text/html; charset=utf-8");
                 assert_eq!(range, None);
             }
@@ -420,11 +431,11 @@ mod tests {
             &[("accept-encoding", "br")],
         ) {
             Ending::File {
-                body: FileBody::Open(file),
+                body: FileBody::Whole(bytes),
                 rep,
                 ..
             } => {
-                assert_eq!(file, b"console.log(1)");
+                assert_eq!(&*bytes, b"console.log(1)");
                 assert_eq!(rep.encoding, None);
             }
             other => panic!("{other:?}"),

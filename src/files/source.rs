@@ -4,11 +4,12 @@
 
 #![forbid(unsafe_code)]
 
-use super::conditional::{self, EntityTag, Precondition, Validators, Variant};
+use super::conditional::{self, EntityTag, Precondition, Validators, Variant, Version};
 use super::range::RangeRequest;
 use super::{Ending, FileBody, Pipeline, Representation};
 use crate::codec::{self, Encoding, Made, Transform};
 use crate::content_type;
+use crate::digest::Digest;
 use crate::fs::{Files, Kind, Meta};
 use crate::negotiate;
 use crate::path::SitePath;
@@ -124,6 +125,7 @@ impl<Fs: Files, St: Store> Pipeline<'_, Fs, St> {
                 (meta, Variant::Gunzip)
             }
         };
+        let (validators, read) = self.validators(source.file(path), of, variant).await;
         let mut rep = Representation {
             content_type: content_type.to_owned(),
             encoding: source.encoding(),
@@ -132,12 +134,7 @@ impl<Fs: Files, St: Store> Pipeline<'_, Fs, St> {
                 Source::Made { whole: false, .. } | Source::Gunzip(..) => None,
                 _ => Some(of.len),
             },
-            validators: Validators {
-                etag: of
-                    .modified
-                    .map(|modified| EntityTag::for_file(of.len, modified, variant)),
-                last_modified: of.modified,
-            },
+            validators,
             vary: match reached {
                 Reached::Path => "Accept-Encoding",
                 Reached::Fallback => "Accept, Accept-Encoding",
@@ -168,17 +165,109 @@ impl<Fs: Files, St: Store> Pipeline<'_, Fs, St> {
             RangeRequest::Partial { start, len } => Some((start, len)),
             RangeRequest::Unsatisfiable => return Ok(Ending::RangeNotSatisfiable(of.len)),
         };
-        let file = self
-            .fs
-            .open(source.file(path).segments())
-            .await
-            .map_err(Ending::from)?;
-        let (body, len) = self
-            .body(path, file, of, &source)
-            .await
-            .map_err(|_| Ending::Failed("the file changed, or could not be coded".into()))?;
+        // The bytes read for the digest are the body, so that what is sent
+        // is what the tag names.
+        let made = match (read, range) {
+            (Some(bytes), None) => self.body_of_read(path, bytes, &source),
+            _ => None,
+        };
+        let (body, len) = match made {
+            Some(made) => made,
+            None => {
+                let file = self
+                    .fs
+                    .open(source.file(path).segments())
+                    .await
+                    .map_err(Ending::from)?;
+                self.body(path, file, of, &source)
+                    .await
+                    .map_err(|_| Ending::Failed("the file changed, or could not be coded".into()))?
+            }
+        };
         rep.len = len;
         Ok(Ending::File { body, rep, range })
+    }
+
+    /// Step 5, the validators of a representation made as `variant` from
+    /// the file at `file`, `of` by its stat; and the file's bytes when this
+    /// request read them to take their digest.
+    ///
+    /// The version that names the file is its digest: as the store keeps
+    /// it for the bytes it holds, or taken now from the whole file when it
+    /// is small enough to be read ([`codec::WHOLE_MAX`]); else as a packed
+    /// site's manifest records it, which also gives `Last-Modified`. An
+    /// entry that does not agree with the file (another size, or another
+    /// digest than its bytes') is ignored for it. A larger file with no
+    /// entry is named by its size and time.
+    async fn validators(
+        &self,
+        file: &SitePath,
+        of: Meta,
+        variant: Variant,
+    ) -> (Validators, Option<Rc<[u8]>>) {
+        let segments = file.segments();
+        let (digest, read) = match self.store.digest(segments) {
+            Some(digest) => (Some(digest), None),
+            None if of.len <= codec::WHOLE_MAX => match self.read(segments, of).await {
+                Some(bytes) => (Some(Digest::of(&bytes)), Some(bytes)),
+                None => (None, None),
+            },
+            None => (None, None),
+        };
+        let rules = self.p.rules;
+        let entry = match rules.manifest_entry(segments) {
+            Some(entry) if entry.len != of.len => {
+                let why = format!("says {} bytes, the file has {}", entry.len, of.len);
+                rules.disagrees(segments, &why);
+                None
+            }
+            Some(entry) if digest.is_some_and(|d| d != entry.digest) => {
+                rules.disagrees(segments, "has another digest than the file's bytes");
+                None
+            }
+            entry => entry,
+        };
+        let (version, last_modified) = match (entry, digest) {
+            (Some(entry), _) => (Some(Version::Content(entry.digest)), entry.modified),
+            (None, Some(digest)) => (Some(Version::Content(digest)), of.modified),
+            (None, None) => (
+                of.modified.map(|modified| Version::Stat {
+                    len: of.len,
+                    modified,
+                }),
+                of.modified,
+            ),
+        };
+        let validators = Validators {
+            etag: version.map(|version| EntityTag::for_file(version, variant)),
+            last_modified,
+        };
+        (validators, read)
+    }
+
+    /// The whole file at `path`, if it is still `of` long.
+    async fn read(&self, path: &[String], of: Meta) -> Option<Rc<[u8]>> {
+        let file = self.fs.open(path).await.ok()?;
+        let bytes = self.fs.read_shared(&file, of.len).await.ok()?;
+        (bytes.len() as u64 == of.len).then_some(bytes)
+    }
+
+    /// The body of a whole answer made as `source` says from `bytes`, the
+    /// file this request read for its digest: the bytes themselves, or
+    /// their coding made whole. `None` for a source that streams.
+    fn body_of_read(
+        &self,
+        path: &SitePath,
+        bytes: Rc<[u8]>,
+        source: &Source,
+    ) -> Option<(FileBody<Fs::File>, Option<u64>)> {
+        let whole = match source {
+            Source::Identity | Source::Precompressed(..) => bytes,
+            Source::Made { made, whole: true } => self.coding_of(path, &bytes, *made)?,
+            Source::Made { whole: false, .. } | Source::Gunzip(..) => return None,
+        };
+        let len = whole.len() as u64;
+        Some((FileBody::Whole(whole), Some(len)))
     }
 
     /// Step 4, how the answer for the file at `path` is made: for a file
@@ -247,7 +336,7 @@ impl<Fs: Files, St: Store> Pipeline<'_, Fs, St> {
                 return match self.coded(path, &file, of, *made).await {
                     Some(coded) => {
                         let len = coded.len() as u64;
-                        Ok((FileBody::Coded(coded), Some(len)))
+                        Ok((FileBody::Whole(coded), Some(len)))
                     }
                     None => Err(file),
                 };
@@ -286,7 +375,16 @@ impl<Fs: Files, St: Store> Pipeline<'_, Fs, St> {
         if bytes.len() as u64 != meta.len {
             return None;
         }
-        let coded: Rc<[u8]> = codec::encode(&bytes, made)?.into();
+        self.coding_of(path, &bytes, made)
+    }
+
+    /// `bytes`, the file at `path` as this request saw it, coded whole as
+    /// `made`: as the store keeps it, or made now and offered to it.
+    fn coding_of(&self, path: &SitePath, bytes: &[u8], made: Made) -> Option<Rc<[u8]>> {
+        if let Some(coded) = self.store.coding(path.segments(), made) {
+            return Some(coded);
+        }
+        let coded: Rc<[u8]> = codec::encode(bytes, made)?.into();
         self.store.keep_coding(path.segments(), made, &coded);
         Some(coded)
     }

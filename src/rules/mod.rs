@@ -9,7 +9,12 @@
 //! not text is refused whole, and the site is served without it. Rule
 //! files never take a site down.
 //!
-//! A [`Loader`] keeps the parsed rules for an instance and looks at both
+//! Beside them the [`Loader`] reads a packed site's manifest
+//! ([`crate::manifest`], never served either), which is no rule: it is read
+//! whatever `DOCROOT_SITE_RULES` says, and a manifest that is not whole is
+//! ignored with one line on stderr.
+//!
+//! A [`Loader`] keeps the parsed rules for an instance and looks at the
 //! files again on every request, through the site: in `docroot.wasm` the
 //! file cache answers those looks within its interval, so a changed rule
 //! file applies within it; without the cache each request looks (and, when
@@ -24,11 +29,13 @@ pub mod redirects;
 mod template;
 
 use crate::fs::{Files, FsError, Kind, Meta};
+use crate::manifest::{self, MANIFEST, Manifest};
 use crate::path::SitePath;
 use crate::store::Store;
 use headers::HeaderRules;
 use redirects::Redirects;
 use std::cell::{Cell, OnceCell, RefCell};
+use std::collections::BTreeSet;
 use std::fmt;
 use std::rc::Rc;
 
@@ -101,13 +108,19 @@ impl fmt::Display for Problem {
 pub struct Rules {
     /// `_headers`.
     pub headers: HeaderRules,
+    /// The packed site's manifest, when it has a whole one.
+    pub manifest: Option<Manifest>,
+    /// The files whose manifest entry was found not to agree with them,
+    /// each said once on stderr.
+    disagreed: RefCell<BTreeSet<String>>,
     /// `_redirects`' text (UTF-8, checked), until it is parsed: the very
     /// bytes the file cache holds, where it holds them.
     redirects_text: RefCell<Option<Rc<[u8]>>>,
     redirects: OnceCell<Redirects>,
     /// Whether a rule may be forced (the file holds a `!`).
     may_force: bool,
-    /// Lines for stderr from a parse, for the request that made it.
+    /// Lines for stderr from a parse, for the request that made it (and
+    /// that a manifest entry was ignored: [`Rules::disagrees`]).
     notes: RefCell<Vec<String>>,
     /// When the looks at the files these rules were made from were last
     /// confirmed (monotonic nanoseconds), on a site that keeps its answers
@@ -121,6 +134,8 @@ impl Rules {
     fn with_redirects(text: Rc<[u8]>, headers: HeaderRules) -> Rules {
         Rules {
             headers,
+            manifest: None,
+            disagreed: RefCell::new(BTreeSet::new()),
             may_force: text.contains(&b'!'),
             redirects_text: RefCell::new(Some(text)),
             redirects: OnceCell::new(),
@@ -173,6 +188,23 @@ impl Rules {
             );
             redirects
         })
+    }
+
+    /// What the manifest says of the file at `path`, if there is one.
+    pub fn manifest_entry(&self, path: &[String]) -> Option<manifest::Entry> {
+        self.manifest.as_ref()?.lookup(path)
+    }
+
+    /// Notes for stderr that the manifest's entry for the file at `path`
+    /// does not agree with it (`why`): once a file for these rules, by the
+    /// request that found it (or one beside it, in the same instance).
+    pub fn disagrees(&self, path: &[String], why: &str) {
+        let key = manifest::key(path);
+        let line =
+            format!("site manifest: {MANIFEST}: the entry for {key:?} {why}: ignored for it");
+        if self.disagreed.borrow_mut().insert(key) {
+            self.notes.borrow_mut().push(line);
+        }
     }
 
     /// The lines for stderr that parsing on this request found.
@@ -263,14 +295,14 @@ fn text_of<'a>(file: &'static str, bytes: &'a [u8]) -> Result<&'a str, Problem> 
     }
 }
 
-/// Whether a request path names one of the rule files, which are never
-/// served (404, as a dotfile is): in any case, since a case-insensitive
+/// Whether a request path names one of the rule files or the manifest,
+/// which are never served (404, as a dotfile is): in any case, since a case-insensitive
 /// filesystem serves `_headers` (and the passwords it may hold) for
 /// `/_HEADERS` too.
 pub fn is_rule_file(path: &SitePath) -> bool {
     matches!(path.segments(), [name] if {
         let name = crate::path::fold_case(name);
-        name == REDIRECTS || name == HEADERS
+        name == REDIRECTS || name == HEADERS || name == MANIFEST
     })
 }
 
@@ -316,7 +348,7 @@ impl Seen {
 /// [`Rules::looked`]), what the looks said then, and which read made them.
 #[derive(Debug)]
 struct Loaded {
-    seen: [Seen; 2],
+    seen: [Seen; 3],
     rules: Rc<Rules>,
     read: u64,
 }
@@ -380,12 +412,14 @@ impl Loader {
         self.loaded.borrow().as_ref().map(|l| l.rules.clone())
     }
 
-    /// The site's rules, and a line for stderr for each problem found if
+    /// The site's rules (none when `site_rules` is false: then only the
+    /// manifest is read), and a line for stderr for each problem found if
     /// this request was the one that read them.
     pub async fn rules<Fs: Files, St: Store>(
         &self,
         fs: &Fs,
         store: &St,
+        site_rules: bool,
     ) -> (Rc<Rules>, Vec<String>) {
         // A site that keeps its answers for an interval would answer the
         // looks as it did within it: the rules from then are still true.
@@ -406,10 +440,11 @@ impl Loader {
             return (rules, Vec::new());
         }
         let (_reading, read) = Reading::start(self);
-        let names = [REDIRECTS, HEADERS];
-        let mut seen = [Seen::Absent, Seen::Absent];
-        for (slot, name) in seen.iter_mut().zip(names) {
-            *slot = Seen::of(fs.stat(&[name.to_owned()]).await);
+        let mut seen = [Seen::Absent, Seen::Absent, Seen::Absent];
+        for (slot, name) in seen.iter_mut().zip(NAMES) {
+            if site_rules || name == MANIFEST {
+                *slot = Seen::of(fs.stat(&[name.to_owned()]).await);
+            }
         }
         // When the looks were made: a site that keeps its answers may have
         // answered them from a look made before this request began.
@@ -417,7 +452,7 @@ impl Loader {
         if let Some(rules) = self.made_already(read, &seen, looked) {
             return (rules, Vec::new());
         }
-        let (rules, log) = read_both(fs, &seen).await;
+        let (rules, log) = read_all(fs, &seen).await;
         if let Some(rules) = self.made_already(read, &seen, looked) {
             // What this read found is what that one reported.
             return (rules, Vec::new());
@@ -438,7 +473,7 @@ impl Loader {
     /// at `looked`, should take them instead of its own: a read that
     /// started later made them (its looks are newer), or they were made
     /// from the same files (then they are newly confirmed at `looked`).
-    fn made_already(&self, read: u64, seen: &[Seen; 2], looked: Option<u64>) -> Option<Rc<Rules>> {
+    fn made_already(&self, read: u64, seen: &[Seen; 3], looked: Option<u64>) -> Option<Rc<Rules>> {
         let mut loaded = self.loaded.borrow_mut();
         let loaded = loaded.as_mut()?;
         if loaded.read > read {
@@ -453,13 +488,29 @@ impl Loader {
     }
 }
 
-/// Reads and parses both rule files as the looks `seen` found them: the
-/// rules, and a line for stderr for each problem.
-async fn read_both<Fs: Files>(fs: &Fs, seen: &[Seen; 2]) -> (Rules, Vec<String>) {
+/// The files the [`Loader`] reads, in the order of its looks.
+const NAMES: [&str; 3] = [REDIRECTS, HEADERS, MANIFEST];
+
+/// Reads and parses the rule files and the manifest as the looks `seen`
+/// found them: the rules, and a line for stderr for each problem.
+async fn read_all<Fs: Files>(fs: &Fs, seen: &[Seen; 3]) -> (Rules, Vec<String>) {
     let mut headers = HeaderRules::default();
     let mut redirects_text = None;
     let mut log = Vec::new();
-    for (look, name) in seen.iter().zip([REDIRECTS, HEADERS]) {
+    let (rules_seen, manifest_seen) = seen.split_at(2);
+    let manifest = match &manifest_seen[0] {
+        Seen::Absent => None,
+        look => match read_manifest(fs, look).await {
+            Ok(manifest) => Some(manifest),
+            Err(why) => {
+                log.push(format!(
+                    "site manifest: {MANIFEST}: {why}: ignored, so every file's validators come from the file"
+                ));
+                None
+            }
+        },
+    };
+    for (look, name) in rules_seen.iter().zip([REDIRECTS, HEADERS]) {
         let problems = match look {
             Seen::Absent => continue,
             Seen::NotAFile => vec![Problem {
@@ -495,14 +546,37 @@ async fn read_both<Fs: Files>(fs: &Fs, seen: &[Seen; 2]) -> (Rules, Vec<String>)
         };
         log.extend(problems.iter().map(|p| format!("site rules: {p}")));
     }
-    let rules = match redirects_text {
+    let mut rules = match redirects_text {
         Some(text) => Rules::with_redirects(text, headers),
         None => Rules {
             headers,
             ..Rules::default()
         },
     };
+    rules.manifest = manifest;
     (rules, log)
+}
+
+/// Reads the manifest, which a look said is `look`, or why it is ignored.
+async fn read_manifest<Fs: Files>(fs: &Fs, look: &Seen) -> Result<Manifest, String> {
+    let meta = match look {
+        Seen::File(meta) => *meta,
+        Seen::Absent | Seen::NotAFile => return Err("not a regular file".to_owned()),
+        Seen::Unusable(why) => return Err(why.trim_end_matches(": ignored").to_owned()),
+    };
+    if meta.len > manifest::MAX_LEN {
+        return Err(format!(
+            "{} bytes, more than the {} a manifest may have",
+            meta.len,
+            manifest::MAX_LEN
+        ));
+    }
+    let path = [MANIFEST.to_owned()];
+    let bytes = match fs.open(&path).await {
+        Ok(file) => fs.read_shared(&file, meta.len).await,
+        Err(err) => Err(err),
+    };
+    Manifest::parse(bytes.map_err(|_| "cannot be read".to_owned())?)
 }
 
 /// Reads the rule file `name`, which a look said is `meta`: its bytes,
@@ -574,14 +648,14 @@ mod tests {
     fn the_loader_reads_once_and_again_on_a_change() {
         let loader = Loader::new();
         let site = MemFiles::new().file(REDIRECTS, b"/a /b\n/bad\n");
-        let (rules, log) = run(loader.rules(&site, &crate::store::Nothing));
+        let (rules, log) = run(loader.rules(&site, &crate::store::Nothing, true));
         assert!(log.is_empty(), "not parsed until needed");
         assert_eq!(rules.redirects().len(), 1);
         assert_eq!(
             rules.take_notes(),
             ["site rules: _redirects:2: a rule needs a source and a destination"]
         );
-        let (again, log) = run(loader.rules(&site, &crate::store::Nothing));
+        let (again, log) = run(loader.rules(&site, &crate::store::Nothing, true));
         assert!(Rc::ptr_eq(&rules, &again) && log.is_empty(), "kept");
         assert_eq!(again.redirects().len(), 1);
         assert!(again.take_notes().is_empty(), "said once");
@@ -589,9 +663,9 @@ mod tests {
             REDIRECTS,
             Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(9)),
         );
-        let (rules, log) = run(loader.rules(&changed, &crate::store::Nothing));
+        let (rules, log) = run(loader.rules(&changed, &crate::store::Nothing, true));
         assert_eq!((rules.redirects().len(), log.len()), (2, 0));
-        let (rules, _) = run(loader.rules(&MemFiles::new(), &crate::store::Nothing));
+        let (rules, _) = run(loader.rules(&MemFiles::new(), &crate::store::Nothing, true));
         assert!(rules.is_empty(), "removed");
     }
 
@@ -612,7 +686,7 @@ mod tests {
                 let guest = Guest::new(seed, arrival);
                 let (loader, site) = (&loader, &site);
                 let requests: Vec<Task<(Rc<Rules>, Vec<String>)>> = (0..6)
-                    .map(|_| Box::pin(loader.rules(site, &crate::store::Nothing)) as Task<_>)
+                    .map(|_| Box::pin(loader.rules(site, &crate::store::Nothing, true)) as Task<_>)
                     .collect();
                 let got = guest.run(requests);
                 let first = &got[0].0;
@@ -678,7 +752,7 @@ mod tests {
         };
         let loader = Loader::new();
         let mut cx = Context::from_waker(Waker::noop());
-        let mut older = pin!(loader.rules(&site, &crate::store::Nothing));
+        let mut older = pin!(loader.rules(&site, &crate::store::Nothing, true));
         // Three polls: both looks taken (the old file), its open waiting.
         for _ in 0..3 {
             assert!(older.as_mut().poll(&mut cx).is_pending());
@@ -688,7 +762,7 @@ mod tests {
         *site.files.borrow_mut() = MemFiles::new()
             .file(HEADERS, b"/*\n  X-New: 1\n")
             .modified(HEADERS, Some(later));
-        let mut newer = pin!(loader.rules(&site, &crate::store::Nothing));
+        let mut newer = pin!(loader.rules(&site, &crate::store::Nothing, true));
         let mut polls = 0;
         let newer = loop {
             polls += 1;
@@ -715,8 +789,11 @@ mod tests {
     #[test]
     fn a_rule_file_too_big_or_unusable_is_refused_whole() {
         let big = vec![b'#'; MAX_FILE as usize + 1];
-        let (rules, log) =
-            run(Loader::new().rules(&MemFiles::new().file(HEADERS, &big), &crate::store::Nothing));
+        let (rules, log) = run(Loader::new().rules(
+            &MemFiles::new().file(HEADERS, &big),
+            &crate::store::Nothing,
+            true,
+        ));
         assert_eq!(log.len(), 1);
         assert!(log[0].contains("_headers: 1048577 bytes"), "{log:?}");
         // What a `_headers` that cannot be read protects is not known:
@@ -726,12 +803,12 @@ mod tests {
         assert_eq!(everything(&rules), crate::auth::Access::Denied);
         assert!(log[0].contains("nobody is let in anywhere"), "{log:?}");
         let site = MemFiles::new().dir(REDIRECTS).outside(HEADERS);
-        let (rules, log) = run(Loader::new().rules(&site, &crate::store::Nothing));
+        let (rules, log) = run(Loader::new().rules(&site, &crate::store::Nothing, true));
         assert_eq!(log.len(), 2, "{log:?}");
         assert_eq!(everything(&rules), crate::auth::Access::Denied);
         // A directory holds no rule: nothing is protected.
         let site = MemFiles::new().dir(HEADERS);
-        let (rules, _) = run(Loader::new().rules(&site, &crate::store::Nothing));
+        let (rules, _) = run(Loader::new().rules(&site, &crate::store::Nothing, true));
         assert_eq!(everything(&rules), crate::auth::Access::Open);
         // Text refused whole is protected only where it may protect.
         for (bytes, locked) in [
