@@ -733,7 +733,7 @@ fn an_unknown_option_is_refused_by_name() {
     assert_eq!(run.status, Some(2), "{run:?}");
     assert_eq!(
         run.last_line(),
-        "scripts/setup: unknown option --jcoo (known: --jco, --browser)"
+        "scripts/setup: unknown option --jcoo (known: --jco, --browser, --haproxy)"
     );
 }
 
@@ -751,4 +751,34 @@ fn a_tool_setup_takes_for_granted_stops_it_naming_the_command() {
         "{run:?}"
     );
     assert_eq!(run.stderr.matches("stopped:").count(), 1, "{run:?}");
+}
+
+// ---- the replica tests' load balancer (apt-get): a warning, not the end
+
+#[test]
+fn haproxy_is_installed_with_apt_get_when_missing_and_left_alone_when_there() {
+    let machine = browser_machine(&[], 0);
+    let run = machine.setup(&["--haproxy"]);
+    run.assert_ok();
+    assert!(
+        run.asked("apt-get install -y -qq --no-install-recommends haproxy"),
+        "{run:?}"
+    );
+    assert!(run.last_line().contains("replica tests: haproxy is installed"), "{run:?}");
+
+    let machine = browser_machine(&["haproxy"], 1000);
+    let run = machine.setup(&["--haproxy"]);
+    run.assert_ok();
+    assert!(!run.calls.iter().any(|c| c.contains("apt-get")), "{run:?}");
+
+    let machine = browser_machine(&[], 0);
+    machine.remove("apt-get");
+    machine.remove("dpkg-query");
+    let run = machine.setup(&["--haproxy"]);
+    run.assert_ok();
+    assert!(
+        run.stderr.contains("the replica tests need Debian's haproxy, and this machine has no apt-get"),
+        "{run:?}"
+    );
+    assert!(run.last_line().contains("WARNING: the replica tests will fail"), "{run:?}");
 }
