@@ -148,14 +148,14 @@ impl Tally {
     pub fn line(&self, seconds: f64) -> String {
         format!(
             "docroot-pack: {} files ({} copied, {} coded, {} reused from the last pack, {} \
-             removed), {:.1} MB in, {:.1} MB of siblings, {seconds:.1} s",
+             removed), {} in, {} of siblings, {seconds:.1} s",
             self.files,
             self.copied,
             self.coded,
             self.reused,
             self.removed,
-            self.bytes_in as f64 / 1e6,
-            self.sibling_bytes as f64 / 1e6,
+            size(self.bytes_in),
+            size(self.sibling_bytes),
         )
     }
 
@@ -377,6 +377,19 @@ fn to_be(out: &Path) -> Result<PathBuf, String> {
     }
 }
 
+/// A size in decimal units, to one decimal: kB under a megabyte, then MB,
+/// then GB.
+fn size(bytes: u64) -> String {
+    let bytes = bytes as f64;
+    if bytes < 1e6 {
+        format!("{:.1} kB", bytes / 1e3)
+    } else if bytes < 1e9 {
+        format!("{:.1} MB", bytes / 1e6)
+    } else {
+        format!("{:.1} GB", bytes / 1e9)
+    }
+}
+
 /// `s` when `n` is not one.
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
@@ -439,6 +452,10 @@ mod tests {
             "docroot-pack: 3266 files (3266 copied, 1210 coded, 3 reused from the last pack, \
              0 removed), 54.1 MB in, 21.3 MB of siblings, 12.4 s"
         );
+        assert_eq!(size(0), "0.0 kB");
+        assert_eq!(size(7_040), "7.0 kB");
+        assert_eq!(size(999_949), "999.9 kB");
+        assert_eq!(size(2_500_000_000), "2.5 GB");
     }
 
     #[test]
