@@ -1,6 +1,9 @@
-//! spin.toml's build, held to its promise: the site guard runs before the
-//! component is built, and a `public/` with a symlink leading outside it
-//! stops `spin build` at the guard.
+//! spin.toml's build, held to its promise: the pack (`docroot-pack`, which
+//! runs site-guard's checks before it writes anything) runs on `public/`
+//! before the component is built, a `public/` with a symlink leading
+//! outside it stops `spin build` at the pack with nothing written, and the
+//! component's `files` are the directory the pack writes, which
+//! `spin watch` re-packs when `public/` changes.
 //!
 //! Spin (crates/build/src/lib.rs in spinframework/spin) runs a component's
 //! build `command`, a string or a list of strings, one at a time in order,
@@ -68,17 +71,27 @@ fn basic_string(s: &str) -> (String, &str) {
 /// The build commands of `build` (the body of a build table), in order:
 /// `command` is one basic string or an array of them (comments allowed).
 fn build_commands(build: &str) -> Vec<String> {
-    let at = build
+    strings(build, "command")
+}
+
+/// The value of `key` in `table` (the body of a table): one basic string
+/// or an array of them (comments allowed), as strings in order.
+fn strings(table: &str, key: &str) -> Vec<String> {
+    let at = table
         .lines()
         .scan(0, |at, l| {
             let here = *at;
             *at += l.len() + 1;
             Some((here, l))
         })
-        .find(|(_, l)| l.trim_start().starts_with("command"))
+        .find(|(_, l)| {
+            l.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
         .map(|(at, _)| at)
-        .expect("the build table has a command");
-    let value = build[at..].split_once('=').expect("command = ...").1;
+        .unwrap_or_else(|| panic!("the table has no {key}"));
+    let value = table[at..].split_once('=').expect("key = ...").1;
     let value = value.trim_start();
     if let Some(rest) = value.strip_prefix('"') {
         return vec![basic_string(rest).0];
@@ -98,15 +111,43 @@ fn build_commands(build: &str) -> Vec<String> {
         } else if rest.starts_with(']') {
             return commands;
         } else {
-            panic!("unexpected text in the build command array: {rest:.40}");
+            panic!("unexpected text in the {key} array: {rest:.40}");
         }
     }
 }
 
+/// spin.toml's text.
+fn spin_toml() -> String {
+    fs::read_to_string(repo().join("spin.toml")).unwrap()
+}
+
 /// spin.toml's build commands, in Spin's order.
 fn spin_build_commands() -> Vec<String> {
-    let text = fs::read_to_string(repo().join("spin.toml")).unwrap();
-    build_commands(table(&text, "component.docroot.build"))
+    build_commands(table(&spin_toml(), "component.docroot.build"))
+}
+
+/// The directory the component's `files` mount at `/`: the `source` of
+/// its one inline table, `files = [{ source = "...", destination = "/" }]`.
+fn files_source() -> String {
+    let text = spin_toml();
+    let component = table(&text, "component.docroot");
+    let files = component
+        .lines()
+        .find(|l| l.trim_start().starts_with("files"))
+        .expect("the component has files");
+    assert!(
+        files.contains(r#"destination = "/""#) && files.matches('{').count() == 1,
+        "one directory mounted at /: {files}"
+    );
+    let source = files.split_once("source").expect("a source").1;
+    let source = source.trim_start().strip_prefix('=').expect("source = ");
+    let source = source.trim_start().strip_prefix('"').expect("a string");
+    basic_string(source).0
+}
+
+/// Whether `command` runs the pack (by cargo or by its script).
+fn is_pack(command: &str) -> bool {
+    command.contains("docroot-pack") || command.contains("scripts/pack")
 }
 
 /// Whether `command` is the component's build (the wasm `cargo build`).
@@ -114,7 +155,7 @@ fn is_wasm_build(command: &str) -> bool {
     command.contains("cargo build") && command.contains("wasm32-wasip2")
 }
 
-/// Where the wasm build comes in the commands; the guard must come before.
+/// Where the wasm build comes in the commands; the pack must come before.
 fn wasm_build_index(commands: &[String]) -> usize {
     let builds: Vec<_> = (0..commands.len())
         .filter(|&i| is_wasm_build(&commands[i]))
@@ -201,36 +242,50 @@ fn the_build_commands_are_read_as_spin_reads_them() {
     let text = "[a]\ncommand = \"x\"\n[b.build]\n# c\ncommand = [\n  \"one \\\"1\\\"\", # first\n  \"two\",\n]\nwatch = [\"w\"]\n[c]\n";
     assert_eq!(build_commands(table(text, "b.build")), ["one \"1\"", "two"]);
     assert_eq!(build_commands(table(text, "a")), ["x"]);
+    assert_eq!(strings(table(text, "b.build"), "watch"), ["w"]);
 }
 
 #[test]
-fn the_guard_runs_on_public_before_the_component_is_built() {
+fn the_pack_runs_on_public_before_the_component_is_built_and_is_what_is_served() {
     let commands = spin_build_commands();
     let build = wasm_build_index(&commands);
-    let guards: Vec<_> = (0..commands.len())
-        .filter(|&i| commands[i].contains("site-guard"))
+    let packs: Vec<_> = (0..commands.len())
+        .filter(|&i| is_pack(&commands[i]))
         .collect();
-    assert!(!guards.is_empty(), "no site-guard in {commands:?}");
-    for i in guards {
-        assert!(
-            i < build,
-            "the guard must come before the build: {commands:?}"
-        );
-        assert!(
-            commands[i].split_whitespace().any(|w| w == "public"),
-            "the guard must check public: {}",
-            commands[i]
-        );
-    }
+    assert_eq!(packs.len(), 1, "one pack in {commands:?}");
+    let pack = &commands[packs[0]];
+    assert!(
+        packs[0] < build,
+        "the pack must come before the build: {commands:?}"
+    );
+    // `... public OUT`: the pack reads public and writes what is mounted.
+    let words: Vec<&str> = pack.split_whitespace().collect();
+    assert_eq!(
+        words[words.len() - 2..],
+        ["public", files_source().as_str()],
+        "the pack must read public/ and write the component's files: {pack}"
+    );
+    assert_ne!(
+        files_source(),
+        "public",
+        "the component serves the packed site"
+    );
+    let text = spin_toml();
+    let watch = strings(table(&text, "component.docroot.build"), "watch");
+    assert!(
+        watch.iter().any(|w| w == "public/**/*"),
+        "spin watch must re-pack when public/ changes: {watch:?}"
+    );
 }
 
 #[test]
-fn a_symlink_out_of_public_stops_spin_build_at_the_guard() {
+fn a_symlink_out_of_public_stops_spin_build_at_the_pack() {
     let commands = spin_build_commands();
     let build = wasm_build_index(&commands);
     let clone = fresh_clone();
     let passwd = clone.path().join("public/passwd");
     symlink("/etc/passwd", &passwd).unwrap();
+    let site = clone.path().join(files_source());
 
     let run = run_like_spin(&commands, clone.path());
     let stderr = String::from_utf8_lossy(&run.last.stderr);
@@ -248,7 +303,7 @@ fn a_symlink_out_of_public_stops_spin_build_at_the_guard() {
     assert!(
         stderr
             .lines()
-            .any(|l| l.starts_with("site-guard: public/passwd: a symlink to /etc/passwd")),
+            .any(|l| l.starts_with("docroot-pack: public/passwd: a symlink to /etc/passwd")),
         "{stderr}"
     );
     assert!(
@@ -258,15 +313,25 @@ fn a_symlink_out_of_public_stops_spin_build_at_the_guard() {
             .is_some_and(|l| l.contains("1 problem in public/")),
         "{stderr}"
     );
+    assert!(!site.exists(), "the pack wrote {}", site.display());
 
-    // Without the link the guard's commands pass.
+    // Without the link the commands before the build pass, and write the
+    // packed site, the demo's files with their manifest.
     fs::remove_file(&passwd).unwrap();
     let run = run_like_spin(&commands[..build], clone.path());
     let stderr = String::from_utf8_lossy(&run.last.stderr);
     assert!(run.last.status.success(), "{stderr}");
     assert_eq!(run.started, build);
     assert!(
-        stderr.contains("site-guard: public/: ") && stderr.contains("nothing leads outside it"),
+        stderr
+            .lines()
+            .last()
+            .is_some_and(|l| l.starts_with("docroot-pack: ") && l.contains(" files (")),
         "{stderr}"
     );
+    assert_eq!(
+        fs::read(site.join("index.html")).unwrap(),
+        fs::read(clone.path().join("public/index.html")).unwrap()
+    );
+    assert!(site.join("_docroot-manifest").is_file());
 }
