@@ -764,7 +764,11 @@ fn haproxy_is_installed_with_apt_get_when_missing_and_left_alone_when_there() {
         run.asked("apt-get install -y -qq --no-install-recommends haproxy"),
         "{run:?}"
     );
-    assert!(run.last_line().contains("replica tests: haproxy is installed"), "{run:?}");
+    assert!(
+        run.last_line()
+            .contains("replica tests: haproxy is installed"),
+        "{run:?}"
+    );
 
     let machine = browser_machine(&["haproxy"], 1000);
     let run = machine.setup(&["--haproxy"]);
@@ -777,8 +781,13 @@ fn haproxy_is_installed_with_apt_get_when_missing_and_left_alone_when_there() {
     let run = machine.setup(&["--haproxy"]);
     run.assert_ok();
     assert!(
-        run.stderr.contains("the replica tests need Debian's haproxy, and this machine has no apt-get"),
+        run.stderr
+            .contains("the replica tests need Debian's haproxy, and this machine has no apt-get"),
         "{run:?}"
     );
-    assert!(run.last_line().contains("WARNING: the replica tests will fail"), "{run:?}");
+    assert!(
+        run.last_line()
+            .contains("WARNING: the replica tests will fail"),
+        "{run:?}"
+    );
 }
