@@ -56,7 +56,9 @@ use std::process::ExitCode;
 #[cfg(not(target_family = "wasm"))]
 fn main() -> ExitCode {
     let args: Vec<_> = std::env::args_os().skip(1).collect();
-    ExitCode::from(cli::run(&args, &mut std::io::stderr().lock()))
+    // Not stderr locked for the whole run: the progress bar draws on it
+    // from the threads that pack, while this one waits for them.
+    ExitCode::from(cli::run(&args, &mut std::io::stderr()))
 }
 
 #[cfg(target_family = "wasm")]

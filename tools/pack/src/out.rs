@@ -194,6 +194,13 @@ pub fn write_manifest(out: &Path, bytes: &[u8]) -> io::Result<bool> {
     }
     let mut temp = temporary(out)?;
     temp.write_all(bytes)?;
+    #[cfg(unix)]
+    {
+        // Readable as any file of the site is (a temporary file is 0600).
+        use std::os::unix::fs::PermissionsExt;
+        temp.as_file()
+            .set_permissions(Permissions::from_mode(0o644))?;
+    }
     temp.as_file().sync_all()?;
     persist(temp, &path)?;
     Ok(true)

@@ -597,3 +597,50 @@ fn usage_errors_write_nothing() {
     fs::create_dir(&empty).unwrap();
     pack_ok(&fx.src(), &empty);
 }
+
+#[test]
+fn a_pack_on_a_terminal_draws_its_bar_and_ends() {
+    // A terminal for stderr, from util-linux's `script`; without it there
+    // is nothing to test.
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("no `script` here: the progress bar is not tested");
+        return;
+    }
+    let fx = Fixture::site();
+    let quote = |p: &Path| format!("'{}'", p.display());
+    let command = format!(
+        "{} {} {}",
+        env!("CARGO_BIN_EXE_docroot-pack"),
+        quote(&fx.src()),
+        quote(&fx.out())
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The bar draws from the threads that pack: a pack that held stderr
+    // while it waited for them never ended.
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("the pack did not end on a terminal");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut shown = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut shown)
+        .unwrap();
+    assert!(status.success(), "{shown}");
+    assert!(shown.contains("docroot-pack: 6 files (6 copied"), "{shown}");
+    assert_manifest_agrees(&fx.out());
+}
