@@ -3,15 +3,18 @@
 
     python3 benches/ab.py [--rounds 6] [--seconds 2] [--conns 1] [--serve-flags "..."] \
         [--big-mib N] [--pin] [--rules NAME] [--rules-unmatched NAME] [--protected NAME] \
-        [--env NAME:VAR=VALUE] [--flag NAME:FLAG] BASE=WASM:PATH OTHER=WASM:PATH[:HEADER] ...
+        [--packed NAME] [--env NAME:VAR=VALUE] [--flag NAME:FLAG] \
+        BASE=WASM:PATH OTHER=WASM:PATH[:HEADER] ...
 
 The first spec is the baseline. Every component is served (with a 1 KiB
-`1k.html` in a temporary site preopened at `/`, and with --big-mib an
+`1k.html`, and `16k.bin` to `128k.bin` of random bytes, in a temporary site
+preopened at `/`, and with --big-mib an
 N MiB `big.bin` beside it; a spec named by --rules is served from that
 site with scripts/bench's rule files beside it, by --rules-unmatched with
 its every-answer rule moved to a path no request asks for, and by
---protected with that rule also protecting its path with `Basic-Auth`; a
-spec named by --env gets
+--protected with that rule also protecting its path with `Basic-Auth`, by
+--packed from that site packed by scripts/pack (a manifest, and siblings
+where they are smaller); a spec named by --env gets
 that variable, as `wasmtime serve --env`, and one named by --flag that
 `wasmtime serve` flag, such as `-Otable-lazy-init=n`), then `wrk` runs each spec in
 turn, round after round, reversing the order every other round; each spec's
@@ -54,6 +57,8 @@ def main():
                     help="the same, its every-answer header rule moved to a path no request asks for")
     ap.add_argument("--protected", action="append", default=[], metavar="NAME",
                     help="the --rules-unmatched site, its unmatched rule protecting its path (Basic-Auth)")
+    ap.add_argument("--packed", action="append", default=[], metavar="NAME",
+                    help="serve NAME from the site packed by scripts/pack")
     ap.add_argument("--env", action="append", default=[], metavar="NAME:VAR=VALUE",
                     help="serve NAME with the environment variable VAR=VALUE (wasmtime serve --env)")
     ap.add_argument("--flag", action="append", default=[], metavar="NAME:FLAG",
@@ -70,6 +75,9 @@ def main():
     site = scratch / "site"
     site.mkdir()
     (site / "1k.html").write_bytes(b"x" * 1024)
+    # Files up to the largest docroot reads whole (128 KiB), not compressible.
+    for kib in (16, 32, 64, 96, 128):
+        (site / f"{kib}k.bin").write_bytes(os.urandom(kib * 1024))
     if args.big_mib:
         with open(site / "big.bin", "wb") as f:
             for _ in range(args.big_mib):
@@ -85,6 +93,11 @@ def main():
             rules_site = scratch / f"rules-{kind}"
             make_rules_site(site, rules_site, every_answer, protected)
             sites.update({name: rules_site for name in names})
+    if args.packed:
+        packed = scratch / "packed"
+        pack = Path(__file__).resolve().parent.parent / "scripts" / "pack"
+        subprocess.run([str(pack), str(site), str(packed)], check=True)
+        sites.update({name: packed for name in args.packed})
     guest_env = {name: () for name, *_ in specs}
     for setting in args.env:
         name, var = setting.split(":", 1)

@@ -6,8 +6,10 @@
 //! believed only where it agrees with the file.
 //!
 //! Each case runs through both ways a request is served: with nothing kept
-//! (`docroot_p2.wasm`, and `docroot.wasm` with the file cache off) and
-//! through the per-instance file cache (`docroot.wasm`).
+//! (`docroot_p2.wasm`, and `docroot.wasm` with the file cache off: a file
+//! of up to 16 KiB is read whole for its digest) and through the
+//! per-instance file cache (`docroot.wasm`: the files it holds, up to 128
+//! KiB).
 
 mod common;
 
@@ -16,7 +18,7 @@ use docroot::app;
 use docroot::cache::{Cache, CachedFile};
 use docroot::codec::WHOLE_MAX;
 use docroot::config::Config;
-use docroot::digest::Digest;
+use docroot::digest::{Digest, READ_MAX};
 use docroot::fs::StdFiles;
 use docroot::http::Request;
 use docroot::manifest::{self, Entry, MANIFEST};
@@ -160,6 +162,7 @@ fn site(root: &Path, t: SystemTime) {
     write(root, "a b/c%d.txt", b"awkward", t);
     write(root, "style.css", &text(5000, 2), t);
     write(root, "style.css.br", b"not really brotli", t);
+    write(root, "medium.txt", &text(READ_MAX as usize + 10, 4), t);
     write(root, "big.bin", &text(WHOLE_MAX as usize + 10, 3), t);
 }
 
@@ -209,7 +212,13 @@ fn copy(from: &Path, to: &Path, t: SystemTime) {
     }
 }
 
-const PATHS: [&str; 4] = ["/index.html", "/a%20b/c%25d.txt", "/style.css", "/big.bin"];
+const PATHS: [&str; 5] = [
+    "/index.html",
+    "/a%20b/c%25d.txt",
+    "/style.css",
+    "/medium.txt",
+    "/big.bin",
+];
 
 #[test]
 fn copies_made_at_different_times_agree_on_the_tags_of_what_is_read_whole() {

@@ -36,7 +36,7 @@
 //!    a strong `ETag` from the file's version and how it is coded. The
 //!    version is the digest of the file's bytes where they are read anyway
 //!    (a file the cache holds; in `docroot_p2.wasm`, a file of at most
-//!    [`crate::codec::WHOLE_MAX`] bytes, read whole and then sent from what
+//!    [`crate::digest::READ_MAX`] bytes, read whole and then sent from what
 //!    was read) or recorded in a packed site's manifest
 //!    ([`crate::manifest`]), which gives `Last-Modified` too; else, for a
 //!    larger file of a tree not packed, its size and time. A manifest entry

@@ -9,7 +9,7 @@ use super::range::RangeRequest;
 use super::{Ending, FileBody, Pipeline, Representation};
 use crate::codec::{self, Encoding, Made, Transform};
 use crate::content_type;
-use crate::digest::Digest;
+use crate::digest::{self, Digest};
 use crate::fs::{Files, Kind, Meta};
 use crate::negotiate;
 use crate::path::SitePath;
@@ -194,7 +194,7 @@ impl<Fs: Files, St: Store> Pipeline<'_, Fs, St> {
     ///
     /// The version that names the file is its digest: as the store keeps
     /// it for the bytes it holds, or taken now from the whole file when it
-    /// is small enough to be read ([`codec::WHOLE_MAX`]); else as a packed
+    /// is small enough to be read ([`digest::READ_MAX`]); else as a packed
     /// site's manifest records it, which also gives `Last-Modified`. An
     /// entry that does not agree with the file (another size, or another
     /// digest than its bytes') is ignored for it. A larger file with no
@@ -208,7 +208,7 @@ impl<Fs: Files, St: Store> Pipeline<'_, Fs, St> {
         let segments = file.segments();
         let (digest, read) = match self.store.digest(segments) {
             Some(digest) => (Some(digest), None),
-            None if of.len <= codec::WHOLE_MAX => match self.read(segments, of).await {
+            None if of.len <= digest::READ_MAX => match self.read(segments, of).await {
                 Some(bytes) => (Some(Digest::of(&bytes)), Some(bytes)),
                 None => (None, None),
             },

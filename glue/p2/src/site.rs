@@ -94,8 +94,15 @@ impl Files for WasiFiles {
             let (chunk, end) = file
                 .read(most - bytes.len() as u64, bytes.len() as u64)
                 .map_err(map_error)?;
-            bytes.extend_from_slice(&chunk);
-            if end || chunk.is_empty() {
+            // The first read is the whole file as a rule: kept as the host
+            // wrote it, not copied.
+            let done = end || chunk.is_empty();
+            if bytes.is_empty() {
+                bytes = chunk;
+            } else {
+                bytes.extend_from_slice(&chunk);
+            }
+            if done {
                 break;
             }
         }
