@@ -11,6 +11,7 @@ use std::time::SystemTime;
 use docroot::codec::Encoding;
 use docroot::digest::Digest;
 use docroot::manifest::Entry;
+use rayon::prelude::*;
 
 use crate::code;
 use crate::out;
@@ -42,6 +43,14 @@ pub struct Done {
     pub len: u64,
     /// The size of its siblings.
     pub siblings: u64,
+}
+
+/// One sibling of a file: kept from the last pack, or made now (`None`
+/// when made but not smaller than the file).
+struct Sibling {
+    name: Rel,
+    entry: Option<Entry>,
+    reused: bool,
 }
 
 /// Where a job reads and writes, and how each is shown in a line.
@@ -111,30 +120,48 @@ pub fn run(job: &Job, places: &Places) -> Result<Done, String> {
     ));
 
     let unchanged = job.old.filter(|old| old.digest == digest && old.len == len);
+    // Each sibling on a core of its own: after one edit, the brotli and
+    // the gzip of the one file changed are made side by side.
+    let siblings: Vec<Result<Sibling, String>> = job
+        .make
+        .par_iter()
+        .map(|&(encoding, old_sibling)| {
+            let mut name = rel.clone();
+            if let Some(last) = name.last_mut() {
+                last.push_str(encoding.suffix());
+            }
+            let path = out::join(places.out, &name);
+            let kept = match (unchanged, old_sibling) {
+                (Some(old), Some(sibling)) => {
+                    reuse(&path, old.modified, sibling, &perms, modified)?
+                }
+                _ => None,
+            };
+            Ok(match kept {
+                Some(entry) => Sibling {
+                    name,
+                    entry: Some(entry),
+                    reused: true,
+                },
+                None => Sibling {
+                    entry: make(&dest, &path, encoding, len, &perms, modified)?,
+                    name,
+                    reused: false,
+                },
+            })
+        })
+        .collect();
     let mut reused = 0;
-    for &(encoding, old_sibling) in &job.make {
-        let mut name = rel.clone();
-        if let Some(last) = name.last_mut() {
-            last.push_str(encoding.suffix());
+    for sibling in siblings {
+        let sibling = sibling?;
+        if sibling.reused {
+            reused += 1;
+        } else {
+            done.coded = true;
         }
-        let path = out::join(places.out, &name);
-        let entry = match (unchanged, old_sibling) {
-            (Some(old), Some(sibling)) => reuse(&path, old.modified, sibling, &perms, modified)?,
-            _ => None,
-        };
-        let entry = match entry {
-            Some(entry) => {
-                reused += 1;
-                Some(entry)
-            }
-            None => {
-                done.coded = true;
-                make(&dest, &path, encoding, len, &perms, modified)?
-            }
-        };
-        if let Some(entry) = entry {
+        if let Some(entry) = sibling.entry {
             done.siblings += entry.len;
-            done.entries.push((name, entry));
+            done.entries.push((sibling.name, entry));
         }
     }
     done.reused = reused > 0 && !done.coded;
