@@ -147,6 +147,14 @@ fn for_extension(ext: &str) -> Option<&'static str> {
 
 const OCTET_STREAM: &str = "application/octet-stream";
 
+/// Whether a file of `len` bytes of `content_type` is coded: on the fly
+/// (where the request and the configuration allow), and into siblings by
+/// `scripts/pack`, which asks this very function. At least
+/// [`crate::codec::MIN_LEN`] bytes, of a type [`is_compressible`] says.
+pub fn worth_coding(content_type: &str, len: u64) -> bool {
+    len >= crate::codec::MIN_LEN && is_compressible(content_type)
+}
+
 /// Whether a representation of `content_type` is worth coding on the fly
 /// (RFC 9110 §8.4): text and the formats made of text or of uncompressed
 /// tables (JavaScript, JSON, XML, SVG, WebAssembly, web manifests, TrueType

@@ -405,8 +405,7 @@ impl<'r> Prepared<'r> {
     ) -> Option<(Encoding, bool)> {
         if self.compression.is_empty()
             || self.no_transform
-            || len < codec::MIN_LEN
-            || !content_type::is_compressible(content_type)
+            || !content_type::worth_coding(content_type, len)
         {
             return None;
         }

@@ -270,7 +270,7 @@ pub fn siblings_to_make(rel: &[String], len: u64, taken: &HashSet<Rel>) -> Vec<(
         return Vec::new();
     };
     let content_type = docroot::content_type::for_name(name);
-    if len < docroot::codec::MIN_LEN || !docroot::content_type::is_compressible(&content_type) {
+    if !docroot::content_type::worth_coding(&content_type, len) {
         return Vec::new();
     }
     Encoding::MADE
