@@ -3,7 +3,7 @@
 
     python3 benches/ab.py [--rounds 6] [--seconds 2] [--conns 1] [--serve-flags "..."] \
         [--big-mib N] [--pin] [--rules NAME] [--rules-unmatched NAME] [--protected NAME] \
-        [--packed NAME] [--env NAME:VAR=VALUE] [--flag NAME:FLAG] \
+        [--packed NAME] [--site NAME:DIR] [--env NAME:VAR=VALUE] [--flag NAME:FLAG] \
         BASE=WASM:PATH OTHER=WASM:PATH[:HEADER] ...
 
 The first spec is the baseline. Every component is served (with a 1 KiB
@@ -14,7 +14,8 @@ site with scripts/bench's rule files beside it, by --rules-unmatched with
 its every-answer rule moved to a path no request asks for, and by
 --protected with that rule also protecting its path with `Basic-Auth`, by
 --packed from that site packed by scripts/pack (a manifest, and siblings
-where they are smaller); a spec named by --env gets
+where they are smaller), by --site from the directory given; a spec named
+by --env gets
 that variable, as `wasmtime serve --env`, and one named by --flag that
 `wasmtime serve` flag, such as `-Otable-lazy-init=n`), then `wrk` runs each spec in
 turn, round after round, reversing the order every other round; each spec's
@@ -59,6 +60,8 @@ def main():
                     help="the --rules-unmatched site, its unmatched rule protecting its path (Basic-Auth)")
     ap.add_argument("--packed", action="append", default=[], metavar="NAME",
                     help="serve NAME from the site packed by scripts/pack")
+    ap.add_argument("--site", action="append", default=[], metavar="NAME:DIR",
+                    help="serve NAME from the directory DIR")
     ap.add_argument("--env", action="append", default=[], metavar="NAME:VAR=VALUE",
                     help="serve NAME with the environment variable VAR=VALUE (wasmtime serve --env)")
     ap.add_argument("--flag", action="append", default=[], metavar="NAME:FLAG",
@@ -98,6 +101,9 @@ def main():
         pack = Path(__file__).resolve().parent.parent / "scripts" / "pack"
         subprocess.run([str(pack), str(site), str(packed)], check=True)
         sites.update({name: packed for name in args.packed})
+    for setting in args.site:
+        name, directory = setting.split(":", 1)
+        sites[name] = Path(directory).resolve()
     guest_env = {name: () for name, *_ in specs}
     for setting in args.env:
         name, var = setting.split(":", 1)
@@ -123,7 +129,9 @@ def main():
             servers.append(subprocess.Popen(argv + [wasm], stdout=subprocess.DEVNULL,
                                             stderr=subprocess.DEVNULL, env=env))
             ports[key] = port
-            wait_ready(f"http://127.0.0.1:{port}/1k.html", proc=servers[-1])
+            # Ready once it answers what a spec it serves asks for.
+            path = next(p for n, w, p, _ in specs if key_of(n, w) == key)
+            wait_ready(f"http://127.0.0.1:{port}{path}", proc=servers[-1])
         threads = "1" if args.conns == 1 or args.pin else "2"
         rps = {name: [] for name, *_ in specs}
         cpu = {name: [] for name, *_ in specs}
