@@ -440,6 +440,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="tiny configuration: checks the command runs")
     ap.add_argument("--out", help="write the report here (default: BENCHMARKS.md, none with --quick)")
+    ap.add_argument("--packed-only", action="store_true",
+                    help="only the packed crawl of the two real sites (3 rounds), printed as JSON")
     args = ap.parse_args()
 
     rounds, seconds, big_mib, curls = (1, 1, 16, 1) if args.quick else (5, 5, 256, 3)
@@ -455,6 +457,15 @@ def main():
 
     tmp = Path(tempfile.mkdtemp(prefix="docroot-bench-"))
     tmp.chmod(0o755)  # nginx's workers run as another user when started by root
+    if args.packed_only:
+        packed = crawl_packed(tmp, 3, None)
+        for site_result in packed.values():
+            for rnd in site_result["rounds"]:
+                for got in rnd.values():
+                    got.pop("wrong")
+        print(json.dumps(packed, indent=2))
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
     site = tmp / "site"
     log(f"bench: site in {site} (big file {big_mib} MiB)")
     make_site(site, big_mib)
