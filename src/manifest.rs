@@ -35,9 +35,11 @@ pub const MANIFEST: &str = "_docroot-manifest";
 /// The first line's words before the length.
 const MAGIC: &str = "docroot-manifest 1 ";
 
-/// The largest manifest read: about 100 bytes a file, so 64 MiB is some
-/// 600,000 files.
-pub const MAX_LEN: u64 = 64 * 1024 * 1024;
+/// The largest manifest read, whole, into an instance's memory: about 100
+/// bytes a file, so some 160,000 files, siblings included (Cloudflare Pages
+/// takes 20,000 files a site, 100,000 on its paid plans). `scripts/pack`
+/// refuses to write a larger one.
+pub const MAX_LEN: u64 = 16 * 1024 * 1024;
 
 /// What the manifest says of one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -235,8 +235,18 @@ fn pack(
     let dirs: HashSet<Rel> = plan.dirs.iter().cloned().collect();
     tally.removed = out::sweep(out, &files, &dirs).map_err(|e| at("cannot be cleaned", out, e))?;
     let path = out.join(MANIFEST);
-    out::write_manifest(out, &manifest::render(&entries))
-        .map_err(|e| at("cannot be written", &path, e))?;
+    let bytes = manifest::render(&entries);
+    if bytes.len() as u64 > manifest::MAX_LEN {
+        return Err(vec![format!(
+            "{}: the manifest of {} files would be {} bytes, more than the {} docroot reads; \
+             pack the site in parts",
+            path.display(),
+            entries.len(),
+            bytes.len(),
+            manifest::MAX_LEN
+        )]);
+    }
+    out::write_manifest(out, &bytes).map_err(|e| at("cannot be written", &path, e))?;
     Ok(tally)
 }
 
