@@ -74,7 +74,12 @@ impl Manifest {
                     .to_owned(),
             );
         };
-        match length.parse::<usize>() {
+        // Written as render writes it: digits, no sign, no leading zero.
+        let length = parse_decimal(length)
+            .filter(|_| length == "0" || !length.starts_with('0'))
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or(());
+        match length {
             Ok(length) if length == bytes.len() && bytes.ends_with(b"\n") => Ok(Manifest {
                 start: newline.unwrap_or(0) + 1,
                 bytes,
@@ -301,6 +306,9 @@ mod tests {
             assert!(Manifest::parse(foreign.into()).is_err(), "{foreign:?}");
         }
         assert!(Manifest::parse(b"docroot-manifest 1 21\n"[..].into()).is_err());
+        // Only as render writes the length: no sign, no leading zero.
+        assert!(Manifest::parse(b"docroot-manifest 1 +23\n"[..].into()).is_err());
+        assert!(Manifest::parse(b"docroot-manifest 1 023\n"[..].into()).is_err());
         assert!(Manifest::parse(b"docroot-manifest 1 22\n"[..].into()).is_ok());
     }
 
