@@ -345,13 +345,22 @@ fn the_manifest_is_used_with_the_site_rules_off_and_never_served() {
             way,
             &[("DOCROOT_HIDDEN", "allow"), ("DOCROOT_LISTING", "on")],
         );
-        for target in [
-            "/_docroot-manifest",
-            "/_DOCROOT-MANIFEST",
-            "/_docroot-manifest/",
-        ] {
+        for target in ["/_docroot-manifest", "/%5Fdocroot-manifest"] {
             assert_eq!(open.get(target, &[]).0, 404, "{target}");
         }
+        // Nor through the site's own rules: a rewrite to it, or a 404 rule.
+        fs::write(
+            root.join("_redirects"),
+            "/m /_docroot-manifest 200\n/n/* /_docroot-manifest 404\n",
+        )
+        .unwrap();
+        let rules = Server::new(root, way, &[("DOCROOT_HIDDEN", "allow")]);
+        for target in ["/m", "/n/x"] {
+            let r = rules.get(target, &[]);
+            assert_eq!(r.0, 404, "{way:?} {target}");
+            assert!(!String::from_utf8_lossy(&r.2).contains("docroot-manifest 1"));
+        }
+        fs::remove_file(root.join("_redirects")).unwrap();
         let listing = open.get("/", &[]);
         assert!(!String::from_utf8_lossy(&listing.2).contains("manifest"));
     }
@@ -385,8 +394,13 @@ fn an_entry_that_does_not_agree_with_its_file_is_ignored_once_said() {
                 Some(&*httpdate::fmt_http_date(t)),
                 "the file's own time"
             );
+            // Named by its size and time, as with no manifest.
             let big = server.get("/big.bin", &[]);
-            assert!(!etag(&big).contains(&Digest(7).to_string()));
+            assert!(
+                etag(&big).contains('.') && etag(&big).len() < 34,
+                "{}",
+                etag(&big)
+            );
             assert_eq!(
                 header(&big, "last-modified"),
                 Some(&*httpdate::fmt_http_date(t))

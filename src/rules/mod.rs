@@ -642,6 +642,10 @@ mod tests {
         assert!(is_rule_file(&p("/_HEADERS")));
         assert!(is_rule_file(&p("/_Redirects")));
         assert!(is_rule_file(&p("/_header%C5%BF")), "ſ is s");
+        assert!(is_rule_file(&p("/_docroot-manifest")));
+        assert!(is_rule_file(&p("/%5Fdocroot-manifest")));
+        assert!(is_rule_file(&p("/_Docroot-Manifeſt")), "ſ is s");
+        assert!(!is_rule_file(&p("/a/_docroot-manifest")));
     }
 
     #[test]
@@ -667,6 +671,49 @@ mod tests {
         assert_eq!((rules.redirects().len(), log.len()), (2, 0));
         let (rules, _) = run(loader.rules(&MemFiles::new(), &crate::store::Nothing, true));
         assert!(rules.is_empty(), "removed");
+    }
+
+    #[test]
+    fn the_manifest_is_read_with_the_rules_or_without_them_and_again_on_a_change() {
+        use crate::digest::Digest;
+        use crate::manifest::{Entry, render};
+        let entry = |n: u8| Entry {
+            digest: Digest(u128::from(n)),
+            len: u64::from(n),
+            modified: None,
+        };
+        let a = vec!["a".to_owned()];
+        let site = MemFiles::new()
+            .file(HEADERS, b"/*\n  X-A: b\n")
+            .file(MANIFEST, &render(&[(a.clone(), entry(1))]));
+        for site_rules in [true, false] {
+            let loader = Loader::new();
+            let (rules, log) = run(loader.rules(&site, &crate::store::Nothing, site_rules));
+            assert!(log.is_empty(), "{log:?}");
+            assert_eq!(rules.manifest_entry(&a), Some(entry(1)));
+            assert_eq!(
+                rules.headers.is_empty(),
+                !site_rules,
+                "the rules only when on"
+            );
+            let changed = site
+                .clone()
+                .file(MANIFEST, &render(&[(a.clone(), entry(2))]))
+                .modified(
+                    MANIFEST,
+                    Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(9)),
+                );
+            let (rules, _) = run(loader.rules(&changed, &crate::store::Nothing, site_rules));
+            assert_eq!(rules.manifest_entry(&a), Some(entry(2)), "read again");
+            let cut = changed.file(MANIFEST, b"docroot-manifest 1 99\n");
+            let (rules, log) = run(loader.rules(&cut, &crate::store::Nothing, site_rules));
+            assert_eq!(rules.manifest_entry(&a), None);
+            assert_eq!(log.len(), 1, "{log:?}");
+            assert!(
+                log[0].starts_with("site manifest: _docroot-manifest: "),
+                "{log:?}"
+            );
+        }
     }
 
     /// Requests that start together in a fresh instance, as its tasks:
