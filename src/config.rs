@@ -287,6 +287,18 @@ fn parse_index(name: &str, value: &str) -> Result<Vec<String>, ConfigError> {
             ));
         }
     }
+    // At the root, these names are the site's rule files and manifest,
+    // which are never served.
+    if let Some(n) = names.iter().find(|n| {
+        crate::path::SitePath::parse(&format!("/{n}")).is_ok_and(|p| crate::rules::is_rule_file(&p))
+    }) {
+        return Err(error(
+            name,
+            format!(
+                "must not name one of the site's rule files or its manifest, which are never served: {n:?}."
+            ),
+        ));
+    }
     Ok(names)
 }
 
@@ -307,6 +319,14 @@ fn parse_site_file(name: &str, value: &str) -> Result<Option<SitePath>, ConfigEr
         return Err(error(
             name,
             format!("must name a file, not a directory: {value:?}."),
+        ));
+    }
+    if crate::rules::is_rule_file(&path) {
+        return Err(error(
+            name,
+            format!(
+                "must not name one of the site's rule files or its manifest, which are never served: {value:?}."
+            ),
         ));
     }
     Ok(Some(path))
@@ -500,6 +520,11 @@ mod tests {
             ("DOCROOT_NOT_FOUND", "404.html"),
             ("DOCROOT_NOT_FOUND", "/errors/"),
             ("DOCROOT_FALLBACK", "/../x"),
+            // The rule files and the manifest are never served, in any case.
+            ("DOCROOT_INDEX", "index.html,_Headers"),
+            ("DOCROOT_INDEX", "_docroot-manifest"),
+            ("DOCROOT_NOT_FOUND", "/_redirects"),
+            ("DOCROOT_FALLBACK", "/_docroot-manifest"),
             ("DOCROOT_CACHE_CONTROL", "max-age=1\r\nSet-Cookie: x"),
             ("DOCROOT_HIDDEN", "true"),
             ("DOCROOT_ACCESS_LOG", "1"),

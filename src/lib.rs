@@ -12,8 +12,8 @@
 //! [`stall`] modules here. Everything here is tested natively.
 //!
 //! The modules form layers, each using only those listed before it:
-//! [`path`], [`auth`], [`digest`], [`codec`], [`content_type`], [`date`],
-//! [`stall`], [`json`], [`ready`]; [`manifest`], [`http`], [`negotiate`],
+//! [`path`], [`auth`], [`digest`], [`codec`], [`date`], [`stall`], [`json`],
+//! [`ready`]; [`content_type`], [`manifest`], [`http`], [`negotiate`],
 //! [`preopen`], [`page`], [`fs`], [`store`]; [`rules`]; [`cache`]; [`config`]; [`prepare`], [`instance`];
 //! [`files`], [`info`]; [`outcome`]; [`answers`]; [`app`]. ([`testing`],
 //! built only for tests, stands outside them.) A request goes through them
