@@ -179,6 +179,17 @@ fn pack(
     let at = |what: &str, path: &Path, error: io::Error| {
         vec![format!("{}: {what}: {error}", path.display())]
     };
+    // A manifest docroot would not read is refused before anything is
+    // written: its size is bounded from the names alone.
+    let most = manifest_bound(plan);
+    if most > manifest::MAX_LEN {
+        return Err(vec![format!(
+            "{}: the manifest of this site could be {most} bytes, more than the {} docroot \
+             reads; pack the site in parts",
+            out.join(MANIFEST).display(),
+            manifest::MAX_LEN
+        )]);
+    }
     fs::create_dir_all(out).map_err(|e| at("cannot be made", out, e))?;
     let old = match out::old_manifest(out) {
         Some(Ok(manifest)) => Some(manifest),
@@ -235,19 +246,26 @@ fn pack(
     let dirs: HashSet<Rel> = plan.dirs.iter().cloned().collect();
     tally.removed = out::sweep(out, &files, &dirs).map_err(|e| at("cannot be cleaned", out, e))?;
     let path = out.join(MANIFEST);
-    let bytes = manifest::render(&entries);
-    if bytes.len() as u64 > manifest::MAX_LEN {
-        return Err(vec![format!(
-            "{}: the manifest of {} files would be {} bytes, more than the {} docroot reads; \
-             pack the site in parts",
-            path.display(),
-            entries.len(),
-            bytes.len(),
-            manifest::MAX_LEN
-        )]);
-    }
-    out::write_manifest(out, &bytes).map_err(|e| at("cannot be written", &path, e))?;
+    out::write_manifest(out, &manifest::render(&entries))
+        .map_err(|e| at("cannot be written", &path, e))?;
     Ok(tally)
+}
+
+/// The most bytes the manifest of `plan` can take: each file's line and
+/// each of its siblings', every number at its widest, and the first line.
+fn manifest_bound(plan: &Plan) -> u64 {
+    // A tab and a digest, a tab and a size, a tab and a time, a newline.
+    const WIDEST_FIELDS: u64 = 1 + 32 + 1 + 20 + 1 + 30 + 1;
+    let lines: u64 = plan
+        .files
+        .iter()
+        .map(|source| {
+            let key = manifest::key(&source.rel).len() as u64;
+            let siblings = siblings_to_make(&source.rel, source.len, &plan.taken).len() as u64;
+            (key + WIDEST_FIELDS) + siblings * (key + 4 + WIDEST_FIELDS)
+        })
+        .sum();
+    lines + 64
 }
 
 /// A job for each file of `plan`, with what `old` says of it and of its
@@ -444,6 +462,23 @@ mod tests {
         }
         let taken = HashSet::from([rel("s.css.br")]);
         assert_eq!(made("s.css", 9000, &taken), ["s.css.gz"]);
+    }
+
+    #[test]
+    fn the_manifest_bound_is_never_below_the_manifest() {
+        let dir = tempfile::tempdir().unwrap();
+        let (src, out) = (dir.path().join("src"), dir.path().join("out"));
+        fs::create_dir_all(src.join("d ü/%e")).unwrap();
+        let text = "word ".repeat(400);
+        for name in ["a.html", "d ü/%e/b\tc.css", "d ü/x.png", "tiny.txt"] {
+            fs::write(src.join(name), &text).unwrap();
+        }
+        let plan = crate::plan::plan(&src, "src/").unwrap();
+        let mut err = Vec::new();
+        pack(&plan, "src/", &out, &mut err).unwrap();
+        let written = fs::metadata(out.join(MANIFEST)).unwrap().len();
+        let bound = manifest_bound(&plan);
+        assert!(written <= bound && bound < 2 * written, "{written} {bound}");
     }
 
     #[test]
