@@ -700,6 +700,26 @@ def main():
         log("bench: targets missed: " + ", ".join(c["name"] for c in failed))
 
 
+def crawled(server, port, files, ready, cpu=None):
+    """`files` crawled from `server` once it answers `ready`, then stopped;
+    with `cpu`, the host CPU seconds the crawl took as `cpu_s`."""
+    try:
+        server.ready(ready)
+        before = cpu() if cpu else None
+        got = crawl.crawl(port, files)
+        if cpu:
+            got["cpu_s"] = cpu() - before
+        return got
+    finally:
+        server.stop()
+
+
+def check_bodies(name, got):
+    """Fails the run when a crawl got a body that differs from its file."""
+    if got["wrong"]:
+        raise RuntimeError(f"crawl {name}: bodies that differ from their file: {got['wrong'][:5]}")
+
+
 def crawl_python_docs(tmp, rounds, limit):
     """The Python documentation's text files, each fetched once with
     Chrome's Accept-Encoding from docroot.wasm (a fresh server each round:
@@ -725,19 +745,11 @@ def crawl_python_docs(tmp, rounds, limit):
                 server = Server("crawl-nginx", ["nginx", "-c", str(conf), "-p", str(tmp)], port,
                                 tmp / "crawl-nginx.log")
                 cpu = server.group_cpu_seconds
-            try:
-                server.ready("/index.html")
-                before = cpu()
-                got[name] = crawl.crawl(port, files)
-                got[name]["cpu_s"] = cpu() - before
-            finally:
-                server.stop()
-            g = got[name]
+            g = got[name] = crawled(server, port, files, "/index.html", cpu)
             log(f"bench: crawl round {round_no + 1} {name:8} {g['files']} files, "
                 f"{g['body_bytes'] / g['identity_bytes']:.3f} of the bytes, {g['cpu_s']:.2f} s host CPU, "
                 f"{len(g['wrong'])} wrong")
-            if g["wrong"]:
-                raise RuntimeError(f"crawl {name}: bodies that differ from their file: {g['wrong'][:5]}")
+            check_bodies(name, g)
         rounds_out.append(got)
     return {
         "files": len(files),
@@ -816,17 +828,11 @@ def crawl_packed(tmp, rounds, limit):
                 else:
                     component = DOCROOT if name == "docroot" else DOCROOT_P2
                     server = wasmtime_server(f"packed-{name}", component, port, tmp, packed)
-                try:
-                    server.ready(crawl.quote(files[0][0]))
-                    got[name] = crawl.crawl(port, files)
-                finally:
-                    server.stop()
-                g = got[name]
+                g = got[name] = crawled(server, port, files, crawl.quote(files[0][0]))
                 log(f"bench: packed crawl of the {label}, round {round_no + 1}, {name:10} "
                     f"{g['files']} files, {g['body_bytes'] / g['identity_bytes']:.3f} of the bytes, "
                     f"{len(g['wrong'])} wrong")
-                if g["wrong"]:
-                    raise RuntimeError(f"packed crawl {name}: bodies that differ from their file: {g['wrong'][:5]}")
+                check_bodies(name, g)
             rounds_out.append(got)
         out[key] = {
             "label": label,

@@ -375,15 +375,20 @@ impl<Fs: Files, St: Store> Pipeline<'_, Fs, St> {
         if bytes.len() as u64 != meta.len {
             return None;
         }
-        self.coding_of(path, &bytes, made)
+        self.code_and_keep(path, &bytes, made)
     }
 
     /// `bytes`, the file at `path` as this request saw it, coded whole as
     /// `made`: as the store keeps it, or made now and offered to it.
     fn coding_of(&self, path: &SitePath, bytes: &[u8], made: Made) -> Option<Rc<[u8]>> {
-        if let Some(coded) = self.store.coding(path.segments(), made) {
-            return Some(coded);
+        match self.store.coding(path.segments(), made) {
+            Some(coded) => Some(coded),
+            None => self.code_and_keep(path, bytes, made),
         }
+    }
+
+    /// `bytes` coded whole as `made` now, and offered to the store.
+    fn code_and_keep(&self, path: &SitePath, bytes: &[u8], made: Made) -> Option<Rc<[u8]>> {
         let coded: Rc<[u8]> = codec::encode(bytes, made)?.into();
         self.store.keep_coding(path.segments(), made, &coded);
         Some(coded)
