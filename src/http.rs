@@ -50,7 +50,7 @@ impl Request {
     /// [`Request::mount_prefix`] and [`Request::site_path`] together, from
     /// one look at the headers.
     pub fn mount(&self) -> (&str, &str) {
-        mount(self.path(), self.header("spin-path-info"))
+        mount(self.path(), self.host_header("spin-path-info"))
     }
 
     /// The query part of the target (after `?`), if there is one.
@@ -85,6 +85,32 @@ impl Request {
         combined
     }
 
+    /// The value of a header the host sets (Spin's `spin-path-info` and
+    /// `spin-client-addr`): its last line. Spin adds its own after the
+    /// lines the client sent, so a client that sends one itself cannot
+    /// stand in for the host's (read at Spin `94a8fc8a`,
+    /// `trigger-http/src/wasi.rs`, and seen under it). Under a host that
+    /// sets none, the client's is all there is.
+    pub fn host_header(&self, name: &str) -> Option<&[u8]> {
+        self.headers
+            .iter()
+            .rev()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_slice())
+    }
+
+    /// The client's address as the host tells it (`spin-client-addr`,
+    /// `ip:port`): `None` when the host tells nothing.
+    pub fn client_addr(&self) -> Option<Result<std::net::SocketAddr, NotAnAddress>> {
+        let raw = self.host_header("spin-client-addr")?;
+        Some(
+            std::str::from_utf8(raw)
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .ok_or(NotAnAddress),
+        )
+    }
+
     /// The value of header `name` when it is given exactly once; a
     /// single-valued header given twice is ambiguous, so `None`.
     pub fn single_header(&self, name: &str) -> Option<&[u8]> {
@@ -102,8 +128,12 @@ impl Request {
     }
 }
 
+/// What a host told as the client's address is not an `ip:port`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotAnAddress;
+
 /// The mount point's public path and the path below it, for a request
-/// `path` whose first `spin-path-info` header is `info` (see
+/// `path` whose host-set `spin-path-info` header is `info` (see
 /// [`Request::site_path`]).
 pub fn mount<'a>(path: &'a str, info: Option<&'a [u8]>) -> (&'a str, &'a str) {
     let info = info.and_then(|v| std::str::from_utf8(v).ok());

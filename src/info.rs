@@ -21,15 +21,15 @@ enum Client {
 
 impl Client {
     fn of(req: &Request) -> Client {
-        match req.header("spin-client-addr") {
+        match req.client_addr() {
             None => Client::Unknown(
                 "The host does not expose the client address: wasi:http carries no peer \
                  address, and only Spin passes it (in the spin-client-addr header).",
             ),
-            Some(raw) => match std::str::from_utf8(raw).ok().and_then(|s| s.parse().ok()) {
-                Some(addr) => Client::Known(addr),
-                None => Client::Unknown("The spin-client-addr header is not an ip:port address."),
-            },
+            Some(Ok(addr)) => Client::Known(addr),
+            Some(Err(_)) => {
+                Client::Unknown("The spin-client-addr header is not an ip:port address.")
+            }
         }
     }
 }
@@ -497,6 +497,14 @@ mod tests {
         assert_eq!(v["unknown"], serde_json::json!({}));
         let html = String::from_utf8(render(&req, at(), false).body).unwrap();
         assert!(html.contains("<code>[2001:db8::1]:51234</code>"));
+
+        // Spin adds its own line after any the client sent: the last counts.
+        let req = request(&[
+            ("spin-client-addr", b"6.6.6.6:1"),
+            ("spin-client-addr", b"[2001:db8::1]:51234"),
+        ]);
+        let v: serde_json::Value = serde_json::from_slice(&render(&req, at(), true).body).unwrap();
+        assert_eq!(v["client"]["host"], "2001:db8::1");
 
         let req = request(&[("spin-client-addr", b"<script>")]);
         let v: serde_json::Value = serde_json::from_slice(&render(&req, at(), true).body).unwrap();

@@ -145,8 +145,8 @@ impl<'r> Asked<'r> {
             } else if is("range") {
                 range.add(value);
             } else if is("spin-path-info") {
-                // The first one counts, as everywhere else.
-                mount_info.get_or_insert(value.as_slice());
+                // The last one counts: the host's ([`Request::host_header`]).
+                mount_info = Some(value.as_slice());
             } else if is("authorization") {
                 authorization.push(value.as_slice());
             } else if is("origin") {
@@ -508,8 +508,8 @@ mod tests {
                 ("range", b"bytes=2-3"),
                 ("if-modified-since", b"Sun, 06 Nov 1994 08:49:37 GMT"),
                 ("if-match", b"\xff"),
-                ("spin-path-info", b"/a"),
                 ("spin-path-info", b"/x"),
+                ("spin-path-info", b"/a"),
             ],
         );
         let asked = Asked::of(&r, Some(&Config::default()));
