@@ -176,26 +176,6 @@ pub fn request(
     req
 }
 
-/// The access-log line for one request ([`Config::access_log`]): method,
-/// target, status, body bytes sent, time taken, and the instance's linear
-/// memory when the response was done (which must not grow with file size).
-pub fn access_log_line(
-    req: &Request,
-    status: u16,
-    bytes: u64,
-    micros: u128,
-    memory_bytes: u64,
-) -> String {
-    format!(
-        "{} {} {status} {bytes} {}.{:03}ms mem={}KiB",
-        req.method.escape_debug(),
-        req.path_with_query.escape_debug(),
-        micros / 1000,
-        micros % 1000,
-        memory_bytes / 1024
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,18 +207,5 @@ mod tests {
         assert_eq!(req.authority.as_deref(), Some("other.example:81"));
         assert_eq!(req.path_with_query, "/__info?x");
         assert_eq!(asked.get(), 2);
-    }
-
-    #[test]
-    fn access_log_lines_escape_what_the_client_sent() {
-        let req = Request {
-            method: "GET".into(),
-            path_with_query: "/a\nb?c=\"d\"".into(),
-            ..Request::default()
-        };
-        assert_eq!(
-            access_log_line(&req, 200, 1234, 5_678, 1_179_648),
-            "GET /a\\nb?c=\\\"d\\\" 200 1234 5.678ms mem=1152KiB"
-        );
     }
 }

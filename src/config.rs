@@ -16,7 +16,7 @@ use std::fmt;
 use std::time::Duration;
 
 /// The variables docroot reads, for the error that names an unknown one.
-pub const VARIABLES: [&str; 12] = [
+pub const VARIABLES: [&str; 13] = [
     "DOCROOT_ROOT",
     "DOCROOT_INFO_PATH",
     "DOCROOT_INDEX",
@@ -29,7 +29,51 @@ pub const VARIABLES: [&str; 12] = [
     "DOCROOT_FILE_CACHE",
     "DOCROOT_COMPRESSION",
     "DOCROOT_SITE_RULES",
+    "DOCROOT_HTML_HANDLING",
 ];
+
+/// The `Cache-Control` of files, listings and the site's 404 pages when
+/// `DOCROOT_CACHE_CONTROL` is not set: any cache may keep them, and must
+/// ask again before each use (with the validators, so a page unchanged
+/// costs a 304). Without it, browsers guess a freshness from
+/// `Last-Modified` (RFC 9111 §4.2.2) and serve a page stale for days after
+/// a deploy.
+pub const DEFAULT_CACHE_CONTROL: &str = "public, max-age=0, must-revalidate";
+
+/// `DOCROOT_HTML_HANDLING`: which URL serves an HTML page (`name.html`, or
+/// a directory's index file), and whether the other spellings of it are
+/// redirected there ([`crate::files`], step 4). The modes are Cloudflare's
+/// `html_handling`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HtmlHandling {
+    /// Unset: clean URLs. A path that names nothing, and whose last name
+    /// has no extension, is served from `path.html`; nothing is redirected
+    /// but a directory asked for without its slash.
+    CleanUrls,
+    /// `auto-trailing-slash`: `name.html` at `/name`, an index file at
+    /// `/dir/`; every other spelling of either is redirected there.
+    AutoTrailingSlash,
+    /// `force-trailing-slash`: both at `/name/`.
+    ForceTrailingSlash,
+    /// `drop-trailing-slash`: both at `/name` (the root stays `/`).
+    DropTrailingSlash,
+    /// `none`: a file only at its own path; no index files, no redirects.
+    None,
+}
+
+/// `DOCROOT_ACCESS_LOG`: one line per request on stderr, in a format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessLog {
+    /// `off`: no line.
+    Off,
+    /// `on`: docroot's own line, with the time taken and the instance's
+    /// memory ([`crate::access_log`]).
+    Docroot,
+    /// `combined`: the Combined Log Format that nginx and Apache write.
+    Combined,
+    /// `json`: one JSON object a line.
+    Json,
+}
 
 /// The longest recheck interval `DOCROOT_FILE_CACHE` takes: a day.
 const LONGEST_RECHECK: Duration = Duration::from_secs(24 * 60 * 60);
@@ -50,12 +94,14 @@ pub struct Config {
     pub not_found: Option<SitePath>,
     /// `DOCROOT_FALLBACK`: a site file served with 200 for missing pages.
     pub fallback: Option<SitePath>,
-    /// `DOCROOT_CACHE_CONTROL`: the `Cache-Control` value for files.
+    /// `DOCROOT_CACHE_CONTROL`: the `Cache-Control` value for files,
+    /// listings and the site's 404 pages ([`DEFAULT_CACHE_CONTROL`] unless
+    /// set; empty: none).
     pub cache_control: Option<String>,
     /// `DOCROOT_HIDDEN=allow`: serve dotfiles.
     pub allow_hidden: bool,
-    /// `DOCROOT_ACCESS_LOG=on`: one line per request on stderr.
-    pub access_log: bool,
+    /// `DOCROOT_ACCESS_LOG`: one line per request on stderr, and its format.
+    pub access_log: AccessLog,
     /// `DOCROOT_FILE_CACHE`: how long the per-instance file cache
     /// ([`crate::cache`]) uses an entry before it checks the file again;
     /// `None` (`off`) turns the cache off.
@@ -68,6 +114,8 @@ pub struct Config {
     /// `_headers` ([`crate::rules`]); `off` ignores them (they are never
     /// served either way).
     pub site_rules: bool,
+    /// `DOCROOT_HTML_HANDLING`: which URL serves an HTML page.
+    pub html_handling: HtmlHandling,
     /// How hard docroot works at coding files on the fly. Not a variable:
     /// the glue decides, by whether what it codes is kept for later
     /// requests ([`Effort::Thorough`] in `docroot.wasm` with the file cache
@@ -86,12 +134,13 @@ impl Default for Config {
             listing: false,
             not_found: None,
             fallback: None,
-            cache_control: None,
+            cache_control: Some(DEFAULT_CACHE_CONTROL.to_owned()),
             allow_hidden: false,
-            access_log: false,
+            access_log: AccessLog::Off,
             file_cache: Some(crate::cache::DEFAULT_RECHECK),
             compression: Encoding::MADE.to_vec(),
             site_rules: true,
+            html_handling: HtmlHandling::CleanUrls,
             coding_effort: Effort::Fast,
         }
     }
@@ -207,10 +256,11 @@ impl Config {
             "DOCROOT_FALLBACK" => self.fallback = parse_site_file(name, value)?,
             "DOCROOT_CACHE_CONTROL" => self.cache_control = parse_header_value(name, value)?,
             "DOCROOT_HIDDEN" => self.allow_hidden = parse_switch(name, value, "allow", "hide")?,
-            "DOCROOT_ACCESS_LOG" => self.access_log = parse_switch(name, value, "on", "off")?,
+            "DOCROOT_ACCESS_LOG" => self.access_log = parse_access_log(name, value)?,
             "DOCROOT_FILE_CACHE" => self.file_cache = parse_file_cache(name, value)?,
             "DOCROOT_COMPRESSION" => self.compression = parse_compression(name, value)?,
             "DOCROOT_SITE_RULES" => self.site_rules = parse_switch(name, value, "on", "off")?,
+            "DOCROOT_HTML_HANDLING" => self.html_handling = parse_html_handling(name, value)?,
             _ => {
                 return Err(error(
                     name,
@@ -330,6 +380,46 @@ fn parse_site_file(name: &str, value: &str) -> Result<Option<SitePath>, ConfigEr
         ));
     }
     Ok(Some(path))
+}
+
+/// One of the words `choices` names, as the value it stands for.
+fn parse_choice<T: Copy>(name: &str, value: &str, choices: &[(&str, T)]) -> Result<T, ConfigError> {
+    match choices.iter().find(|(word, _)| *word == value) {
+        Some((_, chosen)) => Ok(*chosen),
+        None => {
+            let words: Vec<String> = choices.iter().map(|(w, _)| format!("{w:?}")).collect();
+            Err(error(
+                name,
+                format!("must be one of {}, not {value:?}.", words.join(", ")),
+            ))
+        }
+    }
+}
+
+fn parse_access_log(name: &str, value: &str) -> Result<AccessLog, ConfigError> {
+    parse_choice(
+        name,
+        value,
+        &[
+            ("off", AccessLog::Off),
+            ("on", AccessLog::Docroot),
+            ("combined", AccessLog::Combined),
+            ("json", AccessLog::Json),
+        ],
+    )
+}
+
+fn parse_html_handling(name: &str, value: &str) -> Result<HtmlHandling, ConfigError> {
+    parse_choice(
+        name,
+        value,
+        &[
+            ("auto-trailing-slash", HtmlHandling::AutoTrailingSlash),
+            ("force-trailing-slash", HtmlHandling::ForceTrailingSlash),
+            ("drop-trailing-slash", HtmlHandling::DropTrailingSlash),
+            ("none", HtmlHandling::None),
+        ],
+    )
 }
 
 /// `off`, or a recheck interval in whole seconds or milliseconds (`1s`,
@@ -455,18 +545,49 @@ mod tests {
             ("DOCROOT_FILE_CACHE", "250ms"),
             ("DOCROOT_COMPRESSION", "gzip"),
             ("DOCROOT_SITE_RULES", "off"),
+            ("DOCROOT_HTML_HANDLING", "drop-trailing-slash"),
         ])
         .unwrap();
+        assert_eq!(c.html_handling, HtmlHandling::DropTrailingSlash);
+        assert_eq!(c.access_log, AccessLog::Docroot);
         assert!(!c.site_rules && Config::default().site_rules);
         assert_eq!(c.compression, [Encoding::Gzip]);
         assert_eq!(c.file_cache, Some(Duration::from_millis(250)));
         assert_eq!(c.root.segments(), ["site"]);
         assert_eq!(c.info_path.as_deref(), Some("/_debug/info"));
         assert_eq!(c.index, ["index.html", "index.htm"]);
-        assert!(c.listing && c.allow_hidden && c.access_log);
+        assert!(c.listing && c.allow_hidden);
         assert_eq!(c.not_found.unwrap().segments(), ["404.html"]);
         assert_eq!(c.fallback.unwrap().segments(), ["app.html"]);
         assert_eq!(c.cache_control.as_deref(), Some("public, max-age=60"));
+    }
+
+    #[test]
+    fn the_modes_of_the_log_the_html_handling_and_cache_control() {
+        let c = |name, value| parse(&[(name, value)]).unwrap();
+        let log = |value| c("DOCROOT_ACCESS_LOG", value).access_log;
+        assert_eq!(Config::default().access_log, AccessLog::Off);
+        assert_eq!(log("off"), AccessLog::Off);
+        assert_eq!(log("on"), AccessLog::Docroot);
+        assert_eq!(log("combined"), AccessLog::Combined);
+        assert_eq!(log("json"), AccessLog::Json);
+        let html = |value| c("DOCROOT_HTML_HANDLING", value).html_handling;
+        assert_eq!(Config::default().html_handling, HtmlHandling::CleanUrls);
+        assert_eq!(html("auto-trailing-slash"), HtmlHandling::AutoTrailingSlash);
+        assert_eq!(
+            html("force-trailing-slash"),
+            HtmlHandling::ForceTrailingSlash
+        );
+        assert_eq!(html("drop-trailing-slash"), HtmlHandling::DropTrailingSlash);
+        assert_eq!(html("none"), HtmlHandling::None);
+        let err = problem(&[("DOCROOT_HTML_HANDLING", "auto")]);
+        assert!(err.problem.contains("\"force-trailing-slash\""), "{err}");
+        // Fresh pages by default; an empty value sends none.
+        assert_eq!(
+            Config::default().cache_control.as_deref(),
+            Some(DEFAULT_CACHE_CONTROL)
+        );
+        assert_eq!(c("DOCROOT_CACHE_CONTROL", "").cache_control, None);
     }
 
     #[test]
@@ -539,6 +660,11 @@ mod tests {
             ("DOCROOT_COMPRESSION", "gzip,zstd"),
             ("DOCROOT_COMPRESSION", "ON"),
             ("DOCROOT_SITE_RULES", "yes"),
+            ("DOCROOT_ACCESS_LOG", "Combined"),
+            ("DOCROOT_ACCESS_LOG", "common"),
+            ("DOCROOT_HTML_HANDLING", ""),
+            ("DOCROOT_HTML_HANDLING", "auto"),
+            ("DOCROOT_HTML_HANDLING", "Auto-Trailing-Slash"),
         ] {
             let err = problem(&[(name, value)]);
             assert_eq!(err.variable, name, "{name}={value:?}");

@@ -38,6 +38,30 @@ pub fn iso8601(t: SystemTime) -> Option<String> {
     in_range(t).map(|t| humantime::format_rfc3339_seconds(t).to_string())
 }
 
+/// `t` as an ISO 8601 UTC timestamp to the millisecond
+/// (`1994-11-06T08:49:37.123Z`), or `None` when out of range.
+pub fn iso8601_millis(t: SystemTime) -> Option<String> {
+    in_range(t).map(|t| humantime::format_rfc3339_millis(t).to_string())
+}
+
+/// `t` as the Common Log Format writes a time, in UTC
+/// (`06/Nov/1994:08:49:37 +0000`), or `None` when out of range.
+pub fn common_log(t: SystemTime) -> Option<String> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    // From `YYYY-MM-DDTHH:MM:SSZ`, whose fields are always at these places.
+    let iso = iso8601(t)?;
+    let month: usize = iso.get(5..7)?.parse().ok()?;
+    let name = MONTHS.get(month.checked_sub(1)?)?;
+    Some(format!(
+        "{}/{name}/{}:{} +0000",
+        iso.get(8..10)?,
+        iso.get(0..4)?,
+        iso.get(11..19)?
+    ))
+}
+
 /// An [`iso8601`] timestamp as people read it: to the minute, with a space
 /// (`1994-11-06T08:49:37Z` → `1994-11-06 08:49`).
 pub fn short(iso: &str) -> String {
@@ -64,6 +88,21 @@ mod tests {
             format(UNIX_EPOCH + Duration::from_secs(LAST_SECOND + 1)),
             None
         );
+    }
+
+    #[test]
+    fn log_times() {
+        let t = from_unix(784_111_777, 123_456_789).unwrap();
+        assert_eq!(iso8601_millis(t).unwrap(), "1994-11-06T08:49:37.123Z");
+        assert_eq!(common_log(t).unwrap(), "06/Nov/1994:08:49:37 +0000");
+        assert_eq!(
+            common_log(UNIX_EPOCH).unwrap(),
+            "01/Jan/1970:00:00:00 +0000"
+        );
+        let last = from_unix(LAST_SECOND, 0).unwrap();
+        assert_eq!(common_log(last).unwrap(), "31/Dec/9999:23:59:59 +0000");
+        assert_eq!(common_log(UNIX_EPOCH - Duration::from_secs(1)), None);
+        assert_eq!(iso8601_millis(UNIX_EPOCH - Duration::from_secs(1)), None);
     }
 
     #[test]

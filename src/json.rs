@@ -18,6 +18,9 @@ pub enum Value {
     Null,
     /// A non-negative integer.
     Number(u64),
+    /// A non-negative decimal: `units` of `10^-places` (`Decimal(1234, 6)`
+    /// is `0.001234`).
+    Decimal(u64, u32),
     /// A string (any Rust string: every character is written or escaped).
     String(String),
     /// An array.
@@ -64,11 +67,53 @@ impl Value {
         out
     }
 
+    /// The document on one line, without spaces: a JSON Lines record.
+    pub fn to_line(&self) -> String {
+        let mut out = String::with_capacity(256);
+        self.write_line(&mut out);
+        out
+    }
+
+    fn write_line(&self, out: &mut String) {
+        match self {
+            Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    item.write_line(out);
+                }
+                out.push(']');
+            }
+            Value::Object(fields) => {
+                out.push('{');
+                for (i, (key, value)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_string(out, key);
+                    out.push(':');
+                    value.write_line(out);
+                }
+                out.push('}');
+            }
+            scalar => scalar.write(out, 0),
+        }
+    }
+
     fn write(&self, out: &mut String, depth: usize) {
         match self {
             Value::Null => out.push_str("null"),
             Value::Number(n) => {
                 let _ = write!(out, "{n}");
+            }
+            Value::Decimal(units, places) => {
+                let scale = 10u64.pow((*places).min(19));
+                let _ = write!(out, "{}", units / scale);
+                if *places > 0 {
+                    let _ = write!(out, ".{:0width$}", units % scale, width = *places as usize);
+                }
             }
             Value::String(s) => write_string(out, s),
             Value::Array(items) if items.is_empty() => out.push_str("[]"),
@@ -142,6 +187,29 @@ mod tests {
 
     fn parsed(v: &Value) -> serde_json::Value {
         serde_json::from_str(&v.to_pretty()).expect("valid JSON")
+    }
+
+    #[test]
+    fn a_line_is_one_line_and_decimals_are_numbers() {
+        let doc = Value::Object(vec![
+            ("a", "x\ny\r\u{2028}".into()),
+            ("d", Value::Decimal(1_234, 6)),
+            ("s", Value::Decimal(12_000_001, 6)),
+            ("w", Value::Decimal(7, 0)),
+            ("l", Value::Array(vec![Value::Null, 1u64.into()])),
+        ]);
+        let line = doc.to_line();
+        assert!(!line.contains('\n') && !line.contains('\r'), "{line}");
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["a"], "x\ny\r\u{2028}");
+        assert_eq!(v["d"].as_f64(), Some(0.001234));
+        assert_eq!(v["s"].as_f64(), Some(12.000001));
+        assert_eq!(v["w"], 7);
+        assert_eq!(v["l"], serde_json::json!([null, 1]));
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&doc.to_pretty()).unwrap(),
+            v
+        );
     }
 
     #[test]

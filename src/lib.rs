@@ -15,7 +15,7 @@
 //! [`path`], [`auth`], [`digest`], [`codec`], [`date`], [`stall`], [`json`],
 //! [`ready`]; [`content_type`], [`manifest`], [`http`], [`negotiate`],
 //! [`preopen`], [`page`], [`fs`], [`store`]; [`rules`]; [`cache`]; [`config`]; [`prepare`], [`instance`];
-//! [`files`], [`info`]; [`outcome`]; [`answers`]; [`app`]. ([`testing`],
+//! [`files`], [`info`], [`access_log`]; [`outcome`]; [`answers`]; [`app`]. ([`testing`],
 //! built only for tests, stands outside them.) A request goes through them
 //! once, in this order: [`app`] prepares it ([`prepare`]), answers it from
 //! a kept answer ([`answers`]) or routes it to [`files`] or [`info`], and
@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod access_log;
 pub mod answers;
 pub mod app;
 pub mod auth;

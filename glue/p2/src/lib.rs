@@ -23,11 +23,11 @@ mod shared;
 
 use anyhow::{anyhow, bail};
 use docroot::codec::Transcoder;
-use docroot::config::Config;
+use docroot::config::{AccessLog, Config};
 use docroot::http::{Body, Request, Response};
 use docroot::instance::Instance;
 use docroot::stall::{self, StallLimit};
-use docroot::{app, ready};
+use docroot::{access_log, app, ready};
 use site::WasiFiles;
 use std::io::Write as _;
 use std::rc::Rc;
@@ -99,7 +99,8 @@ impl bindings::exports::wasi::http0_2_12::incoming_handler::Guest for Component 
         let (mut response, access_log) = match config {
             Err(err) => (app::misconfigured(&req, err.clone()), None),
             Ok(config) => {
-                let started = config.access_log.then(Instant::now);
+                let started = (config.access_log != AccessLog::Off)
+                    .then(|| (config.access_log, Instant::now(), SystemTime::now()));
                 let open = || std::future::ready(WasiFiles::open(&config.root));
                 let response = match ready::run(instance.site(open)) {
                     // On the heap: the answer's future is over 1.5 KiB, and
@@ -132,10 +133,18 @@ impl bindings::exports::wasi::http0_2_12::incoming_handler::Guest for Component 
                 req.path_with_query.escape_debug()
             ));
         }
-        if let Some(started) = access_log {
-            let micros = started.elapsed().as_micros();
-            let memory = core::arch::wasm32::memory_size(0) as u64 * 65_536;
-            log_line(&app::access_log_line(&req, status, sent, micros, memory));
+        if let Some((format, started, arrived)) = access_log {
+            let done = access_log::Done {
+                req: &req,
+                status,
+                bytes: sent,
+                arrived,
+                micros: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+                memory: core::arch::wasm32::memory_size(0) as u64 * 65_536,
+            };
+            if let Some(line) = access_log::line(format, &done) {
+                log_line(&line);
+            }
         }
     }
 }

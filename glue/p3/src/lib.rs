@@ -29,12 +29,12 @@ mod shared;
 
 use crate::bindings::exports::wasi::http0_3_2::handler::Guest;
 use crate::site::WasiFiles;
-use docroot::app;
 use docroot::cache::{Cache, CachedFile};
 use docroot::codec::Effort;
-use docroot::config::{Config, ConfigError};
+use docroot::config::{AccessLog, Config, ConfigError};
 use docroot::http::{Body, Request, Response};
 use docroot::instance::Instance;
+use docroot::{access_log, app};
 use std::io::Write as _;
 use std::rc::Rc;
 use std::time::{Duration, SystemTime};
@@ -87,7 +87,8 @@ impl Guest for Component {
         let (response, started) = match config {
             Err(err) => (app::misconfigured(&req, err.clone()), None),
             Ok(config) => {
-                let started = config.access_log.then(monotonic_clock::now);
+                let started =
+                    (config.access_log != AccessLog::Off).then(|| Started::now(config.access_log));
                 let open = || WasiFiles::open(&config.root);
                 let response =
                     app::handle_instance(&instance, &req, config, open, monotonic_clock::now, now)
@@ -99,13 +100,30 @@ impl Guest for Component {
     }
 }
 
+/// When a request began, for its access-log line, in the log's format.
+struct Started {
+    format: AccessLog,
+    monotonic: u64,
+    arrived: SystemTime,
+}
+
+impl Started {
+    fn now(format: AccessLog) -> Started {
+        Started {
+            format,
+            monotonic: monotonic_clock::now(),
+            arrived: now(),
+        }
+    }
+}
+
 /// The host's response for `response`: its head now, its body written by a
 /// task spawned here, which then writes the access-log line when
-/// `started` (the monotonic time the request began) says the log is on.
+/// `started` says the log is on.
 fn send(
     req: Request,
     mut response: Response<CachedFile<Descriptor>>,
-    started: Option<u64>,
+    started: Option<Started>,
 ) -> Result<HostResponse, ErrorCode> {
     for note in std::mem::take(&mut response.notes) {
         log_line(&format!("docroot: {note}"));
@@ -168,9 +186,17 @@ fn send(
             }
         }
         if let Some(started) = started {
-            let micros = u128::from(monotonic_clock::now().saturating_sub(started) / 1000);
-            let memory = core::arch::wasm32::memory_size(0) as u64 * 65_536;
-            log_line(&app::access_log_line(&req, status, sent, micros, memory));
+            let done = access_log::Done {
+                req: &req,
+                status,
+                bytes: sent,
+                arrived: started.arrived,
+                micros: monotonic_clock::now().saturating_sub(started.monotonic) / 1000,
+                memory: core::arch::wasm32::memory_size(0) as u64 * 65_536,
+            };
+            if let Some(line) = access_log::line(started.format, &done) {
+                log_line(&line);
+            }
         }
     });
     Ok(outgoing)
