@@ -123,6 +123,39 @@ impl SitePath {
         }
     }
 
+    /// This path without `suffix` at the end of its last name, as a file
+    /// path, when it ends so and something is left (`/a/b.html` → `/a/b`).
+    pub fn without_suffix(&self, suffix: &str) -> Option<SitePath> {
+        let mut segments = self.segments.clone();
+        let last = segments.last_mut()?;
+        let stem = last.strip_suffix(suffix).filter(|s| !s.is_empty())?;
+        *last = stem.to_owned();
+        Some(SitePath {
+            segments,
+            dir_form: false,
+        })
+    }
+
+    /// The directory this path's last name is in, in directory form (the
+    /// root's is the root).
+    pub fn parent(&self) -> SitePath {
+        let mut segments = self.segments.clone();
+        segments.pop();
+        SitePath {
+            segments,
+            dir_form: true,
+        }
+    }
+
+    /// The same path in file form (not ending in `/`); the root stays in
+    /// directory form, since it names no file.
+    pub fn as_file(&self) -> SitePath {
+        SitePath {
+            segments: self.segments.clone(),
+            dir_form: self.segments.is_empty(),
+        }
+    }
+
     /// The same path in directory form (ending in `/`).
     pub fn as_dir(&self) -> SitePath {
         SitePath {

@@ -760,7 +760,7 @@ fn the_sites_404_page_and_the_spa_fallback(host: Host) {
     let server = host.start(
         &fx.root(),
         &[
-            ("DOCROOT_NOT_FOUND", "/404.html"),
+            ("DOCROOT_NOT_FOUND", "/not-found.html"),
             ("DOCROOT_FALLBACK", "/app.html"),
         ],
     );

@@ -365,7 +365,7 @@ fn a_precompressed_file_asked_for_by_name_is_itself() {
 #[test]
 fn the_sites_own_404_page() {
     let fx = fixture();
-    let c = config(&[("DOCROOT_NOT_FOUND", "/404.html")]);
+    let c = config(&[("DOCROOT_NOT_FOUND", "/not-found.html")]);
     let r = run_with(&fx, &c, &request("GET", "/missing", &[]));
     assert_eq!(r.status, 404);
     assert_eq!(r.text(), "<h1>custom not found</h1>\n");
@@ -405,7 +405,7 @@ fn the_single_page_app_fallback() {
     let fx = fixture();
     let c = config(&[
         ("DOCROOT_FALLBACK", "/app.html"),
-        ("DOCROOT_NOT_FOUND", "/404.html"),
+        ("DOCROOT_NOT_FOUND", "/not-found.html"),
     ]);
     let browser = [("accept", "text/html,application/xhtml+xml,*/*;q=0.8")];
     for target in ["/users/42", "/deep/route/", "/page.html", "/settings?tab=1"] {

@@ -56,6 +56,7 @@
 pub mod conditional;
 pub mod listing;
 mod not_found;
+mod pages;
 pub mod range;
 mod resolve;
 mod source;
@@ -231,7 +232,7 @@ pub async fn serve<Fs: Files, St: Store>(
     let ending = if hidden {
         Ending::NotFound
     } else {
-        pipeline.resolve(path).await
+        pipeline.resolve(path, false).await
     };
     // Only now, for a path with nothing to serve, are the other rules
     // needed (and, for an instance's first such path, parsed).
@@ -306,7 +307,7 @@ impl<Fs: Files, St: Store> Pipeline<'_, Fs, St> {
                 Ending::Unauthorized
             }
             Action::Rewrite => match destination() {
-                Some(dest) => match self.resolve(&dest).await {
+                Some(dest) => match self.resolve(&dest, true).await {
                     Ending::NotFound | Ending::NotServed(_) => self.not_found(path).await,
                     ending => ending,
                 },
@@ -331,8 +332,15 @@ impl<Fs: Files, St: Store> Pipeline<'_, Fs, St> {
 /// point, the normalised path (never `//host`), a `/`, and the query as
 /// received (control bytes escaped so it stays a valid header value).
 fn redirect_target(p: &Prepared<'_>, path: &SitePath) -> String {
+    redirect_to(p, &path.as_dir())
+}
+
+/// `Location` for `path` of this site: the mount point, the normalised
+/// path (never `//host`), and the query as received (control bytes
+/// escaped so it stays a valid header value).
+fn redirect_to(p: &Prepared<'_>, path: &SitePath) -> String {
     let mut location = p.asked.mount.to_owned();
-    location.push_str(&path.as_dir().to_url_path());
+    location.push_str(&path.to_url_path());
     if let Some(query) = p.asked.query {
         location.push('?');
         location.extend(utf8_percent_encode(query, QUERY));

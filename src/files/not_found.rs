@@ -1,6 +1,7 @@
 //! The file pipeline's answer for a path with nothing to serve: the
 //! configured fallback page (for a client that asked for a page), else the
-//! configured 404 page, else docroot's own 404.
+//! configured 404 page, else the site's own nearest `404.html`, else
+//! docroot's own 404.
 
 #![forbid(unsafe_code)]
 
@@ -14,10 +15,14 @@ use crate::path::SitePath;
 use crate::prepare::Prepared;
 use crate::store::Store;
 
+/// The name of a site's own 404 page, in any directory.
+pub const NOT_FOUND_PAGE: &str = "404.html";
+
 impl<Fs: Files, St: Store> Pipeline<'_, Fs, St> {
     /// A path with nothing to serve: the fallback page (for a client that
-    /// asked for a page), else the site's 404 page (unless the client wants
-    /// JSON), else the built-in 404.
+    /// asked for a page), else the configured 404 page or the site's
+    /// nearest `404.html` (unless the client wants JSON), else the
+    /// built-in 404.
     pub(super) async fn not_found(&self, path: &SitePath) -> Ending<Fs::File> {
         if let Some(fallback) = &self.config.fallback
             && asks_for_a_page(self.p, path)
@@ -43,7 +48,38 @@ impl<Fs: Files, St: Store> Pipeline<'_, Fs, St> {
             };
             return self.not_found_page(page, meta).await;
         }
+        if !self.p.asked.prefers_json
+            && let Some((page, meta)) = self.nearest_404(path).await
+        {
+            return self.not_found_page(&page, meta).await;
+        }
         Ending::NotFound
+    }
+
+    /// The site's own 404 page for `path` (Cloudflare Pages'): the nearest
+    /// `404.html` walking up from the path's directory (the path itself,
+    /// asked for with its slash) to the root. One the request may not read
+    /// (protected, or in a hidden directory) is passed over. In
+    /// `docroot.wasm` the file cache holds each look, found or not, so a
+    /// missing path asked for again costs no filesystem call.
+    async fn nearest_404(&self, path: &SitePath) -> Option<(SitePath, Meta)> {
+        let mut dir = if path.is_dir_form() {
+            path.clone()
+        } else {
+            path.parent()
+        };
+        loop {
+            let page = dir.child(NOT_FOUND_PAGE);
+            if self.admits(&page)
+                && let Some(meta) = self.regular_file(&page).await
+            {
+                return Some((page, meta));
+            }
+            if dir.segments().is_empty() {
+                return None;
+            }
+            dir = dir.parent();
+        }
     }
 
     /// The site's 404 page at `page`, coded on the fly as a file is; it has

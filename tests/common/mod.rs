@@ -127,7 +127,9 @@ pub fn fixture() -> Fixture {
         ("app.js.br", b"br-bytes of app.js"),
         ("app.js.gz", b"gzip-bytes of app.js"),
         ("style.css.gz", b"gzip-bytes of style.css"),
-        ("404.html", b"<h1>custom not found</h1>\n"),
+        // The page DOCROOT_NOT_FOUND names (a 404.html would be the site's own,
+        // which tests/pages.rs tries).
+        ("not-found.html", b"<h1>custom not found</h1>\n"),
         ("app.html", b"<h1>single-page app shell</h1>\n"),
     ];
     for (name, content) in files {
