@@ -147,6 +147,7 @@ fn file_response<F>(ending: Ending<F>, p: &Prepared<'_>) -> Draft<F> {
         Ending::NotFoundPage { body, rep } => {
             let mut headers = representation_headers(&rep);
             headers.push(("vary".into(), rep.vary.to_owned()));
+            cache_control(&mut headers, p);
             Draft::new(404, headers, file_body(body, 0, rep.len))
         }
         Ending::Forbidden => {
@@ -223,6 +224,7 @@ fn file_response<F>(ending: Ending<F>, p: &Prepared<'_>) -> Draft<F> {
         Ending::Listing(page) => {
             let mut r = page_response(200, page);
             r.headers.push(("vary".into(), "Accept".to_owned()));
+            cache_control(&mut r.headers, p);
             r
         }
         Ending::Misconfigured(err) => misconfigured(&err, p),
@@ -395,8 +397,6 @@ fn directives(value: &str) -> Vec<&str> {
 /// A 500 that names the variable and what is wrong with it, never cached.
 fn misconfigured<F>(err: &ConfigError, p: &Prepared<'_>) -> Draft<F> {
     let mut r = error(500, &format!("docroot is misconfigured: {err}"), p);
-    r.headers
-        .push(("cache-control".into(), "no-store".to_owned()));
     r.log = Some(format!("configuration error: {err}"));
     r
 }
@@ -411,6 +411,13 @@ fn cache_headers(headers: &mut Headers, rep: &Representation, p: &Prepared<'_>) 
         headers.push(("last-modified".into(), date));
     }
     headers.push(("vary".into(), rep.vary.to_owned()));
+    cache_control(headers, p);
+}
+
+/// The `Cache-Control` of files, listings and the site's 404 pages: the
+/// operator's ([`crate::config::DEFAULT_CACHE_CONTROL`] unless set), or
+/// what the site's `_headers` make of it at this path.
+fn cache_control(headers: &mut Headers, p: &Prepared<'_>) {
     if let Some(value) = &p.cache_control {
         headers.push(("cache-control".into(), value.clone()));
     }
@@ -431,7 +438,9 @@ fn error<F>(status: u16, reason: &str, p: &Prepared<'_>) -> Draft<F> {
     error_varying(status, reason, p, "Accept")
 }
 
-/// An error page whose status also depended on the request headers `vary`.
+/// An error page whose status also depended on the request headers `vary`:
+/// docroot's own page, made for this answer and never stored (a 404
+/// kept by a cache would outlive the deploy that adds the page).
 fn error_varying<F>(status: u16, reason: &str, p: &Prepared<'_>, vary: &str) -> Draft<F> {
     let home = crate::path::to_root(p.asked.site_path);
     let mut r = page_response(
@@ -439,6 +448,8 @@ fn error_varying<F>(status: u16, reason: &str, p: &Prepared<'_>, vary: &str) -> 
         page::error(status, p.asked.path, reason, p.asked.json, &home),
     );
     r.headers.push(("vary".into(), vary.to_owned()));
+    r.headers
+        .push(("cache-control".into(), "no-store".to_owned()));
     r
 }
 

@@ -363,8 +363,9 @@ fn an_allowed_answer_is_private_whatever_the_operator_or_site_says() {
     assert_eq!(r.header("cache-control"), Some("private, max-age=3600"));
     let r = get(&fx, &public, "/admin/assets/site.css", &alice);
     assert_eq!(r.header("cache-control"), Some("private, max-age=600"));
+    // The site's 404 page carries the operator's too, made private.
     let r = get(&fx, &public, "/gone/x", &alice);
-    assert_eq!(r.header("cache-control"), Some("private"));
+    assert_eq!(r.header("cache-control"), Some("private, max-age=3600"));
     // What nothing protects keeps the operator's, unless the request
     // carried credentials (RFC 9111 §3.5: its answer is for it alone).
     let r = get(&fx, &public, "/public.html", &[]);

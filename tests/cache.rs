@@ -425,7 +425,12 @@ fn a_kept_answer_sees_a_new_twin_and_a_new_rule_one_interval_on() {
         head.iter().any(|(n, v)| *n == "x-new" && v == "rule"),
         "{head:?}"
     );
-    assert!(!head.iter().any(|(n, _)| *n == "cache-control"), "{head:?}");
+    let cache_control = head.iter().find(|(n, _)| *n == "cache-control");
+    assert_eq!(
+        cache_control.map(|(_, v)| v.as_str()),
+        Some(docroot::config::DEFAULT_CACHE_CONTROL),
+        "{head:?}"
+    );
 }
 
 /// Every cache warmed by allowed requests (the file cache holds the page

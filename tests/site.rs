@@ -195,7 +195,7 @@ fn missing_files_get_a_404_page_in_html_or_json() {
 
     // The site's own 404 page goes by `Accept` alone: the query is the
     // site's business there.
-    let own = config(&[("DOCROOT_NOT_FOUND", "/404.html")]);
+    let own = config(&[("DOCROOT_NOT_FOUND", "/not-found.html")]);
     let browser = [("accept", "text/html,*/*;q=0.8")];
     let r = run_with(&fx, &own, &request("GET", "/gone?format=json", &browser));
     assert_eq!(
@@ -348,12 +348,26 @@ fn dotfiles_are_hidden_unless_allowed_and_well_known_is_served() {
 }
 
 #[test]
-fn cache_control_is_sent_on_files_when_configured() {
+fn cache_control_is_fresh_by_default_and_the_operators_when_set() {
     let fx = fixture();
-    assert_eq!(get(&fx, "/hello.txt").header("cache-control"), None);
+    let fresh = Some("public, max-age=0, must-revalidate");
+    assert_eq!(get(&fx, "/hello.txt").header("cache-control"), fresh);
     let c = config(&[("DOCROOT_CACHE_CONTROL", "public, max-age=60")]);
     let r = run_with(&fx, &c, &request("GET", "/hello.txt", &[]));
     assert_eq!(r.header("cache-control"), Some("public, max-age=60"));
+    // Set empty, none is sent.
+    let none = config(&[("DOCROOT_CACHE_CONTROL", "")]);
+    let r = run_with(&fx, &none, &request("GET", "/hello.txt", &[]));
+    assert_eq!(r.header("cache-control"), None);
+    // docroot's own error pages and the info page are never stored.
+    assert_eq!(
+        get(&fx, "/missing").header("cache-control"),
+        Some("no-store")
+    );
+    assert_eq!(
+        get(&fx, "/__info").header("cache-control"),
+        Some("no-store")
+    );
 }
 
 #[test]
