@@ -57,8 +57,13 @@ pub(super) struct Page {
 }
 
 impl Page {
-    fn file(stem: &SitePath) -> Option<Page> {
-        (!stem.segments().is_empty()).then(|| Page {
+    /// The page `stem.html`, unless that is a directory's index file by
+    /// name (`x/index.html` is the page of the folder `x/`, never of a
+    /// stem `x/index`, so that no file has two canonical URLs).
+    fn file(stem: &SitePath, index: &[String]) -> Option<Page> {
+        let name = stem.file_name()?;
+        let html = format!("{name}.html");
+        (!index.contains(&html)).then(|| Page {
             kind: Kind::File,
             stem: stem.as_file(),
         })
@@ -102,7 +107,7 @@ pub(super) fn plan(path: &SitePath, index: &[String]) -> Plan {
     let Some(name) = path.file_name().filter(|_| !path.is_dir_form()) else {
         // `/stem/`, or the root.
         pages.push(Page::folder(path));
-        pages.extend(Page::file(path));
+        pages.extend(Page::file(path, index));
         return Plan {
             exact_first: false,
             pages,
@@ -113,7 +118,7 @@ pub(super) fn plan(path: &SitePath, index: &[String]) -> Plan {
     if is_index(name) {
         // `/stem/index.html`: the file itself is the folder's page.
         pages.push(Page::folder(&parent));
-        pages.extend(Page::file(&parent));
+        pages.extend(Page::file(&parent, index));
         return Plan {
             exact_first: false,
             pages,
@@ -123,10 +128,10 @@ pub(super) fn plan(path: &SitePath, index: &[String]) -> Plan {
         // `/stem/index`: the folder's page by its clean name, then what
         // `/stem/index` is as a path of its own.
         pages.push(Page::folder(&parent));
-        pages.extend(Page::file(&parent));
+        pages.extend(Page::file(&parent, index));
     } else if let Some(stem) = path.without_suffix(".html") {
         // `/stem.html`.
-        pages.extend(Page::file(&stem));
+        pages.extend(Page::file(&stem, index));
         pages.push(Page::folder(&stem));
         return Plan {
             exact_first: false,
@@ -134,7 +139,7 @@ pub(super) fn plan(path: &SitePath, index: &[String]) -> Plan {
         };
     }
     // `/stem`.
-    pages.extend(Page::file(path));
+    pages.extend(Page::file(path, index));
     pages.push(Page::folder(path));
     Plan {
         exact_first: true,
@@ -273,33 +278,27 @@ mod tests {
             pages("/a/index.html"),
             (false, vec!["/a/*".into(), "/a.html".into()])
         );
+        // An index file is only ever its folder's page.
         assert_eq!(
             pages("/a/index"),
             (
                 true,
-                vec![
-                    "/a/*".into(),
-                    "/a.html".into(),
-                    "/a/index.html".into(),
-                    "/a/index/*".into()
-                ]
+                vec!["/a/*".into(), "/a.html".into(), "/a/index/*".into()]
             )
         );
         assert_eq!(pages("/index.html"), (false, vec!["/*".into()]));
         assert_eq!(
             pages("/index"),
-            (
-                true,
-                vec!["/*".into(), "/index.html".into(), "/index/*".into()]
-            )
+            (true, vec!["/*".into(), "/index/*".into()])
         );
+        assert_eq!(pages("/index/"), (false, vec!["/index/*".into()]));
         // A name that is only the suffix is a name, not a stem.
         assert_eq!(pages("/.html").1[0], "/.html.html");
     }
 
     #[test]
     fn each_mode_has_one_canonical_url_per_page() {
-        let file = Page::file(&p("/a/b")).unwrap();
+        let file = Page::file(&p("/a/b"), &[]).unwrap();
         let folder = Page::folder(&p("/a/b"));
         let root = Page::folder(&p("/"));
         for (mode, of_file, of_folder) in [
