@@ -6,7 +6,9 @@
 mod common;
 
 use common::hosts::{Edge, Host, HostAnswer};
-use common::{HIDDEN, SECRET, Server, big_bytes, client, contains, fixture, memory_fields};
+use common::{
+    Build, HIDDEN, SECRET, Server, big_bytes, client, contains, fixture, memory_fields, pages,
+};
 use std::time::{Duration, Instant};
 
 on_every_host!(
@@ -21,6 +23,8 @@ on_every_host!(
     the_root_is_found_below_a_preopen_by_its_guest_path,
     a_bad_configuration_answers_500_naming_the_variable,
     the_access_log_writes_one_line_per_request,
+    combined_and_json_access_logs_are_read_by_their_readers,
+    every_html_handling_mode_answers_its_table,
     listings_leave_out_what_leaves_the_root,
     conditional_requests,
     ranges_are_byte_exact,
@@ -363,6 +367,177 @@ fn the_access_log_writes_one_line_per_request(host: Host) {
             out.matches(host.stderr_prefix()).count() >= records.len(),
             "{host:?}: {out}"
         );
+    }
+}
+
+/// Requests whose request line, referer or user agent try to break or
+/// forge a log line: quotes, backslashes, escaped newlines, bytes that are
+/// not UTF-8. (A host may refuse some itself; what reaches docroot is
+/// logged.)
+const HOSTILE_LOG_REQUESTS: &[&[u8]] = &[
+    b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nUser-Agent: Mozilla/5.0 (X11; \"quoted\")\r\nReferer: http://example.test/a?b=\"c\"\r\nConnection: close\r\n\r\n",
+    b"GET /a%22b%0A%0D%5C?q=%22x%22 HTTP/1.1\r\nHost: x\r\nUser-Agent: evil\" 200 0 \"-\" \"forged\r\nConnection: close\r\n\r\n",
+    b"GET /missing?x=1 HTTP/1.1\r\nHost: x\r\nUser-Agent: bytes \xff\xfe \\ end\r\nConnection: close\r\n\r\n",
+    b"GET /q?\"x\" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"HEAD / HTTP/1.1\r\nHost: x\r\nUser-Agent:\r\nConnection: close\r\n\r\n",
+    b"GET /%2e%2e/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+];
+
+/// Starts docroot for a log: wasmtime serve without its prefix on the
+/// guest's lines (`--no-logging-prefix`, as docs/operations.md says to run
+/// it for a log reader); jco serve writes them as they are.
+fn start_logging(host: Host, root: &std::path::Path, format: &str) -> Server {
+    let env = [("DOCROOT_ACCESS_LOG", format)];
+    match host {
+        Host::Wasmtime => Server::start_with(Build::P3, root, "/", &env, &["--no-logging-prefix"]),
+        Host::WasmtimeP2 => {
+            Server::start_with(Build::P2, root, "/", &env, &["--no-logging-prefix"])
+        }
+        Host::Jco => host.start(root, &env),
+    }
+}
+
+/// Sends the hostile requests; how many docroot answered (its answers
+/// always say `nosniff`).
+fn send_hostile_log_requests(server: &Server) -> usize {
+    HOSTILE_LOG_REQUESTS
+        .iter()
+        .filter(|request| {
+            let raw = server.raw(request);
+            contains(
+                &raw.to_ascii_lowercase(),
+                b"x-content-type-options: nosniff",
+            )
+        })
+        .count()
+}
+
+/// The lines of `output` that `is_record` says are log records, once
+/// `count` of them are there (lines are written after the body), within
+/// a deadline.
+fn log_records(server: &Server, count: usize, is_record: impl Fn(&str) -> bool) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let out = server.output();
+        let records: Vec<String> = out
+            .lines()
+            .filter(|l| is_record(l))
+            .map(str::to_owned)
+            .collect();
+        if records.len() >= count || Instant::now() > deadline {
+            assert_eq!(records.len(), count, "{out}");
+            return records;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn combined_and_json_access_logs_are_read_by_their_readers(host: Host) {
+    let fx = fixture();
+    let server = start_logging(host, &fx.root(), "combined");
+    let answered = send_hostile_log_requests(&server);
+    assert!(answered >= 4, "{host:?}: {}", server.output());
+    // Every record starts with the client (`-`: these hosts tell none).
+    let records = log_records(&server, answered, |l| l.starts_with("- - - ["));
+    for record in &records {
+        assert!(
+            record.bytes().all(|b| (b' '..=b'~').contains(&b)),
+            "{record}"
+        );
+        assert_eq!(record.matches('"').count(), 6, "{record}");
+    }
+    // GoAccess reads every record, and fails none.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    std::fs::write(&log, records.join("\n") + "\n").unwrap();
+    let report = std::process::Command::new("goaccess")
+        .arg(&log)
+        .args([
+            "--log-format=COMBINED",
+            "--no-ip-validation",
+            "--no-progress",
+        ])
+        .args(["-o", "json"])
+        .output()
+        .expect("goaccess is not installed; run: ./scripts/setup --goaccess");
+    assert!(report.status.success(), "{report:?}");
+    let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    let general = &report["general"];
+    assert_eq!(
+        general["failed_requests"], 0,
+        "{host:?}: {general}\n{records:#?}"
+    );
+    assert_eq!(general["total_requests"], records.len(), "{general}");
+
+    let server = start_logging(host, &fx.root(), "json");
+    let answered = send_hostile_log_requests(&server);
+    let records = log_records(&server, answered, |l| l.starts_with("{\"time\":"));
+    for record in &records {
+        let v: serde_json::Value = serde_json::from_str(record).expect(record);
+        for field in [
+            "time",
+            "client",
+            "method",
+            "target",
+            "status",
+            "bytes",
+            "duration",
+            "referer",
+            "user_agent",
+        ] {
+            assert!(v.get(field).is_some(), "{field} missing: {record}");
+        }
+        assert!(
+            v["status"].is_u64() && v["bytes"].is_u64() && v["duration"].is_f64(),
+            "{record}"
+        );
+        assert!(v["client"].is_null(), "{record}");
+    }
+    // What the client sent comes back as it was sent, in its one field.
+    let forged = records
+        .iter()
+        .find(|r| r.contains("forged"))
+        .expect("logged");
+    let v: serde_json::Value = serde_json::from_str(forged).unwrap();
+    assert_eq!(v["user_agent"], "evil\" 200 0 \"-\" \"forged", "{forged}");
+    assert!(!has_errors(&server.output()), "{}", server.output());
+}
+
+/// The black-box check of `DOCROOT_HTML_HANDLING`: unset and each mode,
+/// each row of its table followed over HTTP to where it ends; and the
+/// nearest `404.html`.
+fn every_html_handling_mode_answers_its_table(host: Host) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut site = pages::site();
+    site.push(("docs/404.html".to_owned(), b"DOCS 404"));
+    for (path, bytes) in &site {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+    for mode in pages::MODES {
+        let env: &[(&str, &str)] = if mode.is_empty() {
+            &[]
+        } else {
+            &[("DOCROOT_HTML_HANDLING", mode)]
+        };
+        let server = host.start(dir.path(), env);
+        let get = |target: &str| {
+            let r = server.get(target);
+            let location = r.header("location").map(str::to_owned);
+            let length = r.header("content-length").map(str::to_owned);
+            (r.status, location, length, r.body)
+        };
+        for (template, end) in pages::rows(mode) {
+            pages::check(get, template, end, &format!("{host:?} {mode:?}"));
+        }
+        let r = server.get("/docs/deep/missing");
+        assert_eq!(
+            (r.status, r.text().as_str()),
+            (404, "DOCS 404"),
+            "{host:?} {mode:?}"
+        );
+        assert!(!has_errors(&server.output()), "{}", server.output());
     }
 }
 

@@ -8,27 +8,20 @@
 mod common;
 
 use common::inproc::{Answer, answer, held_or_open, now, request};
+use common::pages::{self, FILE, enc, rows};
 use docroot::app;
 use docroot::cache::Cache;
 use docroot::config::Config;
-use docroot::path::encode_segment;
 use docroot::rules::Loader;
 use docroot::testing::MemFiles;
 use docroot::testing::guest::HostFiles;
 
-/// A page stem and a folder stem with names that need escaping.
-const FILE: &str = "fi le é";
-const FOLDER: &str = "fol%der ü";
-
-fn enc(name: &str) -> String {
-    encode_segment(name)
-}
-
 fn site() -> MemFiles {
-    MemFiles::new()
-        .file("index.html", b"HOME")
-        .file(&format!("{FILE}.html"), b"FILE PAGE")
-        .file(&format!("{FOLDER}/index.html"), b"FOLDER PAGE")
+    let mut files = MemFiles::new();
+    for (path, bytes) in pages::site() {
+        files = files.file(&path, bytes);
+    }
+    files
         .file("404.html", b"ROOT 404")
         .file("docs/404.html", b"DOCS 404")
         .file("docs/deep dir/x.txt", b"x")
@@ -94,157 +87,22 @@ fn follow(config: &Config, target: &str) -> (String, u16, Vec<u8>, Vec<u16>) {
     panic!("more than 5 redirects from {target}");
 }
 
-/// What a row of a mode's table expects.
-#[derive(Debug, Clone, Copy)]
-enum End {
-    /// Served here (200) with this body.
-    Here(&'static str),
-    /// Redirected (307) once, to this target, which serves this body.
-    To(&'static str, &'static str),
-    /// A directory asked for without its slash: 301 to it, which serves
-    /// this body.
-    Moved(&'static str, &'static str),
-    /// A 404.
-    Missing,
-}
-
-/// Cloudflare's rows for `file.html` and `folder/index.html`, the root's
-/// index, and the stems' other spellings; `{F}` and `{D}` stand for the
-/// stems, escaped.
-fn rows(mode: &str) -> Vec<(&'static str, End)> {
-    use End::*;
-    let (f, d) = ("FILE PAGE", "FOLDER PAGE");
-    match mode {
-        "auto-trailing-slash" => vec![
-            ("/{F}", Here(f)),
-            ("/{F}.html", To("/{F}", f)),
-            ("/{F}/", To("/{F}", f)),
-            ("/{F}/index", To("/{F}", f)),
-            ("/{F}/index.html", To("/{F}", f)),
-            ("/{D}", To("/{D}/", d)),
-            ("/{D}.html", To("/{D}/", d)),
-            ("/{D}/", Here(d)),
-            ("/{D}/index", To("/{D}/", d)),
-            ("/{D}/index.html", To("/{D}/", d)),
-            ("/", Here("HOME")),
-            ("/index.html", To("/", "HOME")),
-            ("/index", To("/", "HOME")),
-        ],
-        "force-trailing-slash" => vec![
-            ("/{F}", To("/{F}/", f)),
-            ("/{F}.html", To("/{F}/", f)),
-            ("/{F}/", Here(f)),
-            ("/{F}/index", To("/{F}/", f)),
-            ("/{F}/index.html", To("/{F}/", f)),
-            ("/{D}", To("/{D}/", d)),
-            ("/{D}.html", To("/{D}/", d)),
-            ("/{D}/", Here(d)),
-            ("/{D}/index", To("/{D}/", d)),
-            ("/{D}/index.html", To("/{D}/", d)),
-            ("/", Here("HOME")),
-            ("/index.html", To("/", "HOME")),
-            ("/index", To("/", "HOME")),
-        ],
-        "drop-trailing-slash" => vec![
-            ("/{F}", Here(f)),
-            ("/{F}.html", To("/{F}", f)),
-            ("/{F}/", To("/{F}", f)),
-            ("/{F}/index", To("/{F}", f)),
-            ("/{F}/index.html", To("/{F}", f)),
-            ("/{D}", Here(d)),
-            ("/{D}.html", To("/{D}", d)),
-            ("/{D}/", To("/{D}", d)),
-            ("/{D}/index", To("/{D}", d)),
-            ("/{D}/index.html", To("/{D}", d)),
-            ("/", Here("HOME")),
-            ("/index.html", To("/", "HOME")),
-            ("/index", To("/", "HOME")),
-        ],
-        "none" => vec![
-            ("/{F}", Missing),
-            ("/{F}.html", Here(f)),
-            ("/{F}/", Missing),
-            ("/{F}/index", Missing),
-            ("/{F}/index.html", Missing),
-            ("/{D}", Missing),
-            ("/{D}.html", Missing),
-            ("/{D}/", Missing),
-            ("/{D}/index", Missing),
-            ("/{D}/index.html", Here(d)),
-            ("/", Missing),
-            ("/index.html", Here("HOME")),
-            ("/index", Missing),
-        ],
-        // Unset: clean URLs, and only a directory's slash redirected.
-        _ => vec![
-            ("/{F}", Here(f)),
-            ("/{F}.html", Here(f)),
-            ("/{F}/", Missing),
-            ("/{F}/index", Missing),
-            ("/{F}/index.html", Missing),
-            ("/{D}", Moved("/{D}/", d)),
-            ("/{D}.html", Missing),
-            ("/{D}/", Here(d)),
-            ("/{D}/index", Here(d)),
-            ("/{D}/index.html", Here(d)),
-            ("/", Here("HOME")),
-            ("/index.html", Here("HOME")),
-            ("/index", Here("HOME")),
-        ],
-    }
-}
-
-fn fill(template: &str) -> String {
-    template
-        .replace("{F}", &enc(FILE))
-        .replace("{D}", &enc(FOLDER))
-}
-
 #[test]
 fn every_mode_answers_its_table() {
-    for name in [
-        "",
-        "auto-trailing-slash",
-        "force-trailing-slash",
-        "drop-trailing-slash",
-        "none",
-    ] {
+    for name in pages::MODES {
         let config = if name.is_empty() {
             Config::default()
         } else {
             mode(name)
         };
         for (template, end) in rows(name) {
-            let target = fill(template);
-            let first = get(&config, &target);
-            let (at, status, body, hops) = follow(&config, &target);
-            let context = format!("{name:?} {target}: {end:?}, got {status} at {at} via {hops:?}");
-            match end {
-                End::Here(page) => {
-                    assert_eq!(
-                        (status, body.as_slice(), hops.len()),
-                        (200, page.as_bytes(), 0),
-                        "{context}"
-                    );
-                }
-                End::To(to, page) | End::Moved(to, page) => {
-                    let redirect = if matches!(end, End::To(..)) { 307 } else { 301 };
-                    assert_eq!(first.0, redirect, "{context}");
-                    assert_eq!(
-                        header(&first, "location"),
-                        Some(fill(to).as_str()),
-                        "{context}"
-                    );
-                    assert_eq!(
-                        (status, body.as_slice(), hops.len()),
-                        (200, page.as_bytes(), 1),
-                        "{context}"
-                    );
-                    // A redirect carries nothing to cache but itself.
-                    assert_eq!(header(&first, "content-length"), Some("0"), "{context}");
-                }
-                End::Missing => assert_eq!((status, hops.len()), (404, 0), "{context}"),
-            }
+            let get = |target: &str| {
+                let a = get(&config, target);
+                let location = header(&a, "location").map(str::to_owned);
+                let length = header(&a, "content-length").map(str::to_owned);
+                (a.0, location, length, a.2)
+            };
+            pages::check(get, template, end, &format!("{name:?}"));
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod client;
 pub mod coded;
 pub mod hosts;
 pub mod inproc;
+pub mod pages;
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
