@@ -733,7 +733,7 @@ fn an_unknown_option_is_refused_by_name() {
     assert_eq!(run.status, Some(2), "{run:?}");
     assert_eq!(
         run.last_line(),
-        "scripts/setup: unknown option --jcoo (known: --jco, --browser, --haproxy)"
+        "scripts/setup: unknown option --jcoo (known: --jco, --browser, --haproxy, --goaccess)"
     );
 }
 
@@ -788,6 +788,46 @@ fn haproxy_is_installed_with_apt_get_when_missing_and_left_alone_when_there() {
     assert!(
         run.last_line()
             .contains("WARNING: the replica tests will fail"),
+        "{run:?}"
+    );
+}
+
+// ---- the access-log tests' reader (apt-get): a warning, not the end
+
+#[test]
+fn goaccess_is_installed_with_apt_get_when_missing_and_left_alone_when_there() {
+    let machine = browser_machine(&[], 0);
+    let run = machine.setup(&["--goaccess"]);
+    run.assert_ok();
+    assert!(
+        run.asked("apt-get install -y -qq --no-install-recommends goaccess"),
+        "{run:?}"
+    );
+    assert!(
+        run.last_line()
+            .contains("access-log tests: goaccess is installed"),
+        "{run:?}"
+    );
+
+    let machine = browser_machine(&["goaccess"], 1000);
+    let run = machine.setup(&["--goaccess"]);
+    run.assert_ok();
+    assert!(!run.calls.iter().any(|c| c.contains("apt-get")), "{run:?}");
+
+    let machine = browser_machine(&[], 0);
+    machine.remove("apt-get");
+    machine.remove("dpkg-query");
+    let run = machine.setup(&["--goaccess"]);
+    run.assert_ok();
+    assert!(
+        run.stderr.contains(
+            "the access-log tests need Debian's goaccess, and this machine has no apt-get"
+        ),
+        "{run:?}"
+    );
+    assert!(
+        run.last_line()
+            .contains("WARNING: the access-log tests will fail"),
         "{run:?}"
     );
 }
