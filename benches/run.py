@@ -55,6 +55,9 @@ NODE_DOCS = Path("/usr/share/doc/nodejs/api")
 # The deploy step's tool (scripts/pack), built by scripts/bench.
 PACK = ROOT / "target/release/docroot-pack"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# The bench's missing path: nothing at it, and the site's 404.html three
+# directories up (make_site).
+MISSING = "/docs/guide/missing.html"
 
 # A target of None is reported without a bar to meet (the next step sets one).
 TARGETS = {
@@ -63,6 +66,11 @@ TARGETS = {
     "cpu_info": 0.85,
     "cpu_not_modified": 0.85,
     "cpu_small_io": 0.95,
+    # A missing path answered by the site's nearest 404.html, walked up
+    # three directories (the file cache holds the walk after the first
+    # time), against the same I/O floor: reported, no bar yet.
+    "cpu_not_found_io": None,
+    "cpu_not_found_io_p2": None,
     # docroot_p2.wasm, a fresh instance per request, against the 0.2 floor.
     "cpu_small_p2": 0.5,
     "large_256": 1.0,
@@ -386,6 +394,11 @@ def median_run(runs):
 def make_site(site, big_mib):
     site.mkdir()
     (site / "1k.html").write_bytes((b"<p>" + b"x" * 1017 + b"</p>\n")[:1024])
+    # The site's own 404 page, 1 KiB, found by a missing path's walk from
+    # docs/guide/ (which has no 404.html, nor docs/) up to the root.
+    (site / "404.html").write_bytes((b"<p>" + b"n" * 1017 + b"</p>\n")[:1024])
+    (site / "docs/guide").mkdir(parents=True)
+    (site / "docs/guide/page.html").write_bytes(b"<p>a page</p>\n")
     # 64 KiB of the Python documentation's own markup: a page docroot codes
     # whole and holds.
     page = (PYTHON_DOCS / "library/functions.html").read_bytes()
@@ -497,6 +510,10 @@ def main():
         etag = headers.get("etag") or headers.get("ETag")
         status, _, _ = get(servers["docroot"].base + "/1k.html", {"If-None-Match": etag})
         assert status == 304, f"the 304 case answers {status}"
+        for name in ["docroot", "docroot_p2"]:
+            status, _, body = get(servers[name].base + MISSING)
+            assert (status, body) == (404, (site / "404.html").read_bytes()), \
+                f"{name}: the missing path answers {status}, not the site's 404.html"
 
         wasm = lambda path, hdrs=(): [("floor3", "/", ()), ("docroot", path, hdrs),
                                       ("floor", "/", ()), ("docroot_p2", path, hdrs)]
@@ -507,6 +524,7 @@ def main():
                                                   ("python", "/1k.html", ())]),
             ("info", 32, wasm("/__info")),
             ("not_modified", 32, wasm("/1k.html", (f"If-None-Match: {etag}",))),
+            ("not_found", 32, wasm(MISSING) + [("floor3_io", "/", ())]),
             ("large_1", 4, [("docroot", "/1m.bin", ()), ("docroot_p2", "/1m.bin", ()),
                             ("nginx", "/1m.bin", ())]),
             ("rules_1k", 32, [("docroot", "/1k.html", ()), ("docroot_rules", "/1k.html", ()),
@@ -537,10 +555,15 @@ def main():
                     r = wrk(servers[name].base + path, connections, seconds, hdrs)
                     if wasm_host and r["requests"]:
                         r["cpu_us"] = (servers[name].cpu_seconds() - cpu_before) * 1e6 / r["requests"]
-                    # docroot and the floor must answer every request; the
+                    # docroot and the floor must answer every request (the
+                    # missing path with its 404, as checked above); the
                     # native servers' own failures (python's listen backlog of
                     # 5 refuses connections at c=32) are reported, not fatal.
-                    if (r["bad"] or r["socket_errors"]) and wasm_host:
+                    if key == "not_found" and name.startswith("docroot"):
+                        expected_bad = r["requests"]
+                    else:
+                        expected_bad = 0
+                    if (r["bad"] != expected_bad or r["socket_errors"]) and wasm_host:
                         raise RuntimeError(f"{key} {name}: {r['bad']} bad statuses, {r['socket_errors']} socket errors")
                     runs[key][name].append(r)
                     cpu = f"  host {r['cpu_us']:.0f} µs/req" if "cpu_us" in r else ""
@@ -563,6 +586,9 @@ def main():
                 for name, floor in [("docroot", "floor3"), ("docroot", "floor3_io"), ("docroot_p2", "floor")]
                 if name in by and floor in by
             }
+            | ({"floor3_io_p2": statistics.median(f["cpu_us"] / d["cpu_us"]
+                                                  for d, f in zip(by["docroot_p2"], by["floor3_io"]))}
+               if "docroot_p2" in by and "floor3_io" in by else {})
             for key, by in runs.items()
         }
         # Coding on the fly: host CPU per request of the br-coded 64 KiB page
@@ -865,6 +891,10 @@ def evaluate(r):
          r["cpu_ratios"]["small_c32"]["floor3_io"], "cpu_small_io", "ratio"),
         ("1 KiB file, c=32 (host CPU/req, 0.2 floor ÷ docroot_p2)",
          r["cpu_ratios"]["small_c32"]["floor"], "cpu_small_p2", "ratio"),
+        ("missing path, the nearest 404.html three directories up, c=32 (host CPU/req, the I/O floor ÷ docroot)",
+         r["cpu_ratios"]["not_found"]["floor3_io"], "cpu_not_found_io", "ratio"),
+        ("missing path, the nearest 404.html three directories up, c=32 (host CPU/req, the I/O floor ÷ docroot_p2)",
+         r["cpu_ratios"]["not_found"]["floor3_io_p2"], "cpu_not_found_io_p2", "ratio"),
         (f"{r['big_mib']} MiB file (MiB/s vs nginx)",
          r["large_big"]["docroot"] / r["large_big"]["nginx"], "large_256", "ratio"),
         (f"linear memory streaming {r['big_mib']} MiB (MiB)",
@@ -956,7 +986,8 @@ def report(r, checks):
               "| case | conns | " + " | ".join(heads) + " | 0.3 / 0.2 build | docroot / nginx |",
               "| --- | ---: | " + " | ".join("---:" for _ in heads) + " | ---: | ---: |"]
     labels = {"small_c1": ("1 KiB .html", 1), "small_c32": ("1 KiB .html", 32), "info": ("info page", 32),
-              "not_modified": ("304 (If-None-Match)", 32), "large_1": ("1 MiB file", 4)}
+              "not_modified": ("304 (If-None-Match)", 32), "not_found": ("missing path (nearest 404.html)", 32),
+              "large_1": ("1 MiB file", 4)}
     for key, (label, conns) in labels.items():
         row = http[key]
 
@@ -973,7 +1004,7 @@ def report(r, checks):
     lines += ["", "Host CPU per request (µs) of the median round, and the floor's over docroot's:", "",
               "| case | 0.3 floor | docroot.wasm | ratio | 0.2 floor | docroot_p2.wasm | ratio |",
               "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for key in ["small_c1", "small_c32", "info", "not_modified"]:
+    for key in ["small_c1", "small_c32", "info", "not_modified", "not_found"]:
         row = http[key]
         us = lambda n, row=row: f"{row[n]['cpu_us']:.0f}" if "cpu_us" in row.get(n, {}) else "–"
         cr = r["cpu_ratios"][key]
