@@ -140,7 +140,10 @@ pub fn mount<'a>(path: &'a str, info: Option<&'a [u8]>) -> (&'a str, &'a str) {
     match info.and_then(|info| Some((path.strip_suffix(info)?, info))) {
         Some((prefix, info))
             if (info.is_empty() || info.starts_with('/'))
-                && (prefix.is_empty() || (prefix.starts_with('/') && !prefix.ends_with('/'))) =>
+                && (prefix.is_empty()
+                    || (prefix.starts_with('/')
+                        && !prefix.starts_with("//")
+                        && !prefix.ends_with('/'))) =>
         {
             (prefix, info)
         }

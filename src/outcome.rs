@@ -118,7 +118,18 @@ pub fn respond<F>(outcome: Outcome<F>, p: &Prepared<'_>) -> Response<F> {
         .headers
         .push(("x-content-type-options".into(), "nosniff".to_owned()));
     if let Some(answer) = site_headers {
+        // A 404's Cache-Control stays docroot's: a site's block for
+        // `/assets/*` that makes them `immutable` must not keep an asset
+        // missing from one deploy missing for a year.
+        let not_found_cache =
+            (draft.status == 404).then(|| draft.header("cache-control").map(str::to_owned));
         p.site_headers.of(answer).apply(&mut draft.headers);
+        if let Some(value) = not_found_cache {
+            draft.headers.retain(|(n, _)| *n != "cache-control");
+            if let Some(value) = value {
+                draft.headers.push(("cache-control".into(), value));
+            }
+        }
     }
     if p.asked.authorization.is_present() {
         private(&mut draft);
@@ -147,7 +158,9 @@ fn file_response<F>(ending: Ending<F>, p: &Prepared<'_>) -> Draft<F> {
         Ending::NotFoundPage { body, rep } => {
             let mut headers = representation_headers(&rep);
             headers.push(("vary".into(), rep.vary.to_owned()));
-            cache_control(&mut headers, p);
+            if let Some(value) = p.not_found_cache_control {
+                headers.push(("cache-control".into(), value.to_owned()));
+            }
             Draft::new(404, headers, file_body(body, 0, rep.len))
         }
         Ending::Forbidden => {
@@ -414,9 +427,10 @@ fn cache_headers(headers: &mut Headers, rep: &Representation, p: &Prepared<'_>) 
     cache_control(headers, p);
 }
 
-/// The `Cache-Control` of files, listings and the site's 404 pages: the
-/// operator's ([`crate::config::DEFAULT_CACHE_CONTROL`] unless set), or
-/// what the site's `_headers` make of it at this path.
+/// The `Cache-Control` of files and listings: the operator's
+/// ([`crate::config::DEFAULT_CACHE_CONTROL`] unless set), or what the
+/// site's `_headers` make of it at this path. (The site's 404 pages carry
+/// the operator's alone.)
 fn cache_control(headers: &mut Headers, p: &Prepared<'_>) {
     if let Some(value) = &p.cache_control {
         headers.push(("cache-control".into(), value.clone()));

@@ -282,6 +282,10 @@ pub struct Prepared<'r> {
     /// The `Cache-Control` a file's answer carries: the operator's, unless
     /// the site's `_headers` set or remove it here.
     pub cache_control: Option<String>,
+    /// The `Cache-Control` of the site's 404 page: the operator's alone,
+    /// since a site's `_headers` never make a 404 kept ([`Self::cache_control`]
+    /// would be an `/assets/*` block's `immutable`).
+    pub not_found_cache_control: Option<&'r str>,
     /// That `Cache-Control` says `no-transform`: nothing is coded.
     pub no_transform: bool,
     /// The codings docroot makes on the fly, best first.
@@ -323,6 +327,7 @@ impl<'r> Prepared<'r> {
             index: &config.index,
             site_headers,
             cache_control,
+            not_found_cache_control: config.cache_control.as_deref(),
             compression: &config.compression,
             coding_effort: config.coding_effort,
         };
@@ -337,7 +342,8 @@ impl<'r> Prepared<'r> {
     /// What the site's protection says of this request reading `path`: the
     /// protection follows the file, whatever the request's own path. A
     /// precompressed sibling (`name.gz`, `.br`, `.zst`) is protected as its
-    /// file is, and a directory's index file as its directory is, so that
+    /// file is, a page `name.html` as its clean URL `name` is, and a
+    /// directory's index file as its directory is, so that
     /// no other name of what a protected path serves reads it unprotected.
     /// Names are compared without regard to case, as the patterns are
     /// ([`crate::rules::headers::HeaderRules::access`]).
@@ -359,6 +365,19 @@ impl<'r> Prepared<'r> {
             sibling_of.push(stem.to_owned());
             names.push(sibling_of);
         }
+        // A page, as its clean URL (`/members` guards `members.html`, which
+        // `/members` serves).
+        let pages: Vec<Vec<String>> = names
+            .iter()
+            .filter_map(|name| {
+                let (last, dir) = name.split_last()?;
+                let stem = last.strip_suffix(".html").filter(|s| !s.is_empty())?;
+                let mut page = dir.to_vec();
+                page.push(stem.to_owned());
+                Some(page)
+            })
+            .collect();
+        names.extend(pages);
         let mut access = Access::Open;
         for name in &names {
             access = access.max(headers.access_folded(name, auth));
@@ -382,6 +401,7 @@ impl<'r> Prepared<'r> {
             index: &[],
             site_headers: SiteHeaders::default(),
             cache_control: None,
+            not_found_cache_control: None,
             no_transform: false,
             compression: &[],
             coding_effort: Effort::Fast,

@@ -59,27 +59,38 @@ impl<Fs: Files, St: Store> Pipeline<'_, Fs, St> {
     /// The site's own 404 page for `path` (Cloudflare Pages'): the nearest
     /// `404.html` walking up from the path's directory (the path itself,
     /// asked for with its slash) to the root. One the request may not read
-    /// (protected, or in a hidden directory) is passed over. In
+    /// (protected, or in a hidden directory) is passed over.
+    ///
+    /// It is looked for from the root down, as far as the path's
+    /// directories exist, keeping the deepest: so a path of many made-up
+    /// directories costs two looks, not one per name it holds. In
     /// `docroot.wasm` the file cache holds each look, found or not, so a
     /// missing path asked for again costs no filesystem call.
     async fn nearest_404(&self, path: &SitePath) -> Option<(SitePath, Meta)> {
-        let mut dir = if path.is_dir_form() {
-            path.clone()
+        let names = path.segments();
+        let dirs = if path.is_dir_form() {
+            names
         } else {
-            path.parent()
+            &names[..names.len().saturating_sub(1)]
         };
-        loop {
+        let mut dir = SitePath::default();
+        let mut nearest = None;
+        for next in dirs.iter().map(Some).chain([None]) {
             let page = dir.child(NOT_FOUND_PAGE);
             if self.admits(&page)
                 && let Some(meta) = self.regular_file(&page).await
             {
-                return Some((page, meta));
+                nearest = Some((page, meta));
             }
-            if dir.segments().is_empty() {
-                return None;
+            let Some(name) = next else { break };
+            dir = dir.child(name);
+            let is_dir =
+                matches!(self.fs.stat(dir.segments()).await, Ok(meta) if meta.kind == Kind::Dir);
+            if !is_dir || self.never_served(&dir) {
+                break;
             }
-            dir = dir.parent();
         }
+        nearest
     }
 
     /// The site's 404 page at `page`, coded on the fly as a file is; it has

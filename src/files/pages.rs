@@ -156,13 +156,32 @@ impl<Fs: Files, St: Store> Pipeline<'_, Fs, St> {
     pub(super) async fn page(&self, path: &SitePath, in_place: bool) -> Option<Ending<Fs::File>> {
         let mode = self.config.html_handling;
         let plan = plan(path, self.p.index);
-        if plan.exact_first && self.regular_file(path).await.is_some() {
-            return None;
+        // Whether a file is at the path itself: looked at first for `/stem`
+        // and `/stem/index`, else only when a page that is another file
+        // comes up.
+        let mut at_path = None;
+        if plan.exact_first {
+            if self.regular_file(path).await.is_some() {
+                return None;
+            }
+            at_path = Some(false);
         }
         for page in &plan.pages {
             let Some((file, meta)) = self.page_file(page).await else {
                 continue;
             };
+            if file != *path {
+                let exists = match at_path {
+                    Some(exists) => exists,
+                    None => *at_path.insert(self.regular_file(path).await.is_some()),
+                };
+                // A file asked for by its own name (`/d/index.htm`, when the
+                // folder's page is `d/index.html`) is that file, not a page
+                // of another.
+                if exists {
+                    return None;
+                }
+            }
             let canonical = page.canonical(mode);
             if canonical == *path {
                 return Some(self.file(&file, Found::File(meta), Reached::Path).await);
@@ -189,20 +208,33 @@ impl<Fs: Files, St: Store> Pipeline<'_, Fs, St> {
         None
     }
 
-    /// The file a canonical URL serves without a redirect: a file at the
-    /// path itself, else the first of its pages that exists and whose
-    /// canonical URL it is.
+    /// The file a canonical URL surely serves as it is, without a
+    /// redirect: a file at the path itself, else the first of its pages
+    /// that exists, if the URL is that page's canonical one. `None` when
+    /// it may answer otherwise: the URL is never served (a rule file, a
+    /// dotfile), a forced `_redirects` rule takes it first, or its first
+    /// page is redirected elsewhere. So a redirect to it lands on the page
+    /// in one hop, and never in a loop.
     async fn served_at(&self, url: &SitePath) -> Option<SitePath> {
+        if self.never_served(url) {
+            return None;
+        }
+        let rules = self.p.rules;
+        if rules.may_force()
+            && rules
+                .redirects()
+                .find(url.segments())
+                .is_some_and(|found| found.force)
+        {
+            return None;
+        }
         if self.regular_file(url).await.is_some() {
             return Some(url.clone());
         }
         let mode = self.config.html_handling;
         for page in plan(url, self.p.index).pages {
-            if page.canonical(mode) != *url {
-                continue;
-            }
             if let Some((file, _)) = self.page_file(&page).await {
-                return Some(file);
+                return (page.canonical(mode) == *url).then_some(file);
             }
         }
         None
