@@ -1,12 +1,13 @@
 //! Drives docroot's pure core with arbitrary requests over the in-memory
 //! site (`docroot::testing`) and checks what must hold for every input: no
-//! panic, a valid status and valid headers, never a 5xx, never a hidden
+//! panic, a valid status and valid headers, never a 5xx, never a
+//! `Location` to another origin (but the site's own rule to one), never a hidden
 //! file's bytes (unless allowed), never a lookup of anything but plain
 //! names, never an open of a special file, and file bodies inside their
 //! files.
 //!
 //! An input is text, so the seed corpus can be read and written by hand: the
-//! first byte picks one of five configurations, then lines: the method, the
+//! first byte picks one of nine configurations, then lines: the method, the
 //! path with query, and `name: value` headers.
 #![no_main]
 
@@ -30,6 +31,14 @@ fn site() -> MemFiles {
         .file("app.js.br", b"br")
         .file("app.js.gz", b"gzip bytes")
         .file("404.html", b"not found page")
+        .file("docs/404.html", b"docs not found page")
+        // Pages for clean URLs and the HTML-handling modes, and a hidden
+        // one that no spelling may reach.
+        .file("about.html", b"about page")
+        .file("guide/index.html", b"guide page")
+        .file("guide.html", b"guide file page")
+        .file(".secret.html", HIDDEN)
+        .file("docs/.private/index.html", HIDDEN)
         .file("docs/x y.md", b"# x")
         .dir("docs/sub")
         .file(".env", HIDDEN)
@@ -65,12 +74,16 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 fn configs(which: u8) -> Config {
-    let vars: &[(&str, &str)] = match which % 5 {
+    let vars: &[(&str, &str)] = match which % 9 {
         0 => &[],
         1 => &[("DOCROOT_LISTING", "on")],
         2 => &[("DOCROOT_NOT_FOUND", "/404.html"), ("DOCROOT_FALLBACK", "/index.html")],
         3 => &[("DOCROOT_LISTING", "on"), ("DOCROOT_INDEX", "none.html"), ("DOCROOT_CACHE_CONTROL", "max-age=1")],
-        _ => &[("DOCROOT_HIDDEN", "allow"), ("DOCROOT_LISTING", "on")],
+        4 => &[("DOCROOT_HIDDEN", "allow"), ("DOCROOT_LISTING", "on")],
+        5 => &[("DOCROOT_HTML_HANDLING", "auto-trailing-slash")],
+        6 => &[("DOCROOT_HTML_HANDLING", "force-trailing-slash"), ("DOCROOT_INDEX", "index.html,guide.html")],
+        7 => &[("DOCROOT_HTML_HANDLING", "drop-trailing-slash"), ("DOCROOT_LISTING", "on")],
+        _ => &[("DOCROOT_HTML_HANDLING", "none"), ("DOCROOT_LISTING", "on")],
     };
     Config::from_vars(vars.iter().copied()).unwrap()
 }
@@ -108,6 +121,14 @@ fuzz_target!(|data: &[u8]| {
     if let Body::File { file, offset, len } = &response.body {
         let end = offset.checked_add(*len).expect("range end overflows");
         assert!(end <= file.len() as u64, "body {offset}+{len} outside a file of {}", file.len());
+    }
+    // A redirect stays on this origin, but the site's one rule to another.
+    if let Some(location) = response.header("location") {
+        let elsewhere = location.starts_with("https://example.com/");
+        assert!(
+            elsewhere || (location.starts_with('/') && !location.starts_with("//")),
+            "Location {location:?} for {req:?}"
+        );
     }
     let length = response.header("content-length").map(str::to_owned);
     let coding = response.header("content-encoding").map(str::to_owned);
