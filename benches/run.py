@@ -991,10 +991,12 @@ def report(r, checks):
     for key, (label, conns) in labels.items():
         row = http[key]
 
-        def cell(n, row=row):
+        def cell(n, row=row, key=key):
             if n not in row:
                 return "–"
-            errors = row[n]["socket_errors"] + row[n]["bad"]
+            # The missing path's 404s are its answers, not errors.
+            expected = row[n]["requests"] if key == "not_found" and n.startswith("docroot") else 0
+            errors = row[n]["socket_errors"] + row[n]["bad"] - expected
             return f"{row[n]['rps']:,.0f}" + (f" ({errors} errors)" if errors else "")
 
         ratios = r["ratios"][key]
