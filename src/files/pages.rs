@@ -151,8 +151,8 @@ impl<Fs: Files, St: Store> Pipeline<'_, Fs, St> {
     /// A request for `path` in a trailing-slash mode, as far as pages
     /// decide it: the page it serves, a redirect to a page's canonical URL
     /// (or, `in_place` for a rewrite's destination, that page served
-    /// here), or `None` when no page answers and `path` is resolved as any
-    /// other path (a file at it, a directory, nothing).
+    /// here), the file at the path itself, or `None` when no page answers
+    /// and `path` is resolved as any other path (a directory, nothing).
     pub(super) async fn page(&self, path: &SitePath, in_place: bool) -> Option<Ending<Fs::File>> {
         let mode = self.config.html_handling;
         let plan = plan(path, self.p.index);
@@ -161,8 +161,9 @@ impl<Fs: Files, St: Store> Pipeline<'_, Fs, St> {
         // comes up.
         let mut at_path = None;
         if plan.exact_first {
-            if self.regular_file(path).await.is_some() {
-                return None;
+            // A file at the path itself: served here, from this one look.
+            if let Some(meta) = self.regular_file(path).await {
+                return Some(self.file(path, Found::File(meta), Reached::Path).await);
             }
             at_path = Some(false);
         }
@@ -202,7 +203,7 @@ impl<Fs: Files, St: Store> Pipeline<'_, Fs, St> {
             if file == *path {
                 // Asked for by its own name, and its canonical URL serves
                 // something else: served here.
-                return None;
+                return Some(self.file(&file, Found::File(meta), Reached::Path).await);
             }
         }
         None
