@@ -755,79 +755,56 @@ fn a_tool_setup_takes_for_granted_stops_it_naming_the_command() {
 
 // ---- the replica tests' load balancer (apt-get): a warning, not the end
 
-#[test]
-fn haproxy_is_installed_with_apt_get_when_missing_and_left_alone_when_there() {
+/// `scripts/setup OPTION` installs Debian's `package` with apt-get when it
+/// is missing, leaves it alone when it is there, and only warns (naming
+/// `tests`) on a machine without apt-get.
+fn an_apt_package_is_a_warning_not_the_end(option: &str, package: &str, tests: &str) {
     let machine = browser_machine(&[], 0);
-    let run = machine.setup(&["--haproxy"]);
+    let run = machine.setup(&[option]);
     run.assert_ok();
     assert!(
-        run.asked("apt-get install -y -qq --no-install-recommends haproxy"),
+        run.asked(&format!(
+            "apt-get install -y -qq --no-install-recommends {package}"
+        )),
         "{run:?}"
     );
     assert!(
         run.last_line()
-            .contains("replica tests: haproxy is installed"),
+            .contains(&format!("{tests}: {package} is installed")),
         "{run:?}"
     );
 
-    let machine = browser_machine(&["haproxy"], 1000);
-    let run = machine.setup(&["--haproxy"]);
+    let machine = browser_machine(&[package], 1000);
+    let run = machine.setup(&[option]);
     run.assert_ok();
     assert!(!run.calls.iter().any(|c| c.contains("apt-get")), "{run:?}");
 
     let machine = browser_machine(&[], 0);
     machine.remove("apt-get");
     machine.remove("dpkg-query");
-    let run = machine.setup(&["--haproxy"]);
+    let run = machine.setup(&[option]);
     run.assert_ok();
     assert!(
-        run.stderr
-            .contains("the replica tests need Debian's haproxy, and this machine has no apt-get"),
+        run.stderr.contains(&format!(
+            "the {tests} need Debian's {package}, and this machine has no apt-get"
+        )),
         "{run:?}"
     );
     assert!(
         run.last_line()
-            .contains("WARNING: the replica tests will fail"),
+            .contains(&format!("WARNING: the {tests} will fail")),
         "{run:?}"
     );
+}
+
+#[test]
+fn haproxy_is_installed_with_apt_get_when_missing_and_left_alone_when_there() {
+    an_apt_package_is_a_warning_not_the_end("--haproxy", "haproxy", "replica tests");
 }
 
 // ---- the access-log tests' reader (apt-get): a warning, not the end
 
 #[test]
 fn goaccess_is_installed_with_apt_get_when_missing_and_left_alone_when_there() {
-    let machine = browser_machine(&[], 0);
-    let run = machine.setup(&["--goaccess"]);
-    run.assert_ok();
-    assert!(
-        run.asked("apt-get install -y -qq --no-install-recommends goaccess"),
-        "{run:?}"
-    );
-    assert!(
-        run.last_line()
-            .contains("access-log tests: goaccess is installed"),
-        "{run:?}"
-    );
-
-    let machine = browser_machine(&["goaccess"], 1000);
-    let run = machine.setup(&["--goaccess"]);
-    run.assert_ok();
-    assert!(!run.calls.iter().any(|c| c.contains("apt-get")), "{run:?}");
-
-    let machine = browser_machine(&[], 0);
-    machine.remove("apt-get");
-    machine.remove("dpkg-query");
-    let run = machine.setup(&["--goaccess"]);
-    run.assert_ok();
-    assert!(
-        run.stderr.contains(
-            "the access-log tests need Debian's goaccess, and this machine has no apt-get"
-        ),
-        "{run:?}"
-    );
-    assert!(
-        run.last_line()
-            .contains("WARNING: the access-log tests will fail"),
-        "{run:?}"
-    );
+    an_apt_package_is_a_warning_not_the_end("--goaccess", "goaccess", "access-log tests");
 }
