@@ -61,7 +61,7 @@ impl EntityTag {
     /// The strong tag for a representation made as `variant` from a file
     /// at `version`: the digest's 32 hex digits, or `"<secs>.<nanos>-<len>"`
     /// in hex; then `-br`, `-zstd`, `-gzip` for a precompressed file,
-    /// `-br.5`, `-gzip.1`, … for a coding docroot made at that level, and
+    /// `-br.5v2`, `-gzip.1`, … for a coding docroot made ([`Made::tag`]), and
     /// `-gunzip` for a `.gz` file decoded.
     pub fn for_file(version: Version, variant: Variant) -> EntityTag {
         let mut opaque = match version {
@@ -79,9 +79,7 @@ impl EntityTag {
             }
             Variant::Made(made) => {
                 opaque.push('-');
-                opaque.push_str(made.encoding.token());
-                opaque.push('.');
-                opaque.push_str(&made.level.to_string());
+                opaque.push_str(&made.tag());
             }
             Variant::Gunzip => opaque.push_str("-gunzip"),
         }
@@ -352,7 +350,7 @@ mod tests {
         assert_eq!(content(Variant::Identity).opaque, digest.to_string());
         assert_eq!(
             content(Variant::Made(Effort::Thorough.made(Encoding::Brotli))).opaque,
-            format!("{digest}-br.5")
+            format!("{digest}-br.5v2")
         );
         assert_eq!(
             content(Variant::Sibling(Encoding::Gzip)).opaque,
@@ -366,7 +364,7 @@ mod tests {
         assert_eq!(plain.to_header(), "\"6553f100.0-a\"");
         assert_eq!(
             tag(Variant::Made(Effort::Thorough.made(Encoding::Brotli))).to_header(),
-            "\"6553f100.0-a-br.5\""
+            "\"6553f100.0-a-br.5v2\""
         );
         assert_eq!(
             tag(Variant::Sibling(Encoding::Gzip)).to_header(),

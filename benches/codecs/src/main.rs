@@ -14,7 +14,9 @@
 //!     target/wasm32-wasip2/release/codecs.wasm /site
 //! ```
 //!
-//! `--only br:5,gzip:6` measures just those settings.
+//! `--whole` keeps only the files docroot codes whole (at most 128 KiB).
+//! `--only br:5,gzip:6` measures just those settings; `docroot-br:5` is
+//! brotli as docroot codes a file whole (`docroot::codec::encode`).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Write;
@@ -66,6 +68,9 @@ enum Coder {
     /// brotli at a quality, with a window of 2^lgwin bytes and blocks of
     /// at most 2^lgblock (0: brotli's choice).
     Brotli { quality: u32, lgwin: u32, lgblock: u32 },
+    /// brotli at a quality as docroot codes it whole
+    /// (`docroot::codec::encode`: from quality 5, its compact settings).
+    Docroot { quality: u32 },
     /// gzip (deflate) at a level.
     Gzip { level: u32 },
     /// zstd by ruzstd, the pure-Rust encoder, at its one fast level.
@@ -85,6 +90,7 @@ impl Coder {
                 lgwin,
                 lgblock,
             } => format!("br q{quality} w{lgwin} b{lgblock}"),
+            Coder::Docroot { quality } => format!("br q{quality} as docroot codes it"),
             Coder::Gzip { level } => format!("gzip {level}"),
             Coder::ZstdFastest => "zstd (ruzstd Fastest)".to_owned(),
         }
@@ -103,6 +109,7 @@ impl Coder {
                 lgblock,
             }),
             "gzip" => Some(Coder::Gzip { level }),
+            "docroot-br" => Some(Coder::Docroot { quality: level }),
             "zstd" => Some(Coder::ZstdFastest),
             _ => None,
         }
@@ -129,6 +136,13 @@ impl Coder {
                     w.write_all(piece).unwrap();
                 }
                 w.into_inner().0
+            }
+            Coder::Docroot { quality } => {
+                let made = docroot::codec::Made {
+                    encoding: docroot::codec::Encoding::Brotli,
+                    level: quality,
+                };
+                docroot::codec::encode(input, made).expect("docroot codes brotli").len()
             }
             Coder::Gzip { level } => {
                 let mut w = flate2::write::GzEncoder::new(
@@ -185,10 +199,14 @@ fn compressible(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(dir) = args.first() else {
-        eprintln!("usage: codecs DIR [--only br:5,gzip:6,zstd:1]");
+        eprintln!("usage: codecs DIR [--whole] [--only br:5,gzip:6,zstd:1,docroot-br:5]");
         std::process::exit(2);
     };
-    let files = compressible(Path::new(dir));
+    let mut files = compressible(Path::new(dir));
+    if args.iter().any(|a| a == "--whole") {
+        // Only the files docroot codes whole (at most 128 KiB).
+        files.retain(|(_, b)| b.len() as u64 <= docroot::codec::WHOLE_MAX);
+    }
     let total: usize = files.iter().map(|(_, b)| b.len()).sum();
     let biggest = files.iter().map(|(_, b)| b.len()).max().unwrap_or(0);
     println!(

@@ -24,6 +24,8 @@
 
 #![forbid(unsafe_code)]
 
+mod br;
+
 use std::io::Write;
 
 /// A content coding docroot knows.
@@ -102,7 +104,9 @@ pub enum Effort {
     /// Where each answer is coded for itself (`docroot_p2.wasm`, on hosts
     /// that give each request a fresh instance; and docroot's own pages,
     /// made per request): brotli at 1 (19.9 % at 205 MB/s), gzip at 1
-    /// (24.6 % at 181 MB/s).
+    /// (24.6 % at 181 MB/s), on every compressible file coded in one
+    /// stream. As docroot codes a file whole (`br.rs`), on the files of
+    /// at most 128 KiB, natively: brotli 1 leaves 25.8 %, gzip 1 28.5 %.
     Fast,
 }
 
@@ -136,6 +140,20 @@ pub struct Made {
 }
 
 impl Made {
+    /// How the representation's `ETag` names it: `br.5v2`, `br.1v2`,
+    /// `gzip.6`, … A strong tag names bytes, so settings that make other
+    /// bytes at the same level get another name: `v2` is docroot's second
+    /// brotli settings (`br.rs`, issue 32), so a cache that kept bytes made
+    /// the first way never puts a range of the new ones with them.
+    pub fn tag(self) -> String {
+        let settings = if self.encoding == Encoding::Brotli {
+            "v2"
+        } else {
+            ""
+        };
+        format!("{}.{}{settings}", self.encoding.token(), self.level)
+    }
+
     /// How it is made while a file streams: only gzip is.
     pub fn streaming(self) -> Option<Transform> {
         (self.encoding == Encoding::Gzip).then_some(Transform::Gzip(self.level))
@@ -145,36 +163,16 @@ impl Made {
 /// `bytes` coded whole with `made`; `None` for a coding docroot does not
 /// make (zstd) or if the coder failed.
 pub fn encode(bytes: &[u8], made: Made) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(bytes.len() / 3 + 64);
     match made.encoding {
-        Encoding::Brotli => {
-            let params = brotli::enc::BrotliEncoderParams {
-                quality: made.level as i32,
-                lgwin: window_bits(bytes.len()),
-                size_hint: bytes.len(),
-                ..Default::default()
-            };
-            brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).ok()?;
-        }
+        Encoding::Brotli => br::encode(bytes, made.level),
         Encoding::Gzip => {
+            let out = Vec::with_capacity(bytes.len() / 3 + 64);
             let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::new(made.level));
             gz.write_all(bytes).ok()?;
-            out = gz.finish().ok()?;
+            gz.finish().ok()
         }
-        Encoding::Zstd => return None,
+        Encoding::Zstd => None,
     }
-    Some(out)
-}
-
-/// brotli's window for an input of `len` bytes: as large as the input (so
-/// nothing is lost) and no larger (so it takes less memory), from 2^17 to
-/// brotli's 2^22. Not smaller: below 2^17 the encoder switches to hashers
-/// that, at quality 5, ran at 13.5 MB/s holding 34 MiB, where 2^17 ran at
-/// 46.9 MB/s holding 2.4 MiB (`benches/codecs --only br:5:16,br:5:17` on
-/// the Python documentation's files of at most 128 KiB, in wasm).
-fn window_bits(len: usize) -> i32 {
-    let bits = usize::BITS - len.saturating_sub(1).leading_zeros();
-    bits.clamp(17, 22) as i32
 }
 
 /// What a [`Transcoder`] does to a file's bytes on their way out.
@@ -295,7 +293,7 @@ mod tests {
     use std::io::Read;
 
     /// Text like a site's: repetitive markup with some variety.
-    fn page(len: usize) -> Vec<u8> {
+    pub(crate) fn page(len: usize) -> Vec<u8> {
         let mut text = Vec::new();
         let mut n = 0u32;
         while text.len() < len {
@@ -375,15 +373,6 @@ mod tests {
         assert_eq!(Effort::Thorough.level(Encoding::Gzip), 6);
         assert_eq!(Effort::Fast.level(Encoding::Brotli), 1);
         assert_eq!(Effort::Fast.level(Encoding::Gzip), 1);
-    }
-
-    #[test]
-    fn window_fits_the_input() {
-        assert_eq!(window_bits(0), 17);
-        assert_eq!(window_bits(1024), 17);
-        assert_eq!(window_bits(128 * 1024), 17);
-        assert_eq!(window_bits(128 * 1024 + 1), 18);
-        assert_eq!(window_bits(usize::MAX), 22);
     }
 
     /// Runs `input` through a transcoder in chunks of `chunk` bytes, as the
