@@ -120,6 +120,38 @@ fn each_component_is_at_most_1_6_mb() {
     }
 }
 
+/// The value each core module's first global, the stack pointer, starts
+/// at: with the stack first in memory (Rust's layout for wasm), the stack's
+/// size.
+fn stack_pointers(bytes: &[u8]) -> Vec<i32> {
+    let mut found = Vec::new();
+    for payload in Parser::new(0).parse_all(bytes) {
+        if let Payload::GlobalSection(globals) = payload.expect("a valid component")
+            && let Some(first) = globals.into_iter().next()
+        {
+            let mut init = first.unwrap().init_expr.get_operators_reader();
+            if let Operator::I32Const { value } = init.read().unwrap() {
+                found.push(value);
+            }
+        }
+    }
+    found
+}
+
+/// The stack is 256 KiB (glue/stack.rs says why), not Rust's 1 MiB: part
+/// of every instance's memory, which never shrinks.
+#[test]
+fn each_component_has_a_256_kib_stack() {
+    for build in Build::ALL {
+        let pointers = stack_pointers(&std::fs::read(common::component(build)).unwrap());
+        assert_eq!(
+            pointers.first(),
+            Some(&(256 * 1024)),
+            "{build:?}: {pointers:?}"
+        );
+    }
+}
+
 #[test]
 fn the_world_parser_sees_non_empty_lists() {
     // Guards the tests above against passing on an empty world.

@@ -1,0 +1,2 @@
+// Links the component with its stack size: see ../stack.rs.
+include!("../stack.rs");
