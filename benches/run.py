@@ -54,6 +54,9 @@ PYTHON_DOCS = Path("/usr/share/doc/python3/html")
 NODE_DOCS = Path("/usr/share/doc/nodejs/api")
 # The deploy step's tool (scripts/pack), built by scripts/bench.
 PACK = ROOT / "target/release/docroot-pack"
+# wasm-ld's map of docroot.wasm built unstripped (scripts/bench makes it):
+# the component by part.
+SIZES_MAP = ROOT / "target/sizes/docroot.map"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # The bench's missing path: nothing at it, and the site's 404.html three
 # directories up (make_site).
@@ -76,6 +79,10 @@ TARGETS = {
     "large_256": 1.0,
     "linear_memory_mib": 4.0,
     "concurrent_memory_mib": 8.0,
+    # What a tenant keeps (issue 32): an instance's linear memory after its
+    # first answer, br-coded on the fly and from a packed site.
+    "instance_after_br_kib": 2560,
+    "instance_after_packed_kib": 2048,
     # Coding on the fly: the held 64 KiB page br-coded against the same page
     # as it is (host CPU per request, br ÷ identity); the Python
     # documentation's bytes on the wire and a cold crawl's host CPU, each
@@ -676,6 +683,13 @@ def main():
     results["linear_memory_kib"] = memory
     assert "/big.bin" in memory, f"no access-log line for the big file: {memory}"
 
+    # What one instance keeps after its first answer of each kind, and the
+    # component by part (benches/memory.py).
+    import memory  # noqa: E402  (imports this module's helpers)
+    results["instance_memory_kib"] = memory.instance_memory(
+        DOCROOT, tmp, memory.make_sites(tmp, 16 if args.quick else 64))
+    results["parts"] = memory.component_parts(SIZES_MAP) if SIZES_MAP.exists() else None
+
     results["crawl"] = crawl_python_docs(tmp, 1 if args.quick else 3, 60 if args.quick else None)
     results["packed"] = crawl_packed(tmp, 1 if args.quick else 3, 40 if args.quick else None)
 
@@ -918,6 +932,10 @@ def evaluate(r):
         *[(f"{site['label']}: re-pack after one edit of its median-size page, {site['edits']['median']['bytes']:,} bytes (s)",
            site["edits"]["median"]["seconds"], "repack_one_edit_s", "max")
           for site in r["packed"].values()],
+        ("an instance after its first answer, an 83 KiB page br-coded on the fly (linear memory, KiB)",
+         r["instance_memory_kib"]["the page br-coded on the fly"], "instance_after_br_kib", "max"),
+        ("an instance after its first answer, a packed site's page (linear memory, KiB)",
+         r["instance_memory_kib"]["a packed site's page (its br sibling)"], "instance_after_packed_kib", "max"),
         ("docroot.wasm (KiB)", r["size_bytes"]["docroot"] / 1024, "size_kib", "max"),
         ("docroot_p2.wasm (KiB)", r["size_bytes"]["docroot_p2"] / 1024, "size_p2_kib", "max"),
     ]
@@ -1116,6 +1134,14 @@ def report(r, checks):
         "",
         f"The `wasmtime serve` process: {host['rss_before_big'] / 1024:.1f} MiB resident before the",
         f"{r['big_mib']} MiB transfers, {host['rss_after_big'] / 1024:.1f} MiB after, {host['peak'] / 1024:.1f} MiB peak over the run.",
+        "",
+        "What one instance keeps: a fresh `wasmtime serve` for each kind of answer, and the",
+        "instance's linear memory after its first answer (`benches/memory.py`; a memory never",
+        "shrinks, so a tenant keeps this for its instance's life):",
+        "",
+        "| the instance's first answer | linear memory (KiB) |",
+        "| --- | ---: |",
+        *[f"| {label} | {kib:,} |" for label, kib in r["instance_memory_kib"].items()],
         "", "## Start and size", "",
         f"Cold start of docroot.wasm, from spawning `wasmtime serve` to the first 200: {r['cold_start_ms']['cached']:.0f} ms with",
         f"wasmtime's compilation cache, {r['cold_start_ms']['uncached']:.0f} ms without (`-C cache=n`, compiling the component).",
@@ -1126,6 +1152,20 @@ def report(r, checks):
         f"{r['size_bytes']['floor3']:,} bytes (0.3) and {r['size_bytes']['floor']:,} bytes (0.2).",
         "",
     ]
+    if r.get("parts"):
+        import memory  # noqa: E402  (imports this module's helpers)
+        lines += [
+            "docroot.wasm's core module by part, from wasm-ld's map of the same build unstripped",
+            "(`target/sizes/docroot.map`): function bodies and static data by the crate each",
+            "symbol belongs to, and its largest tables.",
+            "",
+            *memory.parts_rows(r["parts"]),
+            "",
+            "| largest tables | crate | KiB |",
+            "| --- | --- | ---: |",
+            *[f"| `{name}` | `{crate}` | {size / 1024:.1f} |" for size, crate, name in r["parts"]["tables"][:6]],
+            "",
+        ]
     return "\n".join(lines)
 
 
