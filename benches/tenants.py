@@ -22,6 +22,11 @@ A tenant's cost is the difference between the two apps divided by the
 tenants added, so what Spin costs with one tenant drops out. Each app runs
 `--rounds` times; the median round is reported. Every answer must be a
 200 coded as asked, and no guest may panic or trap.
+
+`--emptied code` or `--emptied data` serves, instead of each component, a
+copy with every function body made `unreachable`, or with its data
+segments emptied, and measures it idle only (it cannot answer): what the
+code and what the data cost a tenant.
 """
 
 import argparse
@@ -39,6 +44,83 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import ROOT, Server, free_port, guest_failures  # noqa: E402
 
 DEFAULT_PAGE = Path("/usr/share/doc/python3/html/library/email.headerregistry.html")
+
+
+def leb(b, i):
+    """An unsigned LEB128 at `i`: (value, the index after it)."""
+    value = shift = 0
+    while True:
+        byte = b[i]
+        i += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, i
+
+
+def to_leb(n):
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def sections(b):
+    """A module's or component's preamble and its (id, contents) sections."""
+    i, out = 8, []
+    while i < len(b):
+        n, j = leb(b, i + 1)
+        out.append((b[i], b[j:j + n]))
+        i = j + n
+    return b[:8], out
+
+
+def joined(preamble, secs):
+    return preamble + b"".join(bytes([sid]) + to_leb(len(body)) + body for sid, body in secs)
+
+
+def emptied_module(module, part):
+    """A core module with every function body `unreachable` (`code`) or
+    every active data segment empty (`data`)."""
+    preamble, secs = sections(module)
+    out = []
+    for sid, body in secs:
+        if sid == 10 and part == "code":
+            count, k = leb(body, 0)
+            new = bytearray(to_leb(count))
+            for _ in range(count):
+                size, k = leb(body, k)
+                k += size
+                new += to_leb(3) + b"\x00\x00\x0b"  # no locals; unreachable; end
+            body = bytes(new)
+        elif sid == 11 and part == "data":
+            count, k = leb(body, 0)
+            new = bytearray(to_leb(count))
+            for _ in range(count):
+                start = k
+                flag, k = leb(body, k)
+                if flag != 0:
+                    raise RuntimeError("only active segments of memory 0 are expected")
+                while body[k] != 0x0B:  # the offset's constant expression
+                    k += 1
+                k += 1
+                size, after = leb(body, k)
+                new += body[start:k] + to_leb(0)
+                k = after + size
+            body = bytes(new)
+        out.append((sid, body))
+    return joined(preamble, out)
+
+
+def emptied_component(component, part, out_path):
+    """A copy of `component` whose first core module is emptied of `part`."""
+    preamble, secs = sections(Path(component).read_bytes())
+    first = next(i for i, (sid, _) in enumerate(secs) if sid == 1)
+    secs[first] = (1, emptied_module(secs[first][1], part))
+    out_path.write_bytes(joined(preamble, secs))
+    return out_path
 
 
 def write_app(folder, component, tenants, page):
@@ -126,7 +208,7 @@ def ask(port, path, any_answer=False):
     return time.monotonic() - started
 
 
-def one_app(spin, component, tenants, page, tmp, env=None, any_answer=False):
+def one_app(spin, component, tenants, page, tmp, env=None, any_answer=False, idle_only=False):
     """(idle KiB, after KiB, first-request seconds by tenant) of one run."""
     folder = Path(tempfile.mkdtemp(prefix=f"app{tenants}-", dir=tmp))
     manifest = write_app(folder, component, tenants, page)
@@ -136,6 +218,8 @@ def one_app(spin, component, tenants, page, tmp, env=None, any_answer=False):
     try:
         wait_listening(port, server.proc)
         idle = still_rss(server)
+        if idle_only:
+            return idle, None, [0.0]
         firsts = [ask(port, f"/t{n}/", any_answer) for n in range(1, tenants + 1)]
         after = still_rss(server)
     finally:
@@ -147,20 +231,20 @@ def one_app(spin, component, tenants, page, tmp, env=None, any_answer=False):
     return idle, after, firsts
 
 
-def measure(spin, component, tenants, page, rounds, tmp, env=None, any_answer=False):
+def measure(spin, component, tenants, page, rounds, tmp, env=None, any_answer=False, idle_only=False):
     per_round = []
     for _ in range(rounds):
-        one = one_app(spin, component, 1, page, tmp, env, any_answer)
-        many = one_app(spin, component, tenants, page, tmp, env, any_answer)
+        one = one_app(spin, component, 1, page, tmp, env, any_answer, idle_only)
+        many = one_app(spin, component, tenants, page, tmp, env, any_answer, idle_only)
         added = tenants - 1
         per_round.append({
             "idle": (many[0] - one[0]) / added / 1024,
-            "after": (many[1] - one[1]) / added / 1024,
+            "after": None if idle_only else (many[1] - one[1]) / added / 1024,
             "first_ms": statistics.median(many[2]) * 1000,
             "total_idle": many[0] / 1024,
-            "total_after": many[1] / 1024,
+            "total_after": None if idle_only else many[1] / 1024,
         })
-    per_round.sort(key=lambda r: r["after"])
+    per_round.sort(key=lambda r: r["idle"] if idle_only else r["after"])
     return per_round[len(per_round) // 2]
 
 
@@ -173,6 +257,8 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--any-answer", action="store_true",
                    help="take any answer (for a floor component, e.g. benches/floor3's), not only a 200 coded br")
+    p.add_argument("--emptied", choices=["code", "data"],
+                   help="serve a copy with its code or its data emptied, idle only")
     p.add_argument("--keep-resident", help="SPIN_WASMTIME_LINEAR_MEMORY_KEEP_RESIDENT for Spin (bytes; "
                    "Spin's default is 2 MiB): what each memory slot keeps resident once its instance ends")
     args = p.parse_args()
@@ -186,9 +272,18 @@ def main():
               f"| first request (median ms) | Spin with {args.tenants} tenants, idle / after (MiB) |")
         print("| --- | ---: | ---: | ---: | ---: | ---: |")
         for component in components:
-            r = measure(args.spin, component, args.tenants, args.page, args.rounds, tmp, env, args.any_answer)
-            print(f"| `{component}` | {Path(component).stat().st_size:,} | {r['idle']:.2f} | {r['after']:.2f} "
-                  f"| {r['first_ms']:.1f} | {r['total_idle']:.0f} / {r['total_after']:.0f} |", flush=True)
+            label = f"`{component}`"
+            if args.emptied:
+                component = emptied_component(component, args.emptied, tmp / f"emptied-{args.emptied}.wasm")
+                label += f", {args.emptied} emptied"
+            r = measure(args.spin, component, args.tenants, args.page, args.rounds, tmp, env, args.any_answer,
+                        idle_only=bool(args.emptied))
+            if args.emptied:
+                print(f"| {label} | {Path(component).stat().st_size:,} | {r['idle']:.2f} | – | – "
+                      f"| {r['total_idle']:.0f} / – |", flush=True)
+            else:
+                print(f"| {label} | {Path(component).stat().st_size:,} | {r['idle']:.2f} | {r['after']:.2f} "
+                      f"| {r['first_ms']:.1f} | {r['total_idle']:.0f} / {r['total_after']:.0f} |", flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
