@@ -19,12 +19,14 @@
 //!   larger table finds little more.
 //! - **a flush every [`PIECE`] bytes**: brotli sizes its command buffer
 //!   for the worst case of the input it takes at once (a command every two
-//!   bytes of a 64 KiB block); fed 32 KiB at a time it needs a quarter.
-//!   Each flush ends a meta-block, which costs a few bytes of new codes.
+//!   bytes of a 64 KiB block, and a half more: 768 KiB); fed 32 KiB at a
+//!   time it needs half. Each flush ends a meta-block, which costs a few
+//!   bytes of new codes.
 //! - **a window as large as the input** and no larger, down to brotli's
 //!   least (2^10). brotli's own choice below 2^17 is a hasher the crate
 //!   does not have (it falls back to one that held 34 MiB); this encoder
-//!   chooses its own, so a small file gets a small ring buffer.
+//!   chooses its own, so a file of at most 64 KiB is coded with a ring
+//!   buffer of 192 KiB rather than 320 KiB.
 //!
 //! **Quality 0 to 4** (docroot's own pages, and every file on hosts that
 //! give each request a fresh instance): brotli's own settings, given

@@ -14,8 +14,8 @@
 //!
 //! How hard the coders work is an [`Effort`]: thorough where what is made
 //! serves many answers, fast where each answer makes its own. The bytes a
-//! coder makes depend on its level, so the level is part of the
-//! representation's `ETag` ([`Made`]).
+//! coder makes depend on its level and on docroot's settings for it, so
+//! both are part of the representation's `ETag` ([`Made::tag`]).
 //!
 //! zstd is served from a site's `name.zst` files, never made here: the one
 //! pure-Rust encoder (ruzstd 0.8, at its only fast level) left 26.3 % of
@@ -129,8 +129,9 @@ impl Effort {
     }
 }
 
-/// A coding as docroot makes it: the coding and its level, which together
-/// decide the bytes (so both name the representation's `ETag`).
+/// A coding as docroot makes it: the coding and its level, which with
+/// docroot's settings for that coding decide the bytes (so the three name
+/// the representation's `ETag`, [`Made::tag`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Made {
     /// The coding.
