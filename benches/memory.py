@@ -146,7 +146,11 @@ def crate_of(symbol):
     if legacy:
         n = int(legacy.group(1))
         start = legacy.end()
-        return symbol[start:start + n]
+        first = symbol[start:start + n]
+        if first.startswith("_$LT$"):
+            # `<brotli::enc::X as core::ops::Drop>::drop`: the crate of the type.
+            return first[len("_$LT$"):].split("..")[0].split("$")[0]
+        return first
     v0 = re.search(r"C(?:s[0-9a-zA-Z]*_)?(\d+)([A-Za-z_][A-Za-z0-9_]*)", symbol) if symbol.startswith("_R") else None
     if v0:
         return v0.group(2)[: int(v0.group(1))]
@@ -188,7 +192,10 @@ def component_parts(map_path):
             continue
         size = int(fields[2], 16)
         name = fields[3]
-        crate = crate_of(name) or ("wasi-libc" if not name.startswith((".", "_R", "_Z")) else "other")
+        if name.startswith("["):
+            crate = "the component's exports (wit-bindgen)"  # `[async-lift]…`, `[callback]…`
+        else:
+            crate = crate_of(name) or ("wasi-libc" if not name.startswith((".", "_R", "_Z")) else "other")
         if section == "CODE":
             code[crate] += size
         elif name in (".rodata", ".data", ".bss", ".tdata"):

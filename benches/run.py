@@ -685,10 +685,10 @@ def main():
 
     # What one instance keeps after its first answer of each kind, and the
     # component by part (benches/memory.py).
-    import memory  # noqa: E402  (imports this module's helpers)
-    results["instance_memory_kib"] = memory.instance_memory(
-        DOCROOT, tmp, memory.make_sites(tmp, 16 if args.quick else 64))
-    results["parts"] = memory.component_parts(SIZES_MAP) if SIZES_MAP.exists() else None
+    import memory as instance  # noqa: E402  (benches/memory.py, which imports this module's helpers)
+    results["instance_memory_kib"] = instance.instance_memory(
+        DOCROOT, tmp, instance.make_sites(tmp, 16 if args.quick else 64))
+    results["parts"] = instance.component_parts(SIZES_MAP) if SIZES_MAP.exists() else None
 
     results["crawl"] = crawl_python_docs(tmp, 1 if args.quick else 3, 60 if args.quick else None)
     results["packed"] = crawl_packed(tmp, 1 if args.quick else 3, 40 if args.quick else None)
@@ -1153,13 +1153,13 @@ def report(r, checks):
         "",
     ]
     if r.get("parts"):
-        import memory  # noqa: E402  (imports this module's helpers)
+        import memory as instance  # noqa: E402  (benches/memory.py, which imports this module's helpers)
         lines += [
             "docroot.wasm's core module by part, from wasm-ld's map of the same build unstripped",
             "(`target/sizes/docroot.map`): function bodies and static data by the crate each",
             "symbol belongs to, and its largest tables.",
             "",
-            *memory.parts_rows(r["parts"]),
+            *instance.parts_rows(r["parts"]),
             "",
             "| largest tables | crate | KiB |",
             "| --- | --- | ---: |",

@@ -101,10 +101,11 @@ def emptied_module(module, part):
             for _ in range(count):
                 start = k
                 flag, k = leb(body, k)
-                if flag != 0:
-                    raise RuntimeError("only active segments of memory 0 are expected")
-                while body[k] != 0x0B:  # the offset's constant expression
-                    k += 1
+                if flag != 0 or body[k] != 0x41:
+                    raise RuntimeError("only active segments of memory 0 at an i32.const are expected")
+                _, k = leb(body, k + 1)  # the offset (its sign does not matter to skip it)
+                if body[k] != 0x0B:
+                    raise RuntimeError("an offset expression longer than one i32.const")
                 k += 1
                 size, after = leb(body, k)
                 new += body[start:k] + to_leb(0)

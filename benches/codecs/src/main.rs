@@ -16,7 +16,9 @@
 //!
 //! `--whole` keeps only the files docroot codes whole (at most 128 KiB).
 //! `--only br:5,gzip:6` measures just those settings; `docroot-br:5` is
-//! brotli as docroot codes a file whole (`docroot::codec::encode`).
+//! brotli as docroot codes a file whole (`docroot::codec::encode`), and
+//! `br-compress:1:17` brotli through `brotli::BrotliCompress` (4 KiB of
+//! input at a time), as docroot coded it before issue 32.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Write;
@@ -68,6 +70,10 @@ enum Coder {
     /// brotli at a quality, with a window of 2^lgwin bytes and blocks of
     /// at most 2^lgblock (0: brotli's choice).
     Brotli { quality: u32, lgwin: u32, lgblock: u32 },
+    /// brotli at a quality through `brotli::BrotliCompress`, which gives
+    /// the encoder 4 KiB at a time: how docroot coded a file whole before
+    /// issue 32.
+    BrotliCompress { quality: u32, lgwin: u32 },
     /// brotli at a quality as docroot codes it whole
     /// (`docroot::codec::encode`: from quality 5, its compact settings).
     Docroot { quality: u32 },
@@ -91,6 +97,9 @@ impl Coder {
                 lgblock,
             } => format!("br q{quality} w{lgwin} b{lgblock}"),
             Coder::Docroot { quality } => format!("br q{quality} as docroot codes it"),
+            Coder::BrotliCompress { quality, lgwin } => {
+                format!("br q{quality} w{lgwin} through BrotliCompress")
+            }
             Coder::Gzip { level } => format!("gzip {level}"),
             Coder::ZstdFastest => "zstd (ruzstd Fastest)".to_owned(),
         }
@@ -110,6 +119,7 @@ impl Coder {
             }),
             "gzip" => Some(Coder::Gzip { level }),
             "docroot-br" => Some(Coder::Docroot { quality: level }),
+            "br-compress" => Some(Coder::BrotliCompress { quality: level, lgwin }),
             "zstd" => Some(Coder::ZstdFastest),
             _ => None,
         }
@@ -136,6 +146,17 @@ impl Coder {
                     w.write_all(piece).unwrap();
                 }
                 w.into_inner().0
+            }
+            Coder::BrotliCompress { quality, lgwin } => {
+                let params = brotli::enc::BrotliEncoderParams {
+                    quality: quality as i32,
+                    lgwin: lgwin as i32,
+                    size_hint: input.len(),
+                    ..Default::default()
+                };
+                let mut out = Vec::new();
+                brotli::BrotliCompress(&mut &input[..], &mut out, &params).unwrap();
+                out.len()
             }
             Coder::Docroot { quality } => {
                 let made = docroot::codec::Made {
