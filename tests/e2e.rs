@@ -715,7 +715,11 @@ fn content_coding_on_the_fly(host: Host) {
     // docroot.wasm holds what it codes, and codes it thoroughly; the 0.2
     // component codes each answer fast.
     // (`v2`: docroot's brotli settings since issue 32, `Made::tag`.)
-    let level = if host == Host::Wasmtime { ".5v2" } else { ".1v2" };
+    let level = if host == Host::Wasmtime {
+        ".5v2"
+    } else {
+        ".1v2"
+    };
 
     let page = "/long%20page%20%C3%BC.html";
     let r = server.request("GET", page, &chrome);
