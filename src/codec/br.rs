@@ -1,8 +1,9 @@
 //! brotli as docroot codes a file whole: what one encode holds, and how
 //! it takes its input. A WebAssembly memory never shrinks, so what one
 //! encode holds at its peak an instance keeps for the rest of its life.
-//! Measured by `benches/codecs --whole --only br:5:17,docroot-br:5,br:1:17,docroot-br:1,gzip:1`
-//! on the Python documentation's 940 files of at most 128 KiB (32.1 MB),
+//! Measured by `benches/codecs --whole --only
+//! br:5:17,docroot-br:5,br:1:17,docroot-br:1,br-compress:1:17,gzip:1` on
+//! the Python documentation's 940 files of at most 128 KiB (32.1 MB),
 //! natively.
 //!
 //! **Quality 5 and 6** (`docroot.wasm`'s files): brotli's own settings held
@@ -28,9 +29,9 @@
 //!   chooses its own, so a file of at most 64 KiB is coded with a ring
 //!   buffer of 192 KiB rather than 320 KiB.
 //!
-//! **Quality 0 to 4** (docroot's own pages, and every file on hosts that
-//! give each request a fresh instance): brotli's own settings, given
-//! [`PIECE`] bytes at a time. Below quality 2 brotli codes whatever input
+//! **Other qualities** (docroot codes at 1: its own pages, and every file
+//! on hosts that give each request a fresh instance): brotli's own
+//! settings, given [`PIECE`] bytes at a time. Below quality 2 brotli codes whatever input
 //! it has as a block of its own: `brotli::BrotliCompress`, which gave it
 //! 4 KiB at a time, left 0.333 of the input at quality 1 (more than gzip at
 //! level 1, 0.285); 32 KiB at a time leaves 0.258, holding 398 KiB (the
@@ -45,11 +46,12 @@ use brotli::enc::encode::{BrotliEncoderOperation, BrotliEncoderStateStruct};
 use brotli::enc::{Allocator, StandardAlloc};
 
 /// The least quality coded with the compact hasher: below 5 brotli uses
-/// other kinds, which hold little.
+/// other kinds of hasher.
 const MIN_QUALITY: u32 = 5;
 
-/// The most quality coded with the compact hasher: from 7 brotli checks more distances and
-/// holds more per bucket, which this module has not measured.
+/// The most quality coded with the compact hasher: from 7 brotli checks
+/// more distances and holds more per bucket, which this module has not
+/// measured.
 const MAX_QUALITY: u32 = 6;
 
 /// The hash table's buckets: 2^12.
