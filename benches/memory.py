@@ -22,7 +22,6 @@ the build before a change against this one, in one run:
 import argparse
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import crawl  # noqa: E402
-from run import DOCROOT, PACK, PYTHON_DOCS, ROOT, free_port, wasmtime_server  # noqa: E402
+from run import DOCROOT, PACK, PYTHON_DOCS, ROOT, free_port, wait_listening, wasmtime_server  # noqa: E402
 
 # An 83 KiB page of the Python documentation: coded whole (at most 128 KiB).
 PAGE = PYTHON_DOCS / "library/email.headerregistry.html"
@@ -68,21 +67,6 @@ def make_sites(tmp, big_mib):
     shutil.copyfile(PAGE, src / "page.html")
     subprocess.run([str(PACK), str(src), str(packed)], check=True, capture_output=True)
     return {"site": site, "packed": packed}
-
-
-def wait_listening(port, proc, deadline_s=120):
-    """Waits for the port without asking anything (a request would make the
-    instance whose first answer is measured)."""
-    started = time.monotonic()
-    while time.monotonic() - started < deadline_s:
-        if proc.poll() is not None:
-            raise RuntimeError(f"wasmtime serve exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.02)
-    raise RuntimeError(f"nothing listened on {port} within {deadline_s} s")
 
 
 def first_answer_memory(component, tmp, site, path, coding, env, expect):

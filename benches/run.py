@@ -160,6 +160,22 @@ def wait_ready(url, deadline_s=120, proc=None):
     raise RuntimeError(f"{url} did not answer 200 within {deadline_s} s")
 
 
+def wait_listening(port, proc, deadline_s=120):
+    """Waits until something takes connections on `port`, without asking it
+    anything: a request would start the instance (or tenant) a benchmark is
+    about to measure, and with too small a stack every request may trap."""
+    started = time.monotonic()
+    while time.monotonic() - started < deadline_s:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"nothing listened on {port} within {deadline_s} s")
+
+
 class Server:
     def __init__(self, name, argv, port, log_path, env=None, cwd=None, guest_logs=None):
         """`guest_logs`: a folder where the host writes the guest's stderr

@@ -31,8 +31,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from memory import wait_listening  # noqa: E402
-from run import PACK, ROOT, free_port, guest_failures, wasmtime_server  # noqa: E402
+from run import PACK, ROOT, free_port, guest_failures, wait_listening, wasmtime_server  # noqa: E402
 
 DOCS = Path("/usr/share/doc/python3/html")
 REQUESTS = [

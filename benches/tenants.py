@@ -33,7 +33,6 @@ import argparse
 import http.client
 import os
 import shutil
-import socket
 import statistics
 import sys
 import tempfile
@@ -41,21 +40,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import ROOT, Server, free_port, guest_failures  # noqa: E402
+from anatomy import const_expr, leb  # noqa: E402
+from run import ROOT, Server, free_port, guest_failures, wait_listening  # noqa: E402
 
 DEFAULT_PAGE = Path("/usr/share/doc/python3/html/library/email.headerregistry.html")
-
-
-def leb(b, i):
-    """An unsigned LEB128 at `i`: (value, the index after it)."""
-    value = shift = 0
-    while True:
-        byte = b[i]
-        i += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return value, i
 
 
 def to_leb(n):
@@ -101,12 +89,9 @@ def emptied_module(module, part):
             for _ in range(count):
                 start = k
                 flag, k = leb(body, k)
-                if flag != 0 or body[k] != 0x41:
-                    raise RuntimeError("only active segments of memory 0 at an i32.const are expected")
-                _, k = leb(body, k + 1)  # the offset (its sign does not matter to skip it)
-                if body[k] != 0x0B:
-                    raise RuntimeError("an offset expression longer than one i32.const")
-                k += 1
+                if flag != 0:
+                    raise RuntimeError("only active segments of memory 0 are expected")
+                _, k = const_expr(body, k)
                 size, after = leb(body, k)
                 new += body[start:k] + to_leb(0)
                 k = after + size
@@ -144,47 +129,14 @@ def write_app(folder, component, tenants, page):
     return manifest
 
 
-def wait_listening(port, proc, deadline_s=600):
-    """Waits until Spin takes connections, without asking it anything (an
-    HTTP request would start a tenant)."""
-    started = time.monotonic()
-    while time.monotonic() - started < deadline_s:
-        if proc.poll() is not None:
-            raise RuntimeError(f"spin exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"spin did not listen on {port} within {deadline_s} s")
-
-
-def group_rss_kib(pgid):
-    """VmRSS (KiB) of every process in the group `pgid`: `spin up` runs its
-    trigger, which serves, as a child process."""
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                if int(f.read().rsplit(")", 1)[1].split()[2]) != pgid:
-                    continue
-            with open(f"/proc/{entry}/status") as f:
-                total += next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
-        except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
-            continue
-    return total
-
-
 def still_rss(server, deadline_s=30):
     """VmRSS (KiB) of Spin's processes once it has not moved for a second
     (polled every 100 ms)."""
     started = time.monotonic()
-    last, since = group_rss_kib(server.proc.pid), time.monotonic()
+    last, since = server.group_rss_kib(), time.monotonic()
     while time.monotonic() - started < deadline_s:
         time.sleep(0.1)
-        now = group_rss_kib(server.proc.pid)
+        now = server.group_rss_kib()
         if now != last:
             last, since = now, time.monotonic()
         elif time.monotonic() - since >= 1.0:
@@ -217,7 +169,7 @@ def one_app(spin, component, tenants, page, tmp, env=None, any_answer=False, idl
     server = Server(f"spin-{tenants}", [str(spin), "up", "-f", str(manifest), "--listen", f"127.0.0.1:{port}"],
                     port, folder / "spin.log", env=env, cwd=folder, guest_logs=folder / ".spin" / "logs")
     try:
-        wait_listening(port, server.proc)
+        wait_listening(port, server.proc, deadline_s=600)
         idle = still_rss(server)
         if idle_only:
             return idle, None, [0.0]
